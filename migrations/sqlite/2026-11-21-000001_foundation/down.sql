@@ -1,0 +1,11 @@
+DROP TABLE audit_events;
+DROP TABLE consents;
+DROP TABLE seeker_contacts;
+DROP TABLE seekers;
+DROP TABLE sponsor_contacts;
+DROP TABLE sponsor_profiles;
+DROP TABLE api_keys;
+DROP TABLE invites;
+DROP TABLE session_tokens;
+DROP TABLE users;
+DROP TABLE programs;

@@ -1,0 +1,26 @@
+//! The program's audit trail, for its staff.
+
+use actix_web::{HttpResponse, web};
+
+use super::error::ApiError;
+use super::extract::{Authorized, Page, Pagination, Staff};
+use crate::startup::AppState;
+use crate::store::audit::{self, AuditEvent};
+
+/// Audit events of the program, oldest first.
+#[utoipa::path(get, path = "/api/v1/audit-events", tag = "audit",
+    security(("bearer" = [])),
+    params(("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = Page<AuditEvent>)))]
+pub async fn list(
+    auth: Authorized<Staff>,
+    state: web::Data<AppState>,
+    pagination: Pagination,
+) -> Result<HttpResponse, ApiError> {
+    let program = auth.principal().program_id();
+    let events = state
+        .db
+        .run(move |conn| audit::list(conn, program, pagination.request()))
+        .await?;
+    Ok(HttpResponse::Ok().json(pagination.page(events, |e| e.id.as_uuid())))
+}

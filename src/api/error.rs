@@ -1,0 +1,219 @@
+//! The one error type of the HTTP layer, rendered once as RFC 9457 problem details.
+//!
+//! Lower layers have their own errors (`FieldErrors` in the domain, `StoreError` in
+//! persistence); they convert into [`ApiError`] here and nowhere else. Server-side
+//! failures are logged with their cause and answered with an opaque body.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::domain::error::{FieldError, FieldErrors};
+use crate::store::StoreError;
+
+tokio::task_local! {
+    /// The id of the request being served, for problem bodies.
+    pub static REQUEST_ID: String;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("the request has invalid fields")]
+    Validation(Vec<FieldError>),
+    #[error("the request is malformed: {detail}")]
+    Malformed { detail: String },
+    #[error("authentication required")]
+    Unauthenticated,
+    #[error("not allowed")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("version {current} is current")]
+    PreconditionFailed { current: i32 },
+    #[error("If-Match required; version {current} is current")]
+    PreconditionRequired { current: i32 },
+    #[error("body larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("unsupported content type")]
+    UnsupportedMediaType,
+    #[error("too many attempts")]
+    TooManyRequests { retry_after_secs: u64 },
+    #[error("service unavailable")]
+    Unavailable,
+    #[error("internal error")]
+    Internal,
+}
+
+/// RFC 9457 problem details, as every error response carries them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// Stable identifier of the kind of problem, e.g. `urn:problem:sponsor-match:validation`.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Echoes the `X-Request-Id` response header; quote it when asking for help.
+    pub request_id: String,
+    /// For validation problems: every invalid field.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// For version conflicts: the version to read and build on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_version: Option<i32>,
+}
+
+impl ApiError {
+    pub fn field(field: &str, code: &str, message: impl Into<String>) -> Self {
+        ApiError::Validation(vec![FieldError::new(field, code, message)])
+    }
+
+    /// (type suffix, title)
+    fn kind(&self) -> (&'static str, &'static str) {
+        match self {
+            ApiError::Validation(_) => ("validation", "Invalid request fields"),
+            ApiError::Malformed { .. } => ("malformed-request", "Malformed request"),
+            ApiError::Unauthenticated => ("unauthenticated", "Authentication required"),
+            ApiError::Forbidden => ("forbidden", "Not allowed"),
+            ApiError::NotFound => ("not-found", "Not found"),
+            ApiError::MethodNotAllowed => ("method-not-allowed", "Method not allowed"),
+            ApiError::Conflict(_) => ("conflict", "Conflict"),
+            ApiError::PreconditionFailed { .. } => ("version-mismatch", "Version mismatch"),
+            ApiError::PreconditionRequired { .. } => ("version-required", "Version required"),
+            ApiError::PayloadTooLarge { .. } => ("payload-too-large", "Request body too large"),
+            ApiError::UnsupportedMediaType => {
+                ("unsupported-media-type", "Unsupported content type")
+            }
+            ApiError::TooManyRequests { .. } => ("too-many-requests", "Too many attempts"),
+            ApiError::Unavailable => ("unavailable", "Service unavailable"),
+            ApiError::Internal => ("internal", "Internal error"),
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            ApiError::Validation(errors) => {
+                let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+                format!("These fields are invalid: {}.", fields.join(", "))
+            }
+            ApiError::Malformed { detail } => detail.clone(),
+            ApiError::Unauthenticated => {
+                "Send a valid session token or API key as `Authorization: Bearer ...`.".into()
+            }
+            ApiError::Forbidden => "Your role may not do this.".into(),
+            ApiError::NotFound => "No such resource.".into(),
+            ApiError::MethodNotAllowed => "This resource does not support that method.".into(),
+            ApiError::Conflict(detail) => detail.clone(),
+            ApiError::PreconditionFailed { current } => format!(
+                "The record changed since you read it; version {current} is current. \
+                 Read it again and reapply your change."
+            ),
+            ApiError::PreconditionRequired { current } => {
+                format!("Send `If-Match: \"{current}\"` (the version you are replacing) to update.")
+            }
+            ApiError::PayloadTooLarge { limit } => {
+                format!("Request bodies are limited to {limit} bytes.")
+            }
+            ApiError::UnsupportedMediaType => "Send `Content-Type: application/json`.".into(),
+            ApiError::TooManyRequests { retry_after_secs } => {
+                format!("Too many failed attempts; try again in {retry_after_secs} seconds.")
+            }
+            ApiError::Unavailable => {
+                "The service is temporarily unavailable; retry shortly.".into()
+            }
+            ApiError::Internal => "Something went wrong on our side; it has been logged.".into(),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Malformed { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
+            ApiError::PreconditionRequired { .. } => StatusCode::PRECONDITION_REQUIRED,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (kind, title) = self.kind();
+        let status = self.status_code();
+        let problem = Problem {
+            problem_type: format!("urn:problem:sponsor-match:{kind}"),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            detail: self.detail(),
+            request_id: REQUEST_ID.try_with(Clone::clone).unwrap_or_default(),
+            errors: match self {
+                ApiError::Validation(errors) => errors.clone(),
+                _ => Vec::new(),
+            },
+            current_version: match self {
+                ApiError::PreconditionFailed { current }
+                | ApiError::PreconditionRequired { current } => Some(*current),
+                _ => None,
+            },
+        };
+        let mut response = HttpResponse::build(status);
+        response.content_type("application/problem+json");
+        match self {
+            ApiError::Unauthenticated => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            ApiError::TooManyRequests { retry_after_secs } => {
+                response.insert_header((header::RETRY_AFTER, *retry_after_secs));
+            }
+            ApiError::Unavailable => {
+                response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
+            }
+            _ => {}
+        }
+        response.json(problem)
+    }
+}
+
+impl From<FieldErrors> for ApiError {
+    fn from(errors: FieldErrors) -> Self {
+        ApiError::Validation(errors.into_vec())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound => ApiError::NotFound,
+            StoreError::Conflict(detail) => ApiError::Conflict(detail.to_owned()),
+            StoreError::VersionMismatch { current } => ApiError::PreconditionFailed { current },
+            StoreError::VersionRequired { current } => ApiError::PreconditionRequired { current },
+            StoreError::Unavailable(cause) => {
+                tracing::error!(%cause, "database unavailable");
+                ApiError::Unavailable
+            }
+            StoreError::Database(cause) => {
+                tracing::error!(%cause, "database error");
+                ApiError::Internal
+            }
+            StoreError::Corrupt(cause) => {
+                tracing::error!(%cause, "stored data is corrupt");
+                ApiError::Internal
+            }
+        }
+    }
+}

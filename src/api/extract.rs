@@ -1,0 +1,357 @@
+//! Extractors: what a handler declares in its signature is all it gets, already parsed
+//! and authorised. `Authorized<P>` is the one place access is decided.
+
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::error::PayloadError;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use secrecy::ExposeSecret;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::error::{ApiError, REQUEST_ID};
+use crate::auth::credentials::{API_KEY_PREFIX, SESSION_TOKEN_PREFIX, api_key_hash, sha256_hex};
+use crate::auth::{CallerKind, Principal, Role};
+use crate::startup::AppState;
+use crate::store::audit::Actor;
+use crate::store::{PageRequest, accounts};
+
+type LocalBoxFuture<T> = Pin<Box<dyn Future<Output = T>>>;
+
+fn state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or(ApiError::Internal)
+}
+
+/// The bearer credential of a request, if any.
+pub fn bearer(req: &HttpRequest) -> Option<&str> {
+    req.headers()
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+/// Resolves the caller from a session token or portal key; 401 for anything else.
+async fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
+    let state = state(req)?;
+    let credential = bearer(req).ok_or(ApiError::Unauthenticated)?;
+    let principal = if credential.starts_with(SESSION_TOKEN_PREFIX) {
+        let hash = sha256_hex(credential);
+        state
+            .db
+            .run(move |conn| accounts::principal_for_session(conn, &hash))
+            .await?
+    } else if credential.starts_with(API_KEY_PREFIX) {
+        let hash = api_key_hash(
+            credential,
+            state.secrets.api_key_pepper.expose_secret().as_bytes(),
+        );
+        state
+            .db
+            .run(move |conn| accounts::principal_for_api_key(conn, &hash))
+            .await?
+    } else {
+        None
+    };
+    principal.ok_or(ApiError::Unauthenticated)
+}
+
+/// Whom an endpoint admits.
+pub trait Policy {
+    const ALLOWED: &'static [CallerKind];
+}
+
+macro_rules! policy {
+    ($(#[$doc:meta])* $name:ident = [$($kind:expr),+ $(,)?]) => {
+        $(#[$doc])*
+        pub struct $name;
+        impl Policy for $name {
+            const ALLOWED: &'static [CallerKind] = &[$($kind),+];
+        }
+    };
+}
+
+const ADMIN: CallerKind = CallerKind::User(Role::ProgramAdmin);
+const CASE_MANAGER: CallerKind = CallerKind::User(Role::CaseManager);
+const SPONSOR: CallerKind = CallerKind::User(Role::Sponsor);
+const PORTAL: CallerKind = CallerKind::Portal;
+
+policy!(
+    /// Program admins: users, keys, policy.
+    Admins = [ADMIN]
+);
+policy!(
+    /// The program's staff: admins and case managers.
+    Staff = [ADMIN, CASE_MANAGER]
+);
+policy!(
+    /// Who keeps seeker records: the portal and the program's staff.
+    SeekerKeepers = [PORTAL, ADMIN, CASE_MANAGER]
+);
+policy!(
+    /// Sponsors, for their own profile.
+    Sponsors = [SPONSOR]
+);
+policy!(
+    /// Any signed-in person.
+    People = [ADMIN, CASE_MANAGER, SPONSOR]
+);
+policy!(
+    /// Any authenticated caller.
+    Anyone = [ADMIN, CASE_MANAGER, SPONSOR, PORTAL]
+);
+
+/// An authenticated caller whose kind `P` admits, with the request id for the audit trail.
+pub struct Authorized<P: Policy> {
+    pub actor: Actor,
+    _policy: PhantomData<P>,
+}
+
+impl<P: Policy> Authorized<P> {
+    pub fn principal(&self) -> &Principal {
+        &self.actor.principal
+    }
+}
+
+impl<P: Policy + 'static> FromRequest for Authorized<P> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let principal = authenticate(&req).await?;
+            if !P::ALLOWED.contains(&principal.kind()) {
+                return Err(ApiError::Forbidden);
+            }
+            Ok(Self {
+                actor: Actor {
+                    principal,
+                    request_id: REQUEST_ID.try_with(Clone::clone).unwrap_or_default(),
+                },
+                _policy: PhantomData,
+            })
+        })
+    }
+}
+
+/// A JSON body, size-limited, deserialised with the path of any field that fails.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<mime::Mime>().ok())
+            .is_some_and(|m| {
+                m.type_() == mime::APPLICATION
+                    && (m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON))
+            });
+        // The limit itself is enforced by the `PayloadConfig` the app registers.
+        let limit = state(req)
+            .map(|s| s.settings.server.max_body_bytes)
+            .unwrap_or_default();
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !is_json {
+                return Err(ApiError::UnsupportedMediaType);
+            }
+            let bytes = body.await.map_err(|e| match e.as_error::<PayloadError>() {
+                Some(PayloadError::Overflow) => ApiError::PayloadTooLarge { limit },
+                _ => ApiError::Malformed {
+                    detail: "the request body could not be read".into(),
+                },
+            })?;
+            parse_json(&bytes).map(JsonBody)
+        })
+    }
+}
+
+/// Deserialises JSON, naming the failing field: unknown fields (`role`, `program_id`,
+/// `status` ...) and wrong types are 422 with the field, broken syntax is 400.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        if inner.is_syntax() || inner.is_eof() || inner.is_io() {
+            return ApiError::Malformed {
+                detail: format!("the body is not valid JSON: {inner}"),
+            };
+        }
+        let message = inner.to_string();
+        let message = message
+            .split(" at line ")
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let quoted = message.split('`').nth(1).unwrap_or_default();
+        let (field, code) = if message.starts_with("missing field") {
+            (join_path(&path, quoted), "required")
+        } else if message.starts_with("unknown field") {
+            (join_path(&path, quoted), "unknown_field")
+        } else {
+            (if path == "." { String::new() } else { path }, "invalid")
+        };
+        ApiError::field(&field, code, message)
+    })?;
+    deserializer.end().map_err(|_| ApiError::Malformed {
+        detail: "the body has trailing characters after the JSON value".into(),
+    })?;
+    Ok(value)
+}
+
+fn join_path(path: &str, field: &str) -> String {
+    if path == "." || path.is_empty() {
+        field.to_owned()
+    } else if path.ends_with(field) {
+        path.to_owned()
+    } else {
+        format!("{path}.{field}")
+    }
+}
+
+/// The version named by `If-Match: "<version>"`, if the header is present.
+pub struct IfMatch(pub Option<i32>);
+
+impl FromRequest for IfMatch {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let parsed = match req.headers().get(header::IF_MATCH) {
+            None => Ok(IfMatch(None)),
+            Some(value) => value
+                .to_str()
+                .ok()
+                .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
+                .and_then(|v| v.parse::<i32>().ok())
+                .map(|v| IfMatch(Some(v)))
+                .ok_or_else(|| {
+                    ApiError::field(
+                        "If-Match",
+                        "invalid",
+                        "must be the quoted version from the ETag, e.g. \"3\"",
+                    )
+                }),
+        };
+        std::future::ready(parsed)
+    }
+}
+
+/// `?limit=&cursor=`: at most [`Pagination::MAX_LIMIT`] items after an opaque cursor.
+#[derive(Debug, Clone, Copy)]
+pub struct Pagination {
+    pub after: Option<uuid::Uuid>,
+    pub limit: usize,
+}
+
+impl Pagination {
+    pub const DEFAULT_LIMIT: usize = 50;
+    pub const MAX_LIMIT: usize = 100;
+
+    /// One more than asked, to know whether another page follows.
+    pub fn request(&self) -> PageRequest {
+        PageRequest {
+            after: self.after,
+            limit: self.limit as i64 + 1,
+        }
+    }
+
+    pub fn page<T>(&self, mut items: Vec<T>, id: impl Fn(&T) -> uuid::Uuid) -> Page<T> {
+        let more = items.len() > self.limit;
+        items.truncate(self.limit);
+        let next_cursor = if more {
+            items
+                .last()
+                .map(|last| URL_SAFE_NO_PAD.encode(id(last).as_bytes()))
+        } else {
+            None
+        };
+        Page { items, next_cursor }
+    }
+}
+
+impl FromRequest for Pagination {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(parse_pagination(req.query_string()))
+    }
+}
+
+fn parse_pagination(query: &str) -> Result<Pagination, ApiError> {
+    let pairs = web::Query::<Vec<(String, String)>>::from_query(query)
+        .map_err(|_| ApiError::Malformed {
+            detail: "the query string could not be parsed".into(),
+        })?
+        .into_inner();
+    let mut pagination = Pagination {
+        after: None,
+        limit: Pagination::DEFAULT_LIMIT,
+    };
+    let mut errors = Vec::new();
+    for (key, value) in pairs {
+        match key.as_str() {
+            "limit" => match value.parse::<usize>() {
+                Ok(n) if (1..=Pagination::MAX_LIMIT).contains(&n) => pagination.limit = n,
+                _ => errors.push(crate::domain::error::FieldError::new(
+                    "limit",
+                    "out_of_range",
+                    format!("must be 1 to {}", Pagination::MAX_LIMIT),
+                )),
+            },
+            "cursor" => match URL_SAFE_NO_PAD
+                .decode(&value)
+                .ok()
+                .and_then(|bytes| uuid::Uuid::from_slice(&bytes).ok())
+            {
+                Some(id) => pagination.after = Some(id),
+                None => errors.push(crate::domain::error::FieldError::new(
+                    "cursor",
+                    "invalid",
+                    "must be a next_cursor from a previous page",
+                )),
+            },
+            other => errors.push(crate::domain::error::FieldError::new(
+                other,
+                "unknown_parameter",
+                "this list takes only limit and cursor",
+            )),
+        }
+    }
+    if errors.is_empty() {
+        Ok(pagination)
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+/// One page of a list.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// An id in a URL path; a malformed one is simply not found.
+pub fn path_id<T: std::str::FromStr>(raw: &str) -> Result<T, ApiError> {
+    raw.parse().map_err(|_| ApiError::NotFound)
+}

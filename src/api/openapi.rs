@@ -1,0 +1,39 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations.
+
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::{api_keys, audit, auth, health, seekers, sponsors, users};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Sponsor matching service",
+        description = "Pairs people new to recovery with sponsors. Errors are RFC 9457 \
+            problem details (`application/problem+json`). See docs/api.md.",
+    ),
+    paths(
+        auth::login, auth::logout, auth::me, auth::accept_invite,
+        users::invite, users::list, users::get, users::update,
+        api_keys::create, api_keys::list, api_keys::revoke,
+        sponsors::get_own, sponsors::put_own, sponsors::list, sponsors::get,
+        seekers::create, seekers::list, seekers::get, seekers::update,
+        seekers::record_consent, seekers::list_consents, seekers::revoke_consent,
+        audit::list,
+        health::healthz, health::readyz, health::metrics,
+    ),
+    modifiers(&BearerAuth),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}

@@ -1,0 +1,162 @@
+//! Seekers and their consents, kept by the program's portal and staff.
+
+use actix_web::{HttpResponse, web};
+use chrono::Utc;
+
+use super::error::{ApiError, Problem};
+use super::extract::{Authorized, IfMatch, JsonBody, Page, Pagination, SeekerKeepers, path_id};
+use super::versioned;
+use crate::domain::consent::{Consent, ConsentInput};
+use crate::domain::ids::{ConsentId, SeekerId};
+use crate::domain::seeker::{SeekerProfile, SeekerProfileInput};
+use crate::startup::AppState;
+use crate::store::seekers::{self, ConsentRecord, SeekerRecord, SeekerSummary};
+
+/// Register a seeker.
+#[utoipa::path(post, path = "/api/v1/seekers", tag = "seekers",
+    security(("bearer" = [])), request_body = SeekerProfileInput,
+    responses(
+        (status = 201, body = SeekerRecord, headers(("Location" = String), ("ETag" = String))),
+        (status = 422, body = Problem),
+    ))]
+pub async fn create(
+    auth: Authorized<SeekerKeepers>,
+    state: web::Data<AppState>,
+    JsonBody(input): JsonBody<SeekerProfileInput>,
+) -> Result<HttpResponse, ApiError> {
+    let (profile, contact) = SeekerProfile::parse(input, Utc::now().date_naive())?;
+    let actor = auth.actor;
+    let record = state
+        .db
+        .write(move |conn| seekers::create(conn, &actor, &profile, &contact))
+        .await?;
+    let mut response = HttpResponse::Created();
+    response.insert_header(("Location", format!("/api/v1/seekers/{}", record.id)));
+    Ok(versioned(response, record.version, &record))
+}
+
+/// The program's seekers, by id. Each listing by a person is audited.
+#[utoipa::path(get, path = "/api/v1/seekers", tag = "seekers",
+    security(("bearer" = [])),
+    params(("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = Page<SeekerSummary>)))]
+pub async fn list(
+    auth: Authorized<SeekerKeepers>,
+    state: web::Data<AppState>,
+    pagination: Pagination,
+) -> Result<HttpResponse, ApiError> {
+    let actor = auth.actor;
+    let summaries = state
+        .db
+        .write(move |conn| seekers::list(conn, &actor, pagination.request()))
+        .await?;
+    Ok(HttpResponse::Ok().json(pagination.page(summaries, |s| s.id.as_uuid())))
+}
+
+/// One seeker, with contact details and internal notes. Reads by people are audited.
+#[utoipa::path(get, path = "/api/v1/seekers/{id}", tag = "seekers",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = SeekerRecord, headers(("ETag" = String))),
+        (status = 404, body = Problem),
+    ))]
+pub async fn get(
+    auth: Authorized<SeekerKeepers>,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id: SeekerId = path_id(&id)?;
+    let actor = auth.actor;
+    let record = state
+        .db
+        .write(move |conn| seekers::get(conn, &actor, id))
+        .await?;
+    Ok(versioned(HttpResponse::Ok(), record.version, &record))
+}
+
+/// Replace a seeker's profile. Requires `If-Match` with the current version.
+#[utoipa::path(put, path = "/api/v1/seekers/{id}", tag = "seekers",
+    security(("bearer" = [])), request_body = SeekerProfileInput,
+    params(("If-Match" = String, Header, description = "The version being replaced")),
+    responses(
+        (status = 200, body = SeekerRecord),
+        (status = 404, body = Problem), (status = 412, body = Problem),
+        (status = 422, body = Problem), (status = 428, body = Problem),
+    ))]
+pub async fn update(
+    auth: Authorized<SeekerKeepers>,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    if_match: IfMatch,
+    JsonBody(input): JsonBody<SeekerProfileInput>,
+) -> Result<HttpResponse, ApiError> {
+    let id: SeekerId = path_id(&id)?;
+    let (profile, contact) = SeekerProfile::parse(input, Utc::now().date_naive())?;
+    let actor = auth.actor;
+    let record = state
+        .db
+        .write(move |conn| seekers::update(conn, &actor, id, if_match.0, &profile, &contact))
+        .await?;
+    Ok(versioned(HttpResponse::Ok(), record.version, &record))
+}
+
+/// Record the seeker's consent to disclose a summary to candidate sponsors.
+#[utoipa::path(post, path = "/api/v1/seekers/{id}/consents", tag = "seekers",
+    security(("bearer" = [])), request_body = ConsentInput,
+    responses(
+        (status = 201, body = ConsentRecord),
+        (status = 404, body = Problem), (status = 422, body = Problem),
+    ))]
+pub async fn record_consent(
+    auth: Authorized<SeekerKeepers>,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    JsonBody(input): JsonBody<ConsentInput>,
+) -> Result<HttpResponse, ApiError> {
+    let id: SeekerId = path_id(&id)?;
+    let consent = Consent::parse(input, Utc::now())?;
+    let actor = auth.actor;
+    let record = state
+        .db
+        .write(move |conn| seekers::record_consent(conn, &actor, id, &consent))
+        .await?;
+    Ok(HttpResponse::Created().json(record))
+}
+
+/// The seeker's consents, revoked and expired ones included.
+#[utoipa::path(get, path = "/api/v1/seekers/{id}/consents", tag = "seekers",
+    security(("bearer" = [])),
+    responses((status = 200, body = Vec<ConsentRecord>), (status = 404, body = Problem)))]
+pub async fn list_consents(
+    auth: Authorized<SeekerKeepers>,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id: SeekerId = path_id(&id)?;
+    let actor = auth.actor;
+    let records = state
+        .db
+        .write(move |conn| seekers::list_consents(conn, &actor, id))
+        .await?;
+    Ok(HttpResponse::Ok().json(records))
+}
+
+/// Revoke a consent; disclosure stops at once.
+#[utoipa::path(post, path = "/api/v1/seekers/{id}/consents/{consent_id}/revoke", tag = "seekers",
+    security(("bearer" = [])),
+    responses((status = 200, body = ConsentRecord), (status = 404, body = Problem)))]
+pub async fn revoke_consent(
+    auth: Authorized<SeekerKeepers>,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (seeker, consent) = path.into_inner();
+    let seeker: SeekerId = path_id(&seeker)?;
+    let consent: ConsentId = path_id(&consent)?;
+    let actor = auth.actor;
+    let record = state
+        .db
+        .write(move |conn| seekers::revoke_consent(conn, &actor, seeker, consent))
+        .await?;
+    Ok(HttpResponse::Ok().json(record))
+}

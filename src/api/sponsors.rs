@@ -1,0 +1,110 @@
+//! Sponsor profiles: sponsors keep their own; the program's staff can look them up.
+
+use actix_web::{HttpResponse, web};
+use chrono::Utc;
+
+use super::error::{ApiError, Problem};
+use super::extract::{Authorized, IfMatch, JsonBody, Page, Pagination, Sponsors, Staff, path_id};
+use super::versioned;
+use crate::auth::Principal;
+use crate::domain::ids::UserId;
+use crate::domain::sponsor::{SponsorProfile, SponsorProfileInput};
+use crate::startup::AppState;
+use crate::store::accounts;
+use crate::store::sponsors::{self, SponsorProfileRecord};
+
+fn own_id(principal: &Principal) -> Result<UserId, ApiError> {
+    match principal {
+        Principal::User { id, .. } => Ok(*id),
+        Principal::Portal { .. } => Err(ApiError::Forbidden),
+    }
+}
+
+/// The signed-in sponsor's own profile, with their contact details.
+#[utoipa::path(get, path = "/api/v1/sponsors/me", tag = "sponsors",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = SponsorProfileRecord),
+        (status = 404, body = Problem, description = "No profile yet: PUT one"),
+    ))]
+pub async fn get_own(
+    auth: Authorized<Sponsors>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let id = own_id(auth.principal())?;
+    let profile = state
+        .db
+        .run(move |conn| sponsors::get_own_profile(conn, id))
+        .await?;
+    Ok(versioned(HttpResponse::Ok(), profile.version, &profile))
+}
+
+/// Create or replace the signed-in sponsor's profile.
+///
+/// The first PUT creates it; later ones need `If-Match` with the current version.
+/// Setting `status` to `paused` takes the sponsor out of matching.
+#[utoipa::path(put, path = "/api/v1/sponsors/me", tag = "sponsors",
+    security(("bearer" = [])), request_body = SponsorProfileInput,
+    params(("If-Match" = Option<String>, Header, description = "The version being replaced")),
+    responses(
+        (status = 200, body = SponsorProfileRecord),
+        (status = 412, body = Problem), (status = 422, body = Problem),
+        (status = 428, body = Problem),
+    ))]
+pub async fn put_own(
+    auth: Authorized<Sponsors>,
+    state: web::Data<AppState>,
+    if_match: IfMatch,
+    JsonBody(input): JsonBody<SponsorProfileInput>,
+) -> Result<HttpResponse, ApiError> {
+    let id = own_id(auth.principal())?;
+    let program_id = auth.principal().program_id();
+    let program = state
+        .db
+        .run(move |conn| accounts::get_program(conn, program_id))
+        .await?;
+    let max_capacity = u8::try_from(program.max_sponsor_capacity).unwrap_or(u8::MAX);
+    let (profile, contact) = SponsorProfile::parse(input, Utc::now().date_naive(), max_capacity)?;
+    let actor = auth.actor;
+    let record = state
+        .db
+        .write(move |conn| sponsors::save_profile(conn, &actor, id, &profile, &contact, if_match.0))
+        .await?;
+    Ok(versioned(HttpResponse::Ok(), record.version, &record))
+}
+
+/// The program's sponsors, with contact details, for its staff.
+#[utoipa::path(get, path = "/api/v1/sponsors", tag = "sponsors",
+    security(("bearer" = [])),
+    params(("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = Page<SponsorProfileRecord>)))]
+pub async fn list(
+    auth: Authorized<Staff>,
+    state: web::Data<AppState>,
+    pagination: Pagination,
+) -> Result<HttpResponse, ApiError> {
+    let program = auth.principal().program_id();
+    let profiles = state
+        .db
+        .run(move |conn| sponsors::list_for_program(conn, program, pagination.request()))
+        .await?;
+    Ok(HttpResponse::Ok().json(pagination.page(profiles, |p| p.sponsor_id.as_uuid())))
+}
+
+/// One of the program's sponsors.
+#[utoipa::path(get, path = "/api/v1/sponsors/{id}", tag = "sponsors",
+    security(("bearer" = [])),
+    responses((status = 200, body = SponsorProfileRecord), (status = 404, body = Problem)))]
+pub async fn get(
+    auth: Authorized<Staff>,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id: UserId = path_id(&id)?;
+    let program = auth.principal().program_id();
+    let profile = state
+        .db
+        .run(move |conn| sponsors::get_for_program(conn, program, id))
+        .await?;
+    Ok(versioned(HttpResponse::Ok(), profile.version, &profile))
+}

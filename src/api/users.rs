@@ -1,0 +1,176 @@
+//! Program admins manage their program's people: invite, list, rename, disable.
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::error::{ApiError, Problem};
+use super::extract::{Admins, Authorized, IfMatch, JsonBody, Page, Pagination, path_id};
+use super::versioned;
+use crate::auth::Role;
+use crate::auth::credentials::{INVITE_TOKEN_PREFIX, random_token, sha256_hex};
+use crate::domain::error::FieldErrors;
+use crate::domain::ids::{InviteId, UserId};
+use crate::domain::values::{EmailAddress, PersonName};
+use crate::startup::AppState;
+use crate::store::accounts::{self, User, UserChange};
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InviteRequest {
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Invite {
+    pub invite_id: InviteId,
+    pub user: User,
+    /// Single-use; shown only now. The invitee sends it to `POST /api/v1/invites/accept`.
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Invite a person to the program as program admin, case manager or sponsor.
+///
+/// Inviting an address whose earlier invite was never accepted replaces that invite.
+#[utoipa::path(post, path = "/api/v1/invites", tag = "users",
+    security(("bearer" = [])), request_body = InviteRequest,
+    responses(
+        (status = 201, body = Invite),
+        (status = 409, body = Problem, description = "The email belongs to an account"),
+        (status = 422, body = Problem),
+    ))]
+pub async fn invite(
+    auth: Authorized<Admins>,
+    state: web::Data<AppState>,
+    JsonBody(body): JsonBody<InviteRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let mut errors = FieldErrors::default();
+    let email = errors.take("email", EmailAddress::parse(body.email));
+    let name = errors.take("display_name", PersonName::parse(body.display_name));
+    let (Some(email), Some(name)) = (email, name) else {
+        return Err(errors.into());
+    };
+    let token = random_token(INVITE_TOKEN_PREFIX);
+    let hash = sha256_hex(&token);
+    let expires_at = Utc::now() + Duration::hours(i64::from(state.settings.auth.invite_hours));
+    let actor = auth.actor;
+    let (invite_id, user) = state
+        .db
+        .write(move |conn| {
+            accounts::create_invite(
+                conn,
+                &actor,
+                email.as_str(),
+                name.as_str(),
+                body.role,
+                &hash,
+                expires_at.naive_utc(),
+            )
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(Invite {
+        invite_id,
+        user,
+        token,
+        expires_at,
+    }))
+}
+
+/// The program's people, by id.
+#[utoipa::path(get, path = "/api/v1/users", tag = "users",
+    security(("bearer" = [])),
+    params(("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = Page<User>)))]
+pub async fn list(
+    auth: Authorized<Admins>,
+    state: web::Data<AppState>,
+    pagination: Pagination,
+) -> Result<HttpResponse, ApiError> {
+    let program = auth.principal().program_id();
+    let users = state
+        .db
+        .run(move |conn| accounts::list_users(conn, program, pagination.request()))
+        .await?;
+    Ok(HttpResponse::Ok().json(pagination.page(users, |u| u.id.as_uuid())))
+}
+
+/// One of the program's people.
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users",
+    security(("bearer" = [])),
+    responses((status = 200, body = User), (status = 404, body = Problem)))]
+pub async fn get(
+    auth: Authorized<Admins>,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id: UserId = path_id(&id)?;
+    let program = auth.principal().program_id();
+    let user = state
+        .db
+        .run(move |conn| accounts::get_user(conn, program, id))
+        .await?;
+    Ok(versioned(HttpResponse::Ok(), user.version, &user))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserUpdate {
+    pub display_name: Option<String>,
+    /// `true` ends the account's sessions and blocks logins; `false` restores it.
+    pub disabled: Option<bool>,
+}
+
+/// Rename, disable or re-enable a person. Requires `If-Match` with the current version.
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users",
+    security(("bearer" = [])), request_body = UserUpdate,
+    params(("If-Match" = String, Header, description = "The version being changed, e.g. \"1\"")),
+    responses(
+        (status = 200, body = User),
+        (status = 409, body = Problem, description = "An admin cannot disable themselves"),
+        (status = 412, body = Problem),
+        (status = 428, body = Problem),
+    ))]
+pub async fn update(
+    auth: Authorized<Admins>,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    if_match: IfMatch,
+    JsonBody(body): JsonBody<UserUpdate>,
+) -> Result<HttpResponse, ApiError> {
+    let id: UserId = path_id(&id)?;
+    let mut errors = FieldErrors::default();
+    let display_name = body
+        .display_name
+        .and_then(|n| errors.take("display_name", PersonName::parse(n)));
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+    if body.disabled == Some(true)
+        && matches!(auth.principal(), crate::auth::Principal::User { id: me, .. } if *me == id)
+    {
+        return Err(ApiError::Conflict(
+            "you cannot disable your own account".into(),
+        ));
+    }
+    let actor = auth.actor;
+    let user = state
+        .db
+        .write(move |conn| {
+            accounts::update_user(
+                conn,
+                &actor,
+                id,
+                if_match.0,
+                UserChange {
+                    display_name: display_name.map(|n| n.as_str().to_owned()),
+                    disabled: body.disabled,
+                },
+            )
+        })
+        .await?;
+    Ok(versioned(HttpResponse::Ok(), user.version, &user))
+}

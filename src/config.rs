@@ -1,0 +1,191 @@
+//! Settings: `config/default.toml` (built into the binary), then `config/local.toml` if
+//! present, then the file given with `--config`, then `APP__*` environment variables
+//! (`APP__DATABASE__URL` sets `database.url`). Secrets come only from the environment,
+//! or for the embedded default from a generated file.
+
+use std::path::{Path, PathBuf};
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub email: EmailSettings,
+    pub auth: AuthSettings,
+    pub log: LogSettings,
+    #[serde(default)]
+    pub secrets: SecretSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    pub url: SecretString,
+    pub pool_size: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct EmailSettings {
+    pub transport: String,
+    pub file_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthSettings {
+    pub session_hours: u32,
+    pub invite_hours: u32,
+    pub login_window_seconds: u64,
+    pub login_failures_per_account: usize,
+    pub login_failures_per_address: usize,
+    pub generated_secrets_file: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    pub format: String,
+    pub filter: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SecretSettings {
+    /// Signs links sent by email.
+    pub token_signing_key: Option<SecretString>,
+    /// Keyed hash for stored API keys: a database leak alone cannot check guesses.
+    pub api_key_pepper: Option<SecretString>,
+}
+
+/// Secrets resolved for use.
+#[derive(Clone)]
+pub struct Secrets {
+    pub token_signing_key: SecretString,
+    pub api_key_pepper: SecretString,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Load(#[from] config::ConfigError),
+    #[error("secrets file {path}: {source}")]
+    SecretsFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("secrets file {path} is not valid: {message}")]
+    SecretsInvalid { path: PathBuf, message: String },
+}
+
+impl Settings {
+    pub fn load(extra_file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from_str(
+                include_str!("../config/default.toml"),
+                config::FileFormat::Toml,
+            ))
+            .add_source(config::File::with_name("config/local.toml").required(false));
+        if let Some(path) = extra_file {
+            builder = builder.add_source(config::File::from(path));
+        }
+        let settings = builder
+            .add_source(
+                config::Environment::with_prefix("APP")
+                    .prefix_separator("__")
+                    .separator("__"),
+            )
+            .build()?
+            .try_deserialize()?;
+        Ok(settings)
+    }
+
+    pub fn database_url(&self) -> &str {
+        self.database.url.expose_secret()
+    }
+
+    /// Secrets from the environment; where missing (the embedded default), generated
+    /// once and kept in a 0600 file, with a warning that production must set its own.
+    pub fn secrets(&self) -> Result<Secrets, ConfigError> {
+        if let (Some(signing), Some(pepper)) = (
+            &self.secrets.token_signing_key,
+            &self.secrets.api_key_pepper,
+        ) {
+            return Ok(Secrets {
+                token_signing_key: signing.clone(),
+                api_key_pepper: pepper.clone(),
+            });
+        }
+        let path = &self.auth.generated_secrets_file;
+        tracing::warn!(
+            file = %path.display(),
+            "using generated secrets; production must set APP__SECRETS__TOKEN_SIGNING_KEY \
+             and APP__SECRETS__API_KEY_PEPPER"
+        );
+        let generated = load_or_generate_secrets(path)?;
+        Ok(Secrets {
+            token_signing_key: self
+                .secrets
+                .token_signing_key
+                .clone()
+                .unwrap_or(generated.token_signing_key),
+            api_key_pepper: self
+                .secrets
+                .api_key_pepper
+                .clone()
+                .unwrap_or(generated.api_key_pepper),
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct SecretsFile {
+    token_signing_key: String,
+    api_key_pepper: String,
+}
+
+fn load_or_generate_secrets(path: &Path) -> Result<Secrets, ConfigError> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+
+    let io = |source| ConfigError::SecretsFile {
+        path: path.to_owned(),
+        source,
+    };
+    if !path.exists() {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        let contents = format!(
+            "# Generated on first start for local use only. Production sets its own\n\
+             # secrets through APP__SECRETS__* environment variables.\n\
+             token_signing_key = \"{}\"\napi_key_pepper = \"{}\"\n",
+            crate::auth::credentials::random_token(""),
+            crate::auth::credentials::random_token("")
+        );
+        // create_new: if another process won the race, read what it wrote.
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+        {
+            Ok(mut file) => file.write_all(contents.as_bytes()).map_err(io)?,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(io(e)),
+        }
+    }
+    let text = std::fs::read_to_string(path).map_err(io)?;
+    let file: SecretsFile = toml::from_str(&text).map_err(|e| ConfigError::SecretsInvalid {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })?;
+    Ok(Secrets {
+        token_signing_key: file.token_signing_key.into(),
+        api_key_pepper: file.api_key_pepper.into(),
+    })
+}

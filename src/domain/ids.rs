@@ -1,0 +1,79 @@
+//! Identifiers: UUIDv7 (time-ordered, so ids double as stable pagination cursors),
+//! one newtype per kind of record so a user id can never be passed as a seeker id.
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
+            serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+        )]
+        #[serde(transparent)]
+        #[schema(value_type = String, format = Uuid)]
+        pub struct $name(uuid::Uuid);
+
+        impl $name {
+            pub fn new() -> Self {
+                Self(uuid::Uuid::now_v7())
+            }
+
+            pub fn as_uuid(&self) -> uuid::Uuid {
+                self.0
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl From<uuid::Uuid> for $name {
+            fn from(id: uuid::Uuid) -> Self {
+                Self(id)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = uuid::Error;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                uuid::Uuid::parse_str(s).map(Self)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A treatment program (tenant).
+    ProgramId
+);
+id_type!(
+    /// A person who logs in: program admin, case manager or sponsor.
+    UserId
+);
+id_type!(
+    /// A portal API key.
+    ApiKeyId
+);
+id_type!(
+    /// A seeker: a person new to recovery, registered by a program.
+    SeekerId
+);
+id_type!(
+    /// A consent record.
+    ConsentId
+);
+id_type!(
+    /// An audit event.
+    AuditEventId
+);
+id_type!(
+    /// An invitation to create an account.
+    InviteId
+);

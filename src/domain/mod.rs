@@ -1,0 +1,8 @@
+//! The domain: validated values and profiles. Pure: no I/O, no clock (callers pass `today`).
+
+pub mod consent;
+pub mod error;
+pub mod ids;
+pub mod seeker;
+pub mod sponsor;
+pub mod values;

@@ -1,0 +1,10 @@
+//! Sponsor matching service: pairs people new to recovery with sponsors.
+//! Read docs/architecture.md first.
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod domain;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

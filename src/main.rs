@@ -1,0 +1,108 @@
+//! The command line: serve, migrate, create-admin.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use sponsor_match::auth::credentials::{NewPassword, random_token};
+use sponsor_match::config::Settings;
+use sponsor_match::domain::values::{EmailAddress, Label, PersonName};
+use sponsor_match::startup::Application;
+use sponsor_match::store::{Db, accounts, write_transaction};
+use sponsor_match::telemetry;
+
+#[derive(Parser)]
+#[command(version, about = "Pairs people new to recovery with sponsors")]
+struct Cli {
+    /// A TOML file layered over config/default.toml and config/local.toml.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP service (applies pending migrations first).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create a program and its first program admin.
+    CreateAdmin {
+        /// The program's name, e.g. "Riverside Treatment Center".
+        #[arg(long)]
+        program: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// The admin's password; generated and printed once when not given.
+        #[arg(long, env = "SPONSOR_MATCH_ADMIN_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let settings = Settings::load(cli.config.as_deref())?;
+    telemetry::init_logging(&settings.log);
+    match cli.command {
+        Command::Serve => {
+            let app = Application::build(settings).await?;
+            app.run_until_stopped().await?;
+        }
+        Command::Migrate => {
+            let db = Db::connect(settings.database_url(), 1)?;
+            let applied = db.migrate().await?;
+            println!("{applied} migration(s) applied");
+        }
+        Command::CreateAdmin {
+            program,
+            email,
+            name,
+            password,
+        } => create_admin(&settings, program, email, name, password).await?,
+    }
+    Ok(())
+}
+
+async fn create_admin(
+    settings: &Settings,
+    program: String,
+    email: String,
+    name: String,
+    password: Option<String>,
+) -> anyhow::Result<()> {
+    let program = Label::parse(program).map_err(|e| anyhow::anyhow!("--program {}", e.message))?;
+    let email = EmailAddress::parse(email).map_err(|e| anyhow::anyhow!("--email {}", e.message))?;
+    let name = PersonName::parse(name).map_err(|e| anyhow::anyhow!("--name {}", e.message))?;
+    let generated = password.is_none();
+    let password = password.unwrap_or_else(|| random_token(""));
+    let hash = NewPassword::parse(password.clone())
+        .map_err(|e| anyhow::anyhow!("password {}", e.message))?
+        .hash();
+    let db = Db::connect(settings.database_url(), 1)?;
+    db.migrate().await?;
+    let (program_id, user) = db
+        .run(move |conn| {
+            write_transaction(conn, |conn| {
+                accounts::create_program_with_admin(
+                    conn,
+                    program.as_str(),
+                    email.as_str(),
+                    name.as_str(),
+                    hash,
+                )
+            })
+        })
+        .await
+        .context("creating the program")?;
+    println!("program {program_id}");
+    println!("program admin {} <{}>", user.id, user.email);
+    if generated {
+        println!("password {password}");
+        println!("(shown once; log in and keep it somewhere safe)");
+    }
+    Ok(())
+}

@@ -1,0 +1,78 @@
+//! Builds the application from settings: database, migrations, secrets, HTTP server.
+//! Tests start it exactly as `serve` does, on port 0.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use metrics_exporter_prometheus::PrometheusHandle;
+
+use crate::api;
+use crate::auth::throttle::LoginThrottle;
+use crate::config::{Secrets, Settings};
+use crate::store::Db;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub db: Db,
+    pub settings: Settings,
+    pub secrets: Secrets,
+    pub login_throttle: LoginThrottle,
+    pub metrics: PrometheusHandle,
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Connects, migrates and binds; the server starts when awaited.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let db = Db::connect(settings.database_url(), settings.database.pool_size)?;
+        let applied = db.migrate().await?;
+        if applied > 0 {
+            tracing::info!(applied, "migrations applied");
+        }
+        std::fs::create_dir_all(&settings.email.file_dir)?;
+        let secrets = settings.secrets()?;
+        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
+        let port = listener.local_addr()?.port();
+        let max_body_bytes = settings.server.max_body_bytes;
+        let state = web::Data::new(AppState {
+            login_throttle: LoginThrottle::new(
+                Duration::from_secs(settings.auth.login_window_seconds),
+                settings.auth.login_failures_per_account,
+                settings.auth.login_failures_per_address,
+            ),
+            db,
+            settings,
+            secrets,
+            metrics: crate::telemetry::metrics_handle(),
+        });
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(web::PayloadConfig::new(max_body_bytes))
+                .wrap(from_fn(api::observe))
+                .configure(api::routes)
+                .default_service(web::to(api::not_found))
+        })
+        .listen(listener)?
+        // SIGTERM/SIGINT stop accepting, then let requests in flight finish.
+        .shutdown_timeout(30)
+        .run();
+        tracing::info!(port, "listening");
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,600 @@
+//! Programs, users, sessions, invites and portal API keys.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::audit::{self, Actor, RecordKind};
+use super::schema::{api_keys, invites, programs, session_tokens, users};
+use super::{AnyConnection, PageRequest, StoreError, now, parse_id};
+use crate::auth::{Principal, Role};
+use crate::domain::ids::{ApiKeyId, InviteId, ProgramId, UserId};
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Program {
+    pub id: ProgramId,
+    pub name: String,
+    /// The most sponsees a sponsor of this program may take on at once.
+    pub max_sponsor_capacity: i32,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn get_program(conn: &mut AnyConnection, id: ProgramId) -> Result<Program, StoreError> {
+    let (name, max_sponsor_capacity, created_at) = programs::table
+        .find(id.to_string())
+        .select((
+            programs::name,
+            programs::max_sponsor_capacity,
+            programs::created_at,
+        ))
+        .first::<(String, i32, NaiveDateTime)>(conn)?;
+    Ok(Program {
+        id,
+        name,
+        max_sponsor_capacity,
+        created_at,
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UserStatus {
+    /// Invited; can log in once they accept the invite and set a password.
+    Invited,
+    Active,
+    /// Cannot log in; their sessions were ended.
+    Disabled,
+}
+
+impl UserStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::Invited => "invited",
+            UserStatus::Active => "active",
+            UserStatus::Disabled => "disabled",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self, StoreError> {
+        match s {
+            "invited" => Ok(UserStatus::Invited),
+            "active" => Ok(UserStatus::Active),
+            "disabled" => Ok(UserStatus::Disabled),
+            other => Err(StoreError::Corrupt(format!("users.status: {other}"))),
+        }
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = users)]
+struct UserRow {
+    id: String,
+    program_id: String,
+    email: String,
+    display_name: String,
+    role: String,
+    password_hash: Option<String>,
+    status: String,
+    version: i32,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct User {
+    pub id: UserId,
+    pub program_id: ProgramId,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    pub status: UserStatus,
+    pub version: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = StoreError;
+    fn try_from(row: UserRow) -> Result<Self, StoreError> {
+        Ok(User {
+            id: parse_id("users.id", &row.id)?,
+            program_id: parse_id("users.program_id", &row.program_id)?,
+            role: Role::parse(&row.role)
+                .ok_or_else(|| StoreError::Corrupt(format!("users.role: {}", row.role)))?,
+            status: UserStatus::parse(&row.status)?,
+            email: row.email,
+            display_name: row.display_name,
+            version: row.version,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+fn user_row(
+    program: ProgramId,
+    email: &str,
+    display_name: &str,
+    role: Role,
+    password_hash: Option<String>,
+    status: UserStatus,
+) -> UserRow {
+    let at = now();
+    UserRow {
+        id: UserId::new().to_string(),
+        program_id: program.to_string(),
+        email: email.to_owned(),
+        display_name: display_name.to_owned(),
+        role: role.as_str().to_owned(),
+        password_hash,
+        status: status.as_str().to_owned(),
+        version: 1,
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+/// A new program with its first program admin (the operator's `create-admin`).
+pub fn create_program_with_admin(
+    conn: &mut AnyConnection,
+    program_name: &str,
+    email: &str,
+    display_name: &str,
+    password_hash: String,
+) -> Result<(ProgramId, User), StoreError> {
+    let program = ProgramId::new();
+    diesel::insert_into(programs::table)
+        .values((
+            programs::id.eq(program.to_string()),
+            programs::name.eq(program_name),
+            programs::created_at.eq(now()),
+        ))
+        .execute(conn)?;
+    let row = user_row(
+        program,
+        email,
+        display_name,
+        Role::ProgramAdmin,
+        Some(password_hash),
+        UserStatus::Active,
+    );
+    diesel::insert_into(users::table)
+        .values(&row)
+        .execute(conn)
+        .map_err(|e| match StoreError::from(e) {
+            StoreError::Conflict(_) => StoreError::Conflict("a user with this email exists"),
+            other => other,
+        })?;
+    Ok((program, row.try_into()?))
+}
+
+/// What login needs to know of an account.
+pub struct LoginAccount {
+    pub user_id: UserId,
+    pub program_id: ProgramId,
+    pub password_hash: Option<String>,
+    pub active: bool,
+}
+
+pub fn find_login(
+    conn: &mut AnyConnection,
+    email: &str,
+) -> Result<Option<LoginAccount>, StoreError> {
+    let row = users::table
+        .filter(users::email.eq(email))
+        .select((
+            users::id,
+            users::program_id,
+            users::password_hash,
+            users::status,
+        ))
+        .first::<(String, String, Option<String>, String)>(conn)
+        .optional()?;
+    row.map(|(id, program_id, password_hash, status)| {
+        Ok(LoginAccount {
+            user_id: parse_id("users.id", &id)?,
+            program_id: parse_id("users.program_id", &program_id)?,
+            password_hash,
+            active: status == UserStatus::Active.as_str(),
+        })
+    })
+    .transpose()
+}
+
+pub fn create_session(
+    conn: &mut AnyConnection,
+    user: UserId,
+    token_hash: &str,
+    expires_at: NaiveDateTime,
+) -> Result<(), StoreError> {
+    diesel::insert_into(session_tokens::table)
+        .values((
+            session_tokens::token_hash.eq(token_hash),
+            session_tokens::user_id.eq(user.to_string()),
+            session_tokens::created_at.eq(now()),
+            session_tokens::expires_at.eq(expires_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The user behind a live session token: not expired, not revoked, account active.
+pub fn principal_for_session(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+) -> Result<Option<Principal>, StoreError> {
+    let row = session_tokens::table
+        .inner_join(users::table)
+        .filter(session_tokens::token_hash.eq(token_hash))
+        .filter(session_tokens::revoked_at.is_null())
+        .filter(session_tokens::expires_at.gt(now()))
+        .filter(users::status.eq(UserStatus::Active.as_str()))
+        .select((users::id, users::program_id, users::role))
+        .first::<(String, String, String)>(conn)
+        .optional()?;
+    row.map(|(id, program_id, role)| {
+        Ok(Principal::User {
+            id: parse_id("users.id", &id)?,
+            program_id: parse_id("users.program_id", &program_id)?,
+            role: Role::parse(&role)
+                .ok_or_else(|| StoreError::Corrupt(format!("users.role: {role}")))?,
+        })
+    })
+    .transpose()
+}
+
+pub fn revoke_session(conn: &mut AnyConnection, token_hash: &str) -> Result<(), StoreError> {
+    diesel::update(session_tokens::table.find(token_hash))
+        .set(session_tokens::revoked_at.eq(now()))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn get_user(
+    conn: &mut AnyConnection,
+    program: ProgramId,
+    id: UserId,
+) -> Result<User, StoreError> {
+    users::table
+        .filter(users::program_id.eq(program.to_string()))
+        .filter(users::id.eq(id.to_string()))
+        .select(UserRow::as_select())
+        .first(conn)?
+        .try_into()
+}
+
+pub fn list_users(
+    conn: &mut AnyConnection,
+    program: ProgramId,
+    page: PageRequest,
+) -> Result<Vec<User>, StoreError> {
+    let mut query = users::table
+        .filter(users::program_id.eq(program.to_string()))
+        .select(UserRow::as_select())
+        .order(users::id.asc())
+        .limit(page.limit)
+        .into_boxed();
+    if let Some(after) = page.after {
+        query = query.filter(users::id.gt(after.to_string()));
+    }
+    query.load(conn)?.into_iter().map(User::try_from).collect()
+}
+
+/// What a program admin may change about an account.
+pub struct UserChange {
+    pub display_name: Option<String>,
+    pub disabled: Option<bool>,
+}
+
+pub fn update_user(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: UserId,
+    expected_version: Option<i32>,
+    change: UserChange,
+) -> Result<User, StoreError> {
+    let program = actor.principal.program_id();
+    let current = get_user(conn, program, id)?;
+    let expected_version = expected_version.ok_or(StoreError::VersionRequired {
+        current: current.version,
+    })?;
+    if current.version != expected_version {
+        return Err(StoreError::VersionMismatch {
+            current: current.version,
+        });
+    }
+    let status = match (change.disabled, current.status) {
+        (Some(true), _) => UserStatus::Disabled,
+        (Some(false), UserStatus::Disabled) => UserStatus::Active,
+        (_, status) => status,
+    };
+    let updated = diesel::update(users::table)
+        .filter(users::id.eq(id.to_string()))
+        .filter(users::version.eq(expected_version))
+        .set((
+            users::display_name.eq(change.display_name.unwrap_or(current.display_name)),
+            users::status.eq(status.as_str()),
+            users::version.eq(expected_version + 1),
+            users::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    if updated == 0 {
+        return Err(StoreError::VersionMismatch {
+            current: expected_version + 1,
+        });
+    }
+    if status == UserStatus::Disabled {
+        diesel::update(session_tokens::table)
+            .filter(session_tokens::user_id.eq(id.to_string()))
+            .filter(session_tokens::revoked_at.is_null())
+            .set(session_tokens::revoked_at.eq(now()))
+            .execute(conn)?;
+    }
+    audit::record(
+        conn,
+        actor,
+        "user.update",
+        RecordKind::User,
+        &id.to_string(),
+    )?;
+    get_user(conn, program, id)
+}
+
+/// Creates the invited account (no password yet) and its single-use invite. Inviting an
+/// address that was invited before and never accepted issues a fresh invite.
+pub fn create_invite(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    email: &str,
+    display_name: &str,
+    role: Role,
+    token_hash: &str,
+    expires_at: NaiveDateTime,
+) -> Result<(InviteId, User), StoreError> {
+    let program = actor.principal.program_id();
+    let Principal::User { id: inviter, .. } = actor.principal else {
+        return Err(StoreError::Conflict("only people can invite"));
+    };
+    let existing = users::table
+        .filter(users::email.eq(email))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()?;
+    let user: User = match existing {
+        Some(row) if row.program_id == program.to_string() && row.status == "invited" => {
+            diesel::update(invites::table)
+                .filter(invites::user_id.eq(&row.id))
+                .filter(invites::used_at.is_null())
+                .set(invites::used_at.eq(now()))
+                .execute(conn)?;
+            row.try_into()?
+        }
+        Some(_) => return Err(StoreError::Conflict("a user with this email exists")),
+        None => {
+            let row = user_row(
+                program,
+                email,
+                display_name,
+                role,
+                None,
+                UserStatus::Invited,
+            );
+            diesel::insert_into(users::table)
+                .values(&row)
+                .execute(conn)?;
+            row.try_into()?
+        }
+    };
+    let invite = InviteId::new();
+    diesel::insert_into(invites::table)
+        .values((
+            invites::id.eq(invite.to_string()),
+            invites::token_hash.eq(token_hash),
+            invites::user_id.eq(user.id.to_string()),
+            invites::created_by.eq(inviter.to_string()),
+            invites::created_at.eq(now()),
+            invites::expires_at.eq(expires_at),
+        ))
+        .execute(conn)?;
+    audit::record(
+        conn,
+        actor,
+        "user.invite",
+        RecordKind::User,
+        &user.id.to_string(),
+    )?;
+    Ok((invite, user))
+}
+
+/// Spends an invite: sets the password and activates the account. An unknown, used or
+/// expired invite is `NotFound`, without saying which.
+pub fn accept_invite(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+    password_hash: &str,
+) -> Result<User, StoreError> {
+    let at = now();
+    let (invite_id, user_id) = invites::table
+        .filter(invites::token_hash.eq(token_hash))
+        .filter(invites::used_at.is_null())
+        .filter(invites::expires_at.gt(at))
+        .select((invites::id, invites::user_id))
+        .first::<(String, String)>(conn)?;
+    // The used_at condition makes two racing acceptances spend the invite once.
+    let spent = diesel::update(invites::table.find(&invite_id))
+        .filter(invites::used_at.is_null())
+        .set(invites::used_at.eq(at))
+        .execute(conn)?;
+    let activated = diesel::update(users::table.find(&user_id))
+        .filter(users::status.eq(UserStatus::Invited.as_str()))
+        .set((
+            users::password_hash.eq(password_hash),
+            users::status.eq(UserStatus::Active.as_str()),
+            users::version.eq(users::version + 1),
+            users::updated_at.eq(at),
+        ))
+        .execute(conn)?;
+    if spent == 0 || activated == 0 {
+        return Err(StoreError::NotFound);
+    }
+    users::table
+        .find(&user_id)
+        .select(UserRow::as_select())
+        .first(conn)?
+        .try_into()
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = api_keys)]
+struct ApiKeyRow {
+    id: String,
+    name: String,
+    created_by: String,
+    created_at: NaiveDateTime,
+    last_used_at: Option<NaiveDateTime>,
+    revoked_at: Option<NaiveDateTime>,
+}
+
+/// A portal API key as listed; the key itself is shown once, at creation.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ApiKey {
+    pub id: ApiKeyId,
+    pub name: String,
+    pub created_by: UserId,
+    pub created_at: NaiveDateTime,
+    pub last_used_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+impl TryFrom<ApiKeyRow> for ApiKey {
+    type Error = StoreError;
+    fn try_from(row: ApiKeyRow) -> Result<Self, StoreError> {
+        Ok(ApiKey {
+            id: parse_id("api_keys.id", &row.id)?,
+            name: row.name,
+            created_by: parse_id("api_keys.created_by", &row.created_by)?,
+            created_at: row.created_at,
+            last_used_at: row.last_used_at,
+            revoked_at: row.revoked_at,
+        })
+    }
+}
+
+pub fn create_api_key(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    name: &str,
+    key_hash: &str,
+) -> Result<ApiKey, StoreError> {
+    let Principal::User {
+        id: creator,
+        program_id,
+        ..
+    } = actor.principal
+    else {
+        return Err(StoreError::Conflict("only people can create keys"));
+    };
+    let id = ApiKeyId::new();
+    diesel::insert_into(api_keys::table)
+        .values((
+            api_keys::id.eq(id.to_string()),
+            api_keys::program_id.eq(program_id.to_string()),
+            api_keys::name.eq(name),
+            api_keys::key_hash.eq(key_hash),
+            api_keys::created_by.eq(creator.to_string()),
+            api_keys::created_at.eq(now()),
+        ))
+        .execute(conn)?;
+    audit::record(
+        conn,
+        actor,
+        "api_key.create",
+        RecordKind::ApiKey,
+        &id.to_string(),
+    )?;
+    get_api_key(conn, program_id, id)
+}
+
+fn get_api_key(
+    conn: &mut AnyConnection,
+    program: ProgramId,
+    id: ApiKeyId,
+) -> Result<ApiKey, StoreError> {
+    api_keys::table
+        .filter(api_keys::program_id.eq(program.to_string()))
+        .filter(api_keys::id.eq(id.to_string()))
+        .select(ApiKeyRow::as_select())
+        .first(conn)?
+        .try_into()
+}
+
+pub fn list_api_keys(
+    conn: &mut AnyConnection,
+    program: ProgramId,
+    page: PageRequest,
+) -> Result<Vec<ApiKey>, StoreError> {
+    let mut query = api_keys::table
+        .filter(api_keys::program_id.eq(program.to_string()))
+        .select(ApiKeyRow::as_select())
+        .order(api_keys::id.asc())
+        .limit(page.limit)
+        .into_boxed();
+    if let Some(after) = page.after {
+        query = query.filter(api_keys::id.gt(after.to_string()));
+    }
+    query
+        .load(conn)?
+        .into_iter()
+        .map(ApiKey::try_from)
+        .collect()
+}
+
+pub fn revoke_api_key(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: ApiKeyId,
+) -> Result<ApiKey, StoreError> {
+    let program = actor.principal.program_id();
+    let key = get_api_key(conn, program, id)?;
+    if key.revoked_at.is_none() {
+        diesel::update(api_keys::table.find(id.to_string()))
+            .set(api_keys::revoked_at.eq(now()))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            actor,
+            "api_key.revoke",
+            RecordKind::ApiKey,
+            &id.to_string(),
+        )?;
+    }
+    get_api_key(conn, program, id)
+}
+
+/// The portal behind a live key. Marks the key used, at most once a minute, so that
+/// `last_used_at` is useful without a write per request.
+pub fn principal_for_api_key(
+    conn: &mut AnyConnection,
+    key_hash: &str,
+) -> Result<Option<Principal>, StoreError> {
+    let row = api_keys::table
+        .filter(api_keys::key_hash.eq(key_hash))
+        .filter(api_keys::revoked_at.is_null())
+        .select((api_keys::id, api_keys::program_id, api_keys::last_used_at))
+        .first::<(String, String, Option<NaiveDateTime>)>(conn)
+        .optional()?;
+    let Some((id, program_id, last_used_at)) = row else {
+        return Ok(None);
+    };
+    let at = now();
+    if last_used_at.is_none_or(|t| at - t > chrono::Duration::minutes(1)) {
+        diesel::update(api_keys::table.find(&id))
+            .set(api_keys::last_used_at.eq(at))
+            .execute(conn)?;
+    }
+    Ok(Some(Principal::Portal {
+        key_id: parse_id("api_keys.id", &id)?,
+        program_id: parse_id("api_keys.program_id", &program_id)?,
+    }))
+}

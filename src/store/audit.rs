@@ -1,0 +1,123 @@
+//! The audit trail: who read or changed which protected record, when, under which
+//! request. Written in the same transaction as the change it records.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::schema::audit_events;
+use super::{AnyConnection, PageRequest, StoreError, now, parse_id};
+use crate::auth::Principal;
+use crate::domain::ids::{AuditEventId, ProgramId};
+
+/// Who is acting, for the audit trail.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub principal: Principal,
+    pub request_id: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordKind {
+    Seeker,
+    Consent,
+    SponsorProfile,
+    User,
+    ApiKey,
+}
+
+impl RecordKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            RecordKind::Seeker => "seeker",
+            RecordKind::Consent => "consent",
+            RecordKind::SponsorProfile => "sponsor_profile",
+            RecordKind::User => "user",
+            RecordKind::ApiKey => "api_key",
+        }
+    }
+}
+
+#[derive(Insertable, Queryable, Selectable)]
+#[diesel(table_name = audit_events)]
+struct AuditRow {
+    id: String,
+    program_id: String,
+    actor_kind: String,
+    actor_id: String,
+    action: String,
+    record_kind: String,
+    record_id: String,
+    request_id: Option<String>,
+    occurred_at: NaiveDateTime,
+}
+
+/// Records `action` (e.g. `seeker.read`) on one record. Never pass protected values here.
+pub fn record(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    action: &str,
+    kind: RecordKind,
+    record_id: &str,
+) -> Result<(), StoreError> {
+    let (actor_kind, actor_id) = actor.principal.actor();
+    diesel::insert_into(audit_events::table)
+        .values(AuditRow {
+            id: AuditEventId::new().to_string(),
+            program_id: actor.principal.program_id().to_string(),
+            actor_kind: actor_kind.to_owned(),
+            actor_id,
+            action: action.to_owned(),
+            record_kind: kind.as_str().to_owned(),
+            record_id: record_id.to_owned(),
+            request_id: Some(actor.request_id.clone()),
+            occurred_at: now(),
+        })
+        .execute(conn)?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AuditEvent {
+    pub id: AuditEventId,
+    pub actor_kind: String,
+    pub actor_id: String,
+    pub action: String,
+    pub record_kind: String,
+    pub record_id: String,
+    pub request_id: Option<String>,
+    pub occurred_at: NaiveDateTime,
+}
+
+pub fn list(
+    conn: &mut AnyConnection,
+    program: ProgramId,
+    page: PageRequest,
+) -> Result<Vec<AuditEvent>, StoreError> {
+    let mut query = audit_events::table
+        .filter(audit_events::program_id.eq(program.to_string()))
+        .select(AuditRow::as_select())
+        .order(audit_events::id.asc())
+        .limit(page.limit)
+        .into_boxed();
+    if let Some(after) = page.after {
+        query = query.filter(audit_events::id.gt(after.to_string()));
+    }
+    query
+        .load(conn)?
+        .into_iter()
+        .map(|row| {
+            Ok(AuditEvent {
+                id: parse_id("audit_events.id", &row.id)?,
+                actor_kind: row.actor_kind,
+                actor_id: row.actor_id,
+                action: row.action,
+                record_kind: row.record_kind,
+                record_id: row.record_id,
+                request_id: row.request_id,
+                occurred_at: row.occurred_at,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,314 @@
+//! Persistence: one diesel code path over SQLite and PostgreSQL.
+//!
+//! Repository functions take `&mut AnyConnection` so that a handler can compose several
+//! of them, plus the audit event, into one transaction with [`write_transaction`].
+
+pub mod accounts;
+pub mod audit;
+pub mod schema;
+pub mod seekers;
+pub mod sponsors;
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection, Pool};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+/// A connection to whichever backend the URL names.
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Postgresql(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("record not found")]
+    NotFound,
+    /// A uniqueness rule refused the write; the text names the rule for the client.
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    /// The record changed since the caller read it.
+    #[error("version mismatch, current version is {current}")]
+    VersionMismatch { current: i32 },
+    /// The record exists and may only be replaced by naming the version replaced.
+    #[error("version required, current version is {current}")]
+    VersionRequired { current: i32 },
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Database(diesel::result::Error),
+    #[error("stored data could not be read: {0}")]
+    Corrupt(String),
+}
+
+impl From<diesel::result::Error> for StoreError {
+    fn from(error: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match error {
+            Error::NotFound => StoreError::NotFound,
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                StoreError::Conflict("a record with the same unique value already exists")
+            }
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                StoreError::Unavailable(info.message().to_owned())
+            }
+            other => StoreError::Database(other),
+        }
+    }
+}
+
+impl From<r2d2::PoolError> for StoreError {
+    fn from(error: r2d2::PoolError) -> Self {
+        StoreError::Unavailable(error.to_string())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Option<Self> {
+        if url.starts_with("sqlite://") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
+}
+
+/// Opens connections of the backend the URL scheme names. (The derived
+/// `MultiConnection::establish` would try each backend in turn, and SQLite accepts
+/// anything as a file name.)
+pub struct ConnectionManager {
+    backend: Backend,
+    url: String,
+}
+
+impl ConnectionManager {
+    pub fn new(url: &str) -> Result<Self, StoreError> {
+        let backend = Backend::from_url(url).ok_or_else(|| {
+            StoreError::Unavailable("database URL must start with sqlite:// or postgres://".into())
+        })?;
+        let url = match backend {
+            Backend::Sqlite => url.trim_start_matches("sqlite://").to_owned(),
+            Backend::Postgres => url.to_owned(),
+        };
+        Ok(Self { backend, url })
+    }
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = AnyConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<AnyConnection, r2d2::Error> {
+        match self.backend {
+            Backend::Postgres => diesel::PgConnection::establish(&self.url)
+                .map(AnyConnection::Postgresql)
+                .map_err(r2d2::Error::ConnectionError),
+            Backend::Sqlite => {
+                let mut conn = diesel::SqliteConnection::establish(&self.url)
+                    .map_err(r2d2::Error::ConnectionError)?;
+                // WAL lets readers run beside the writer; busy_timeout makes writers
+                // queue instead of failing; foreign keys are off in SQLite by default.
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+                     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                )
+                .map_err(r2d2::Error::QueryError)?;
+                Ok(AnyConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
+        <AnyConnection as Connection>::TransactionManager::is_broken_transaction_manager(conn)
+    }
+}
+
+/// The connection pool; cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<ConnectionManager>,
+    backend: Backend,
+}
+
+impl Db {
+    pub fn connect(url: &str, pool_size: u32) -> Result<Self, StoreError> {
+        let manager = ConnectionManager::new(url)?;
+        let backend = manager.backend;
+        if backend == Backend::Sqlite
+            && let Some(dir) = std::path::Path::new(&manager.url).parent()
+        {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
+            })?;
+        }
+        let pool = Pool::builder()
+            .max_size(pool_size)
+            .connection_timeout(Duration::from_secs(5))
+            .test_on_check_out(false)
+            .build(manager)?;
+        Ok(Self { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// (connections open, of which idle) for metrics.
+    pub fn pool_state(&self) -> (u32, u32) {
+        let state = self.pool.state();
+        (state.connections, state.idle_connections)
+    }
+
+    /// Runs blocking database work off the async executor.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            work(&mut conn)
+        })
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("database task failed: {e}")))?
+    }
+
+    /// Runs `work` in one write transaction: all of it lands or none of it does.
+    pub async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(|conn| write_transaction(conn, work)).await
+    }
+
+    pub async fn migrate(&self) -> Result<usize, StoreError> {
+        self.run(run_migrations).await
+    }
+
+    pub async fn pending_migrations(&self) -> Result<bool, StoreError> {
+        self.run(|conn| {
+            let pending = match conn {
+                AnyConnection::Postgresql(c) => c.has_pending_migration(POSTGRES_MIGRATIONS),
+                AnyConnection::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+            };
+            pending.map_err(|e| StoreError::Unavailable(e.to_string()))
+        })
+        .await
+    }
+}
+
+/// Applies pending migrations; returns how many ran. On PostgreSQL an advisory lock
+/// keeps instances starting together from migrating twice.
+fn run_migrations(conn: &mut AnyConnection) -> Result<usize, StoreError> {
+    let failed = |e: Box<dyn std::error::Error + Send + Sync>| {
+        StoreError::Unavailable(format!("migration failed: {e}"))
+    };
+    match conn {
+        AnyConnection::Postgresql(c) => {
+            c.batch_execute("SELECT pg_advisory_lock(7264001)")?;
+            let applied = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.len());
+            c.batch_execute("SELECT pg_advisory_unlock(7264001)")?;
+            applied.map_err(failed)
+        }
+        AnyConnection::Sqlite(c) => c
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(|v| v.len())
+            .map_err(failed),
+    }
+}
+
+/// One transaction that writes. On SQLite it begins IMMEDIATE, taking the write lock
+/// up front, so concurrent writers wait their turn (busy_timeout) instead of failing
+/// when a read lock cannot be upgraded.
+pub fn write_transaction<T>(
+    conn: &mut AnyConnection,
+    work: impl FnOnce(&mut AnyConnection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    if let AnyConnection::Sqlite(sqlite) = conn {
+        AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+        let result = work(conn);
+        let AnyConnection::Sqlite(sqlite) = conn else {
+            unreachable!("the connection's backend does not change")
+        };
+        match result {
+            Ok(value) => {
+                AnsiTransactionManager::commit_transaction(sqlite)?;
+                Ok(value)
+            }
+            Err(error) => {
+                // The error that caused the rollback is the one worth reporting.
+                let _ = AnsiTransactionManager::rollback_transaction(sqlite);
+                Err(error)
+            }
+        }
+    } else {
+        conn.transaction(work)
+    }
+}
+
+/// Lists and sets are stored as JSON text, portable across both backends.
+pub(crate) fn to_json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
+}
+
+pub(crate) fn from_json<T: DeserializeOwned>(column: &str, text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
+}
+
+pub(crate) fn parse_id<T: std::str::FromStr>(column: &str, text: &str) -> Result<T, StoreError> {
+    text.parse()
+        .map_err(|_| StoreError::Corrupt(format!("{column}: not an id")))
+}
+
+pub(crate) fn now() -> chrono::NaiveDateTime {
+    chrono::Utc::now().naive_utc()
+}
+
+/// A page of a list: up to `limit` items after `after`, ordered by id.
+#[derive(Debug, Clone, Copy)]
+pub struct PageRequest {
+    pub after: Option<uuid::Uuid>,
+    pub limit: i64,
+}
+
+/// Enums are stored as their serde names (`woman`, `active`), so the API and the
+/// database spell them the same way.
+pub(crate) fn enum_to_text<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        other => format!("{other:?}"),
+    }
+}
+
+pub(crate) fn enum_from_text<T: DeserializeOwned>(
+    column: &str,
+    text: &str,
+) -> Result<T, StoreError> {
+    serde_json::from_value(serde_json::Value::String(text.to_owned()))
+        .map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
+}

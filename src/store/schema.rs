@@ -1,0 +1,182 @@
+// The tables of migrations/{postgres,sqlite}, in types both backends share.
+
+diesel::table! {
+    programs (id) {
+        id -> Text,
+        name -> Text,
+        max_sponsor_capacity -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        program_id -> Text,
+        email -> Text,
+        display_name -> Text,
+        role -> Text,
+        password_hash -> Nullable<Text>,
+        status -> Text,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    session_tokens (token_hash) {
+        token_hash -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    invites (id) {
+        id -> Text,
+        token_hash -> Text,
+        user_id -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        program_id -> Text,
+        name -> Text,
+        key_hash -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sponsor_profiles (user_id) {
+        user_id -> Text,
+        program_id -> Text,
+        alias -> Text,
+        fellowships -> Text,
+        sobriety_date -> Date,
+        gender -> Text,
+        sponsors_genders -> Text,
+        age_band -> Nullable<Text>,
+        languages -> Text,
+        time_zone -> Text,
+        availability -> Text,
+        meets_by_phone -> Bool,
+        meets_by_video -> Bool,
+        in_person_latitude -> Nullable<Double>,
+        in_person_longitude -> Nullable<Double>,
+        in_person_radius_km -> Nullable<Double>,
+        capacity -> Integer,
+        attributes -> Text,
+        status -> Text,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sponsor_contacts (user_id) {
+        user_id -> Text,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    seekers (id) {
+        id -> Text,
+        program_id -> Text,
+        alias -> Text,
+        fellowships -> Text,
+        gender -> Text,
+        gender_preference -> Text,
+        languages -> Text,
+        time_zone -> Text,
+        availability -> Text,
+        meets_by_phone -> Bool,
+        meets_by_video -> Bool,
+        in_person_latitude -> Nullable<Double>,
+        in_person_longitude -> Nullable<Double>,
+        in_person_radius_km -> Nullable<Double>,
+        needs -> Text,
+        preferences -> Text,
+        discharge_date -> Nullable<Date>,
+        internal_notes -> Nullable<Text>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    seeker_contacts (seeker_id) {
+        seeker_id -> Text,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    consents (id) {
+        id -> Text,
+        seeker_id -> Text,
+        program_id -> Text,
+        discloser -> Text,
+        recipient_class -> Text,
+        information -> Text,
+        purpose -> Text,
+        signed_by -> Text,
+        signed_at -> Timestamp,
+        expires_at -> Timestamp,
+        revocation_instructions -> Text,
+        revoked_at -> Nullable<Timestamp>,
+        recorded_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> Text,
+        program_id -> Text,
+        actor_kind -> Text,
+        actor_id -> Text,
+        action -> Text,
+        record_kind -> Text,
+        record_id -> Text,
+        request_id -> Nullable<Text>,
+        occurred_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(users -> programs (program_id));
+diesel::joinable!(session_tokens -> users (user_id));
+diesel::joinable!(sponsor_profiles -> users (user_id));
+diesel::joinable!(sponsor_contacts -> sponsor_profiles (user_id));
+diesel::joinable!(seekers -> programs (program_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    programs,
+    users,
+    session_tokens,
+    invites,
+    api_keys,
+    sponsor_profiles,
+    sponsor_contacts,
+    seekers,
+    seeker_contacts,
+    consents,
+    audit_events,
+);
