@@ -1,0 +1,431 @@
+//! The authorization matrix: every endpoint called by every kind of caller of program A,
+//! by every kind of caller of program B, and with missing, expired, revoked and forged
+//! credentials. Allowed callers succeed; the rest get 401 (no valid credential), 403
+//! (wrong role) or 404 (another program's record: its existence is never revealed).
+
+use reqwest::{Method, RequestBuilder, StatusCode};
+use serde_json::{Value, json};
+use sponsor_match::auth::credentials::{SESSION_TOKEN_PREFIX, random_token, sha256_hex};
+use sponsor_match::store::accounts;
+
+use crate::helpers::{Caller, TestApp, consent_body, expect_json, seeker_body, sponsor_body};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Admin,
+    CaseManager,
+    Sponsor,
+    Portal,
+}
+
+/// A program's callers and the records the matrix points at.
+struct Program {
+    admin: Caller,
+    case_manager: Caller,
+    sponsor: Caller,
+    portal: Caller,
+    seeker_id: String,
+    consent_id: String,
+    /// A case manager whose name the matrix keeps changing.
+    target_user_id: String,
+    /// A key the matrix keeps revoking.
+    target_key_id: String,
+}
+
+impl Program {
+    async fn set_up(app: &TestApp, name: &str) -> Self {
+        let admin = app.create_program(name).await;
+        let case_manager = app.add_user(&admin, "case_manager").await;
+        let sponsor = app.add_user(&admin, "sponsor").await;
+        app.put_sponsor_profile(&sponsor).await;
+        let portal = app.add_portal_key(&admin).await;
+        let seeker = app.create_seeker(&portal).await;
+        let seeker_id = seeker["id"].as_str().unwrap_or_default().to_owned();
+        let consent = app
+            .post(&format!("/api/v1/seekers/{seeker_id}/consents"), &portal, &consent_body())
+            .send()
+            .await
+            .expect("consent");
+        let consent = expect_json(consent, StatusCode::CREATED).await;
+        let target_user = app.add_user(&admin, "case_manager").await;
+        let target_key = app
+            .post("/api/v1/api-keys", &admin, &json!({ "name": "spare" }))
+            .send()
+            .await
+            .expect("key");
+        let target_key = expect_json(target_key, StatusCode::CREATED).await;
+        Self {
+            admin,
+            case_manager,
+            sponsor,
+            portal,
+            seeker_id,
+            consent_id: consent["id"].as_str().unwrap_or_default().to_owned(),
+            target_user_id: target_user.user_id.map(|id| id.to_string()).unwrap_or_default(),
+            target_key_id: target_key["id"].as_str().unwrap_or_default().to_owned(),
+        }
+    }
+
+    fn caller(&self, kind: Kind) -> &Caller {
+        match kind {
+            Kind::Admin => &self.admin,
+            Kind::CaseManager => &self.case_manager,
+            Kind::Sponsor => &self.sponsor,
+            Kind::Portal => &self.portal,
+        }
+    }
+
+    /// Ids that must never appear in another program's answers.
+    fn record_ids(&self) -> Vec<String> {
+        let mut ids = vec![
+            self.seeker_id.clone(),
+            self.consent_id.clone(),
+            self.target_user_id.clone(),
+            self.target_key_id.clone(),
+        ];
+        ids.extend(
+            [&self.admin, &self.case_manager, &self.sponsor]
+                .iter()
+                .filter_map(|c| c.user_id.map(|id| id.to_string())),
+        );
+        ids
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Endpoint {
+    Me,
+    Invite,
+    ListUsers,
+    GetUser,
+    UpdateUser,
+    CreateKey,
+    ListKeys,
+    RevokeKey,
+    GetOwnSponsorProfile,
+    PutOwnSponsorProfile,
+    ListSponsors,
+    GetSponsor,
+    CreateSeeker,
+    ListSeekers,
+    GetSeeker,
+    UpdateSeeker,
+    RecordConsent,
+    ListConsents,
+    RevokeConsent,
+    ListAuditEvents,
+    /// Last: it ends the caller's session.
+    Logout,
+}
+
+const ENDPOINTS: [Endpoint; 21] = [
+    Endpoint::Me,
+    Endpoint::Invite,
+    Endpoint::ListUsers,
+    Endpoint::GetUser,
+    Endpoint::UpdateUser,
+    Endpoint::CreateKey,
+    Endpoint::ListKeys,
+    Endpoint::RevokeKey,
+    Endpoint::GetOwnSponsorProfile,
+    Endpoint::PutOwnSponsorProfile,
+    Endpoint::ListSponsors,
+    Endpoint::GetSponsor,
+    Endpoint::CreateSeeker,
+    Endpoint::ListSeekers,
+    Endpoint::GetSeeker,
+    Endpoint::UpdateSeeker,
+    Endpoint::RecordConsent,
+    Endpoint::ListConsents,
+    Endpoint::RevokeConsent,
+    Endpoint::ListAuditEvents,
+    Endpoint::Logout,
+];
+
+impl Endpoint {
+    fn allows(self, kind: Kind) -> bool {
+        use Kind::*;
+        let allowed: &[Kind] = match self {
+            Endpoint::Me => &[Admin, CaseManager, Sponsor, Portal],
+            Endpoint::Logout => &[Admin, CaseManager, Sponsor],
+            Endpoint::Invite
+            | Endpoint::ListUsers
+            | Endpoint::GetUser
+            | Endpoint::UpdateUser
+            | Endpoint::CreateKey
+            | Endpoint::ListKeys
+            | Endpoint::RevokeKey => &[Admin],
+            Endpoint::GetOwnSponsorProfile | Endpoint::PutOwnSponsorProfile => &[Sponsor],
+            Endpoint::ListSponsors | Endpoint::GetSponsor | Endpoint::ListAuditEvents => {
+                &[Admin, CaseManager]
+            }
+            Endpoint::CreateSeeker
+            | Endpoint::ListSeekers
+            | Endpoint::GetSeeker
+            | Endpoint::UpdateSeeker
+            | Endpoint::RecordConsent
+            | Endpoint::ListConsents
+            | Endpoint::RevokeConsent => &[Portal, Admin, CaseManager],
+        };
+        allowed.contains(&kind)
+    }
+
+    /// Whether the path names a record of program A.
+    fn names_a_record(self) -> bool {
+        matches!(
+            self,
+            Endpoint::GetUser
+                | Endpoint::UpdateUser
+                | Endpoint::RevokeKey
+                | Endpoint::GetSponsor
+                | Endpoint::GetSeeker
+                | Endpoint::UpdateSeeker
+                | Endpoint::RecordConsent
+                | Endpoint::ListConsents
+                | Endpoint::RevokeConsent
+        )
+    }
+
+    async fn request(self, app: &TestApp, a: &Program, token: Option<&str>) -> RequestBuilder {
+        let seeker = &a.seeker_id;
+        let a_sponsor = a.sponsor.user_id.map(|id| id.to_string()).unwrap_or_default();
+        let request = match self {
+            Endpoint::Me => app.request(Method::GET, "/api/v1/me"),
+            Endpoint::Logout => app.request(Method::POST, "/api/v1/auth/logout"),
+            Endpoint::Invite => app.request(Method::POST, "/api/v1/invites").json(&json!({
+                "email": format!("invitee-{}@example.org", uuid::Uuid::now_v7().simple()),
+                "display_name": "Robin",
+                "role": "case_manager",
+            })),
+            Endpoint::ListUsers => app.request(Method::GET, "/api/v1/users"),
+            Endpoint::GetUser => {
+                app.request(Method::GET, &format!("/api/v1/users/{}", a.target_user_id))
+            }
+            Endpoint::UpdateUser => {
+                let path = format!("/api/v1/users/{}", a.target_user_id);
+                let version = etag(app.get(&path, &a.admin)).await;
+                app.request(Method::PATCH, &path)
+                    .header("If-Match", version)
+                    .json(&json!({ "display_name": "Robin Renamed" }))
+            }
+            Endpoint::CreateKey => app
+                .request(Method::POST, "/api/v1/api-keys")
+                .json(&json!({ "name": "another portal" })),
+            Endpoint::ListKeys => app.request(Method::GET, "/api/v1/api-keys"),
+            Endpoint::RevokeKey => app.request(
+                Method::DELETE,
+                &format!("/api/v1/api-keys/{}", a.target_key_id),
+            ),
+            Endpoint::GetOwnSponsorProfile => app.request(Method::GET, "/api/v1/sponsors/me"),
+            Endpoint::PutOwnSponsorProfile => {
+                let mut request = app.request(Method::PUT, "/api/v1/sponsors/me");
+                if let Some(token) = token {
+                    let own = app
+                        .request(Method::GET, "/api/v1/sponsors/me")
+                        .bearer_auth(token);
+                    request = request.header("If-Match", etag(own).await);
+                }
+                request.json(&sponsor_body())
+            }
+            Endpoint::ListSponsors => app.request(Method::GET, "/api/v1/sponsors"),
+            Endpoint::GetSponsor => {
+                app.request(Method::GET, &format!("/api/v1/sponsors/{a_sponsor}"))
+            }
+            Endpoint::CreateSeeker => app
+                .request(Method::POST, "/api/v1/seekers")
+                .json(&seeker_body()),
+            Endpoint::ListSeekers => app.request(Method::GET, "/api/v1/seekers"),
+            Endpoint::GetSeeker => app.request(Method::GET, &format!("/api/v1/seekers/{seeker}")),
+            Endpoint::UpdateSeeker => {
+                let path = format!("/api/v1/seekers/{seeker}");
+                let version = etag(app.get(&path, &a.admin)).await;
+                app.request(Method::PUT, &path)
+                    .header("If-Match", version)
+                    .json(&seeker_body())
+            }
+            Endpoint::RecordConsent => app
+                .request(Method::POST, &format!("/api/v1/seekers/{seeker}/consents"))
+                .json(&consent_body()),
+            Endpoint::ListConsents => {
+                app.request(Method::GET, &format!("/api/v1/seekers/{seeker}/consents"))
+            }
+            Endpoint::RevokeConsent => app.request(
+                Method::POST,
+                &format!("/api/v1/seekers/{seeker}/consents/{}/revoke", a.consent_id),
+            ),
+            Endpoint::ListAuditEvents => app.request(Method::GET, "/api/v1/audit-events"),
+        };
+        match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    }
+}
+
+/// The ETag of a GET, or a version that cannot match when there is none.
+async fn etag(request: RequestBuilder) -> String {
+    let response = request.send().await.expect("GET for version");
+    response
+        .headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("\"0\"")
+        .to_owned()
+}
+
+enum Who {
+    Of { program_a: bool, kind: Kind },
+    Nobody,
+    Credential(&'static str, String),
+}
+
+impl std::fmt::Debug for Who {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Who::Of { program_a, kind } => {
+                write!(f, "{kind:?} of program {}", if *program_a { "A" } else { "B" })
+            }
+            Who::Nobody => write!(f, "no credential"),
+            Who::Credential(label, _) => write!(f, "{label}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_endpoint_admits_exactly_its_callers() {
+    let app = TestApp::spawn().await;
+    let a = Program::set_up(&app, "Program A").await;
+    let b = Program::set_up(&app, "Program B").await;
+
+    // Credentials that must not work.
+    let expired = random_token(SESSION_TOKEN_PREFIX);
+    let (expired_hash, admin_id) = (sha256_hex(&expired), a.admin.user_id.expect("admin id"));
+    app.db
+        .run(move |conn| {
+            let past = chrono::Utc::now().naive_utc() - chrono::Duration::minutes(1);
+            accounts::create_session(conn, admin_id, &expired_hash, past)
+        })
+        .await
+        .expect("expired session");
+    let logged_out = app.add_user(&a.admin, "case_manager").await;
+    let response = app
+        .request(Method::POST, "/api/v1/auth/logout")
+        .bearer_auth(&logged_out.token)
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let revoked_key = app.add_portal_key(&a.admin).await;
+    let keys: Value = app
+        .get("/api/v1/api-keys?limit=100", &a.admin)
+        .send()
+        .await
+        .expect("keys")
+        .json()
+        .await
+        .expect("json");
+    let revoked_key_id = keys["items"]
+        .as_array()
+        .and_then(|items| items.last())
+        .and_then(|k| k["id"].as_str())
+        .expect("newest key")
+        .to_owned();
+    let response = app
+        .request(Method::DELETE, &format!("/api/v1/api-keys/{revoked_key_id}"))
+        .bearer_auth(&a.admin.token)
+        .send()
+        .await
+        .expect("revoke");
+    assert_eq!(response.status(), StatusCode::OK);
+    let disabled = app.add_user(&a.admin, "case_manager").await;
+    let path = format!("/api/v1/users/{}", disabled.user_id.expect("id"));
+    let version = etag(app.get(&path, &a.admin)).await;
+    let response = app
+        .request(Method::PATCH, &path)
+        .bearer_auth(&a.admin.token)
+        .header("If-Match", version)
+        .json(&json!({ "disabled": true }))
+        .send()
+        .await
+        .expect("disable");
+    assert_eq!(response.status(), StatusCode::OK);
+
+    let kinds = [Kind::Admin, Kind::CaseManager, Kind::Sponsor, Kind::Portal];
+    let mut callers: Vec<Who> = Vec::new();
+    for program_a in [true, false] {
+        for kind in kinds {
+            callers.push(Who::Of { program_a, kind });
+        }
+    }
+    callers.push(Who::Nobody);
+    callers.push(Who::Credential("expired session", expired));
+    callers.push(Who::Credential("logged-out session", logged_out.token));
+    callers.push(Who::Credential("revoked API key", revoked_key.token));
+    callers.push(Who::Credential("disabled user", disabled.token));
+    callers.push(Who::Credential("forged session", random_token(SESSION_TOKEN_PREFIX)));
+    callers.push(Who::Credential("forged API key", random_token("smk_")));
+    callers.push(Who::Credential("not a token", "hello".into()));
+
+    let a_ids = a.record_ids();
+    let (mut cells, mut allowed, mut refused) = (0, 0, 0);
+    let mut failures = Vec::new();
+    for endpoint in ENDPOINTS {
+        for who in &callers {
+            let (token, expected): (Option<&str>, Result<(), StatusCode>) = match who {
+                Who::Of { program_a, kind } => {
+                    let program = if *program_a { &a } else { &b };
+                    let expected = if !endpoint.allows(*kind) {
+                        Err(StatusCode::FORBIDDEN)
+                    } else if !program_a && endpoint.names_a_record() {
+                        Err(StatusCode::NOT_FOUND)
+                    } else {
+                        Ok(())
+                    };
+                    (Some(program.caller(*kind).token.as_str()), expected)
+                }
+                Who::Nobody => (None, Err(StatusCode::UNAUTHORIZED)),
+                Who::Credential(_, token) => (Some(token.as_str()), Err(StatusCode::UNAUTHORIZED)),
+            };
+            let response = endpoint
+                .request(&app, &a, token)
+                .await
+                .send()
+                .await
+                .expect("request");
+            let status = response.status();
+            let body = response.text().await.unwrap_or_default();
+            cells += 1;
+            match expected {
+                Ok(()) => {
+                    allowed += 1;
+                    if !status.is_success() {
+                        failures.push(format!("{endpoint:?} as {who:?}: {status} {body}"));
+                    }
+                    // Program B sees its own lists, never a trace of program A.
+                    if matches!(who, Who::Of { program_a: false, .. })
+                        && let Some(id) = a_ids.iter().find(|id| body.contains(id.as_str()))
+                    {
+                        failures.push(format!("{endpoint:?} as {who:?} revealed {id}"));
+                    }
+                }
+                Err(expected) => {
+                    refused += 1;
+                    if status != expected {
+                        failures.push(format!(
+                            "{endpoint:?} as {who:?}: expected {expected}, got {status} {body}"
+                        ));
+                    } else if !body.contains("urn:problem:sponsor-match:") {
+                        failures.push(format!("{endpoint:?} as {who:?}: not a problem: {body}"));
+                    }
+                }
+            }
+        }
+    }
+    println!(
+        "authorization matrix: {} endpoints x {} callers = {cells} calls, {allowed} allowed, {refused} refused as expected",
+        ENDPOINTS.len(),
+        callers.len()
+    );
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert_eq!(cells, ENDPOINTS.len() * callers.len());
+}
