@@ -42,7 +42,11 @@ impl Program {
         let seeker = app.create_seeker(&portal).await;
         let seeker_id = seeker["id"].as_str().unwrap_or_default().to_owned();
         let consent = app
-            .post(&format!("/api/v1/seekers/{seeker_id}/consents"), &portal, &consent_body())
+            .post(
+                &format!("/api/v1/seekers/{seeker_id}/consents"),
+                &portal,
+                &consent_body(),
+            )
             .send()
             .await
             .expect("consent");
@@ -61,7 +65,10 @@ impl Program {
             portal,
             seeker_id,
             consent_id: consent["id"].as_str().unwrap_or_default().to_owned(),
-            target_user_id: target_user.user_id.map(|id| id.to_string()).unwrap_or_default(),
+            target_user_id: target_user
+                .user_id
+                .map(|id| id.to_string())
+                .unwrap_or_default(),
             target_key_id: target_key["id"].as_str().unwrap_or_default().to_owned(),
         }
     }
@@ -188,7 +195,11 @@ impl Endpoint {
 
     async fn request(self, app: &TestApp, a: &Program, token: Option<&str>) -> RequestBuilder {
         let seeker = &a.seeker_id;
-        let a_sponsor = a.sponsor.user_id.map(|id| id.to_string()).unwrap_or_default();
+        let a_sponsor = a
+            .sponsor
+            .user_id
+            .map(|id| id.to_string())
+            .unwrap_or_default();
         let request = match self {
             Endpoint::Me => app.request(Method::GET, "/api/v1/me"),
             Endpoint::Logout => app.request(Method::POST, "/api/v1/auth/logout"),
@@ -283,7 +294,11 @@ impl std::fmt::Debug for Who {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Who::Of { program_a, kind } => {
-                write!(f, "{kind:?} of program {}", if *program_a { "A" } else { "B" })
+                write!(
+                    f,
+                    "{kind:?} of program {}",
+                    if *program_a { "A" } else { "B" }
+                )
             }
             Who::Nobody => write!(f, "no credential"),
             Who::Credential(label, _) => write!(f, "{label}"),
@@ -331,7 +346,10 @@ async fn every_endpoint_admits_exactly_its_callers() {
         .expect("newest key")
         .to_owned();
     let response = app
-        .request(Method::DELETE, &format!("/api/v1/api-keys/{revoked_key_id}"))
+        .request(
+            Method::DELETE,
+            &format!("/api/v1/api-keys/{revoked_key_id}"),
+        )
         .bearer_auth(&a.admin.token)
         .send()
         .await
@@ -362,7 +380,10 @@ async fn every_endpoint_admits_exactly_its_callers() {
     callers.push(Who::Credential("logged-out session", logged_out.token));
     callers.push(Who::Credential("revoked API key", revoked_key.token));
     callers.push(Who::Credential("disabled user", disabled.token));
-    callers.push(Who::Credential("forged session", random_token(SESSION_TOKEN_PREFIX)));
+    callers.push(Who::Credential(
+        "forged session",
+        random_token(SESSION_TOKEN_PREFIX),
+    ));
     callers.push(Who::Credential("forged API key", random_token("smk_")));
     callers.push(Who::Credential("not a token", "hello".into()));
 
@@ -402,8 +423,13 @@ async fn every_endpoint_admits_exactly_its_callers() {
                         failures.push(format!("{endpoint:?} as {who:?}: {status} {body}"));
                     }
                     // Program B sees its own lists, never a trace of program A.
-                    if matches!(who, Who::Of { program_a: false, .. })
-                        && let Some(id) = a_ids.iter().find(|id| body.contains(id.as_str()))
+                    if matches!(
+                        who,
+                        Who::Of {
+                            program_a: false,
+                            ..
+                        }
+                    ) && let Some(id) = a_ids.iter().find(|id| body.contains(id.as_str()))
                     {
                         failures.push(format!("{endpoint:?} as {who:?} revealed {id}"));
                     }
@@ -426,6 +452,11 @@ async fn every_endpoint_admits_exactly_its_callers() {
         ENDPOINTS.len(),
         callers.len()
     );
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert_eq!(cells, ENDPOINTS.len() * callers.len());
 }

@@ -38,8 +38,9 @@ impl Drop for TestDatabase {
             // Off the async runtime: diesel connections block.
             let _ = std::thread::spawn(move || {
                 if let Ok(mut conn) = PgConnection::establish(&admin_url) {
-                    let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .execute(&mut conn);
+                    let _ =
+                        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                            .execute(&mut conn);
                 }
             })
             .join();
@@ -65,11 +66,10 @@ fn sweep_leftovers(conn: &mut PgConnection) {
             #[diesel(sql_type = diesel::sql_types::Text)]
             datname: String,
         }
-        let names: Vec<Name> = diesel::sql_query(
-            "SELECT datname FROM pg_database WHERE datname LIKE 'sm\\_test\\_%'",
-        )
-        .load(conn)
-        .unwrap_or_default();
+        let names: Vec<Name> =
+            diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'sm\\_test\\_%'")
+                .load(conn)
+                .unwrap_or_default();
         let hour_ago = uuid::Uuid::now_v7()
             .get_timestamp()
             .map(|t| t.to_unix().0.saturating_sub(3600))
@@ -81,15 +81,18 @@ fn sweep_leftovers(conn: &mut PgConnection) {
                 .and_then(|id| id.get_timestamp())
                 .map(|t| t.to_unix().0);
             if created.is_some_and(|t| t < hour_ago) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {datname} WITH (FORCE)"))
-                    .execute(conn);
+                let _ =
+                    diesel::sql_query(format!("DROP DATABASE IF EXISTS {datname} WITH (FORCE)"))
+                        .execute(conn);
             }
         }
     });
 }
 
+type SettingsChange = Box<dyn FnOnce(&mut Settings)>;
+
 pub struct Builder {
-    configure: Vec<Box<dyn FnOnce(&mut Settings)>>,
+    configure: Vec<SettingsChange>,
 }
 
 impl Builder {
@@ -128,7 +131,9 @@ impl Builder {
             change(&mut settings);
         }
         let db = Db::connect(settings.database_url(), 2).expect("database");
-        let app = Application::build(settings).await.expect("application starts");
+        let app = Application::build(settings)
+            .await
+            .expect("application starts");
         let address = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until_stopped());
         TestApp {
@@ -161,7 +166,8 @@ impl TestApp {
     }
 
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
-        self.client.request(method, format!("{}{}", self.address, path))
+        self.client
+            .request(method, format!("{}{}", self.address, path))
     }
 
     pub fn get(&self, path: &str, caller: &Caller) -> RequestBuilder {
@@ -175,13 +181,17 @@ impl TestApp {
     }
 
     pub fn put(&self, path: &str, caller: &Caller, body: &Value) -> RequestBuilder {
-        self.request(Method::PUT, path).bearer_auth(&caller.token).json(body)
+        self.request(Method::PUT, path)
+            .bearer_auth(&caller.token)
+            .json(body)
     }
 
     /// A new program and its first admin, as `create-admin` makes them, logged in.
     pub async fn create_program(&self, name: &str) -> Caller {
         let email = format!("admin-{}@example.org", uuid::Uuid::now_v7().simple());
-        let hash = NewPassword::parse(PASSWORD.into()).expect("password").hash();
+        let hash = NewPassword::parse(PASSWORD.into())
+            .expect("password")
+            .hash();
         let (program, name, login) = (name.to_owned(), email.clone(), email.clone());
         self.db
             .run(move |conn| {
@@ -204,7 +214,13 @@ impl TestApp {
         let body = expect_json(response, StatusCode::OK).await;
         Caller {
             token: body["token"].as_str().expect("token").to_owned(),
-            user_id: Some(body["user"]["id"].as_str().expect("id").parse().expect("uuid")),
+            user_id: Some(
+                body["user"]["id"]
+                    .as_str()
+                    .expect("id")
+                    .parse()
+                    .expect("uuid"),
+            ),
             program_id: body["user"]["program_id"]
                 .as_str()
                 .expect("program")
@@ -238,7 +254,11 @@ impl TestApp {
 
     pub async fn add_portal_key(&self, admin: &Caller) -> Caller {
         let response = self
-            .post("/api/v1/api-keys", admin, &json!({ "name": "intake portal" }))
+            .post(
+                "/api/v1/api-keys",
+                admin,
+                &json!({ "name": "intake portal" }),
+            )
             .send()
             .await
             .expect("create key");

@@ -1,0 +1,98 @@
+//! The audit trail records who touched which protected record, never the values.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{TestApp, expect_json};
+
+async fn events(app: &TestApp, caller: &crate::helpers::Caller) -> Vec<Value> {
+    let page = expect_json(
+        app.get("/api/v1/audit-events?limit=100", caller)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    page["items"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn reads_by_people_and_all_changes_are_audited_without_protected_values() {
+    let app = TestApp::spawn().await;
+    let admin = app.create_program("Riverside").await;
+    let portal = app.add_portal_key(&admin).await;
+    let manager = app.add_user(&admin, "case_manager").await;
+    let seeker = app.create_seeker(&portal).await;
+    let id = seeker["id"].as_str().unwrap();
+    let path = format!("/api/v1/seekers/{id}");
+
+    // The portal's own read is the program's system, not a person: not audited.
+    app.get(&path, &portal).send().await.unwrap();
+    let response = app.get(&path, &manager).send().await.unwrap();
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(response.status(), StatusCode::OK);
+
+    let trail = events(&app, &admin).await;
+    let on_seeker: Vec<(&str, &str)> = trail
+        .iter()
+        .filter(|e| e["record_id"] == id)
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap(),
+                e["actor_kind"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        on_seeker,
+        [("seeker.create", "api_key"), ("seeker.read", "user")]
+    );
+    let read = trail.iter().find(|e| e["action"] == "seeker.read").unwrap();
+    assert_eq!(read["request_id"], request_id.as_str());
+    assert_eq!(read["actor_id"], manager.user_id.unwrap().to_string());
+
+    let text = serde_json::to_string(&trail).unwrap();
+    for protected in [
+        "Jo",
+        "jo@example.org",
+        "+13125550100",
+        "Prefers evening calls",
+        "supports_mat",
+    ] {
+        assert!(
+            !text.contains(&format!("\"{protected}")),
+            "audit trail leaks {protected}"
+        );
+    }
+
+    // Another program's staff see none of it.
+    let other = app.create_program("Lakeside").await;
+    let theirs = events(&app, &other).await;
+    assert!(theirs.iter().all(|e| e["record_id"] != id));
+}
+
+#[tokio::test]
+async fn a_rejected_change_leaves_no_event_and_no_record() {
+    let app = TestApp::spawn().await;
+    let admin = app.create_program("Riverside").await;
+    let before = events(&app, &admin).await.len();
+    let mut body = crate::helpers::seeker_body();
+    body["languages"] = serde_json::json!(["xx"]);
+    let response = app
+        .post("/api/v1/seekers", &admin, &body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(events(&app, &admin).await.len(), before);
+    let list = expect_json(
+        app.get("/api/v1/seekers", &admin).send().await.unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 0);
+}

@@ -1,0 +1,209 @@
+//! Probes, metrics, the OpenAPI document and docs page, request ids, the binary itself.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::{Method, StatusCode};
+
+use crate::helpers::{TestApp, expect_json};
+
+#[tokio::test]
+async fn probes_answer() {
+    let app = TestApp::spawn().await;
+    let health = expect_json(
+        app.request(Method::GET, "/healthz").send().await.unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(health["status"], "ok");
+    let ready = expect_json(
+        app.request(Method::GET, "/readyz").send().await.unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(ready["status"], "ready");
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_pattern() {
+    let app = TestApp::spawn().await;
+    let admin = app.create_program("Riverside").await;
+    let seeker = app.create_seeker(&admin).await;
+    app.get(
+        &format!("/api/v1/seekers/{}", seeker["id"].as_str().unwrap()),
+        &admin,
+    )
+    .send()
+    .await
+    .unwrap();
+    let text = app
+        .request(Method::GET, "/metrics")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains(r#"route="/api/v1/seekers/{id}""#), "{text}");
+    assert!(text.contains("http_request_duration_seconds_bucket"));
+    assert!(text.contains("db_pool_connections"));
+    assert!(
+        !text.contains(seeker["id"].as_str().unwrap()),
+        "ids never become labels"
+    );
+}
+
+#[tokio::test]
+async fn request_ids_are_echoed_or_generated() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .request(Method::GET, "/healthz")
+        .header("x-request-id", "portal-42.abc")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-request-id"], "portal-42.abc");
+    let response = app
+        .request(Method::GET, "/healthz")
+        .header("x-request-id", "bad id with spaces")
+        .send()
+        .await
+        .unwrap();
+    let generated = response.headers()["x-request-id"].to_str().unwrap();
+    assert!(uuid::Uuid::parse_str(generated).is_ok());
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_route_and_the_docs_page_is_self_contained() {
+    let app = TestApp::spawn().await;
+    let doc = expect_json(
+        app.request(Method::GET, "/api/v1/openapi.json")
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, method) in [
+        ("/api/v1/auth/login", "post"),
+        ("/api/v1/auth/logout", "post"),
+        ("/api/v1/me", "get"),
+        ("/api/v1/invites", "post"),
+        ("/api/v1/invites/accept", "post"),
+        ("/api/v1/users", "get"),
+        ("/api/v1/users/{id}", "get"),
+        ("/api/v1/users/{id}", "patch"),
+        ("/api/v1/api-keys", "get"),
+        ("/api/v1/api-keys", "post"),
+        ("/api/v1/api-keys/{id}", "delete"),
+        ("/api/v1/sponsors/me", "get"),
+        ("/api/v1/sponsors/me", "put"),
+        ("/api/v1/sponsors", "get"),
+        ("/api/v1/sponsors/{id}", "get"),
+        ("/api/v1/seekers", "get"),
+        ("/api/v1/seekers", "post"),
+        ("/api/v1/seekers/{id}", "get"),
+        ("/api/v1/seekers/{id}", "put"),
+        ("/api/v1/seekers/{id}/consents", "get"),
+        ("/api/v1/seekers/{id}/consents", "post"),
+        ("/api/v1/seekers/{id}/consents/{consent_id}/revoke", "post"),
+        ("/api/v1/audit-events", "get"),
+        ("/healthz", "get"),
+        ("/readyz", "get"),
+        ("/metrics", "get"),
+    ] {
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path} documented"
+        );
+    }
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+
+    let page = app.request(Method::GET, "/docs/").send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("swagger"), "{html}");
+    let assets: Vec<&str> = html
+        .split(['"', '\''])
+        .filter(|s| s.ends_with(".js") || s.ends_with(".css"))
+        .collect();
+    assert!(
+        assets.len() >= 2,
+        "the page loads its scripts and styles: {html}"
+    );
+    for asset in assets {
+        assert!(
+            !asset.starts_with("http"),
+            "the docs page loads {asset} from the internet"
+        );
+        let url = if asset.starts_with('/') {
+            asset.to_owned()
+        } else {
+            format!("/docs/{}", asset.trim_start_matches("./"))
+        };
+        let response = app.request(Method::GET, &url).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{url}");
+    }
+}
+
+/// The real binary: embedded defaults, secrets generated with mode 0600, graceful stop.
+#[tokio::test]
+async fn the_binary_serves_on_its_defaults_and_stops_gracefully_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sponsor-match"))
+        .arg("serve")
+        .current_dir(dir.path())
+        .env("APP__SERVER__PORT", port.to_string())
+        .env_remove("APP__DATABASE__URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let ready = client
+            .get(format!("http://127.0.0.1:{port}/readyz"))
+            .send()
+            .await;
+        if ready.is_ok_and(|r| r.status() == StatusCode::OK) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the service did not become ready"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let var = dir.path().join("var");
+    assert!(var.join("sponsor-match.db").exists());
+    assert!(var.join("mail").is_dir());
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(var.join("secrets.toml"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the service did not stop");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(status.success(), "exit status {status:?}");
+}
