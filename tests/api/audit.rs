@@ -96,3 +96,47 @@ async fn a_rejected_change_leaves_no_event_and_no_record() {
     .await;
     assert_eq!(list["items"].as_array().unwrap().len(), 0);
 }
+
+/// A failure half-way through a write rolls the whole write back and answers an opaque
+/// 500, the cause going to the log only.
+#[tokio::test]
+async fn a_database_failure_mid_write_leaves_nothing_behind() {
+    use diesel::RunQueryDsl;
+    let app = TestApp::spawn().await;
+    let admin = app.create_program("Riverside").await;
+    // Break the second table the create writes to.
+    app.db
+        .run(|conn| {
+            diesel::sql_query("DROP TABLE seeker_contacts").execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let before = events(&app, &admin).await.len();
+    let response = app
+        .post("/api/v1/seekers", &admin, &crate::helpers::seeker_body())
+        .send()
+        .await
+        .unwrap();
+    let problem = crate::helpers::expect_problem(response, StatusCode::INTERNAL_SERVER_ERROR).await;
+    let body = problem.to_string();
+    assert!(
+        !body.contains("seeker_contacts") && !body.contains("table"),
+        "{body}"
+    );
+    let list = expect_json(
+        app.get("/api/v1/seekers", &admin).send().await.unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        list["items"].as_array().unwrap().len(),
+        0,
+        "no half-written seeker"
+    );
+    assert_eq!(
+        events(&app, &admin).await.len(),
+        before,
+        "no audit event for it"
+    );
+}

@@ -148,40 +148,73 @@ async fn the_openapi_document_describes_every_route_and_the_docs_page_is_self_co
     }
 }
 
+/// The built binary, serving from `dir` on a free port.
+struct Binary {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Binary {
+    async fn serve(dir: &std::path::Path, log: Stdio) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_sponsor-match"))
+            .arg("serve")
+            .current_dir(dir)
+            .env("APP__SERVER__PORT", port.to_string())
+            .env("APP__LOG__FORMAT", "json")
+            .env_remove("APP__DATABASE__URL")
+            .env_remove("RUST_LOG")
+            .stdout(log)
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let binary = Self { child, port };
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let ready = client.get(binary.url("/readyz")).send().await;
+            if ready.is_ok_and(|r| r.status() == StatusCode::OK) {
+                return binary;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the service did not become ready"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// SIGTERM, then the exit status.
+    async fn stop(mut self) -> std::process::ExitStatus {
+        let killed = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let deadline = Instant::now() + Duration::from_secs(40);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the service did not stop");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
 /// The real binary: embedded defaults, secrets generated with mode 0600, graceful stop.
 #[tokio::test]
 async fn the_binary_serves_on_its_defaults_and_stops_gracefully_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sponsor-match"))
-        .arg("serve")
-        .current_dir(dir.path())
-        .env("APP__SERVER__PORT", port.to_string())
-        .env_remove("APP__DATABASE__URL")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let ready = client
-            .get(format!("http://127.0.0.1:{port}/readyz"))
-            .send()
-            .await;
-        if ready.is_ok_and(|r| r.status() == StatusCode::OK) {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the service did not become ready"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let binary = Binary::serve(dir.path(), Stdio::null()).await;
     let var = dir.path().join("var");
     assert!(var.join("sponsor-match.db").exists());
     assert!(var.join("mail").is_dir());
@@ -191,19 +224,95 @@ async fn the_binary_serves_on_its_defaults_and_stops_gracefully_on_sigterm() {
         .permissions()
         .mode();
     assert_eq!(mode & 0o777, 0o600);
-
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let deadline = Instant::now() + Duration::from_secs(40);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "the service did not stop");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let status = binary.stop().await;
     assert!(status.success(), "exit status {status:?}");
+}
+
+/// Structured logs carry no passwords, tokens, keys or seeker details.
+#[tokio::test]
+async fn logs_are_json_and_carry_no_secrets_or_seeker_details() {
+    let dir = tempfile::tempdir().unwrap();
+    let password = "a very private passphrase";
+    let created = Command::new(env!("CARGO_BIN_EXE_sponsor-match"))
+        .args([
+            "create-admin",
+            "--program",
+            "Riverside",
+            "--email",
+            "ada@example.org",
+            "--name",
+            "Ada",
+        ])
+        .env("SPONSOR_MATCH_ADMIN_PASSWORD", password)
+        .env_remove("APP__DATABASE__URL")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(created.status.success(), "{created:?}");
+    let log_path = dir.path().join("service.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let binary = Binary::serve(dir.path(), Stdio::from(log)).await;
+    let client = reqwest::Client::new();
+    // A failed login first: its log line must not echo what was typed.
+    client
+        .post(binary.url("/api/v1/auth/login"))
+        .json(&serde_json::json!({ "email": "ada@example.org", "password": "guess-guess-guess" }))
+        .send()
+        .await
+        .unwrap();
+    let session: serde_json::Value = client
+        .post(binary.url("/api/v1/auth/login"))
+        .json(&serde_json::json!({ "email": "ada@example.org", "password": password }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = session["token"].as_str().unwrap().to_owned();
+    let key: serde_json::Value = client
+        .post(binary.url("/api/v1/api-keys"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "name": "portal" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let key = key["key"].as_str().unwrap().to_owned();
+    let mut seeker = crate::helpers::seeker_body();
+    seeker["alias"] = serde_json::json!("Zephyrine");
+    let response = client
+        .post(binary.url("/api/v1/seekers"))
+        .bearer_auth(&key)
+        .json(&seeker)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let seeker: serde_json::Value = response.json().await.unwrap();
+    assert!(binary.stop().await.success());
+
+    let logs = std::fs::read_to_string(&log_path).unwrap();
+    let lines: Vec<&str> = logs.lines().collect();
+    assert!(lines.len() >= 5, "{logs}");
+    for line in &lines {
+        serde_json::from_str::<serde_json::Value>(line)
+            .unwrap_or_else(|_| panic!("not JSON: {line}"));
+    }
+    assert!(logs.contains("request served"));
+    for secret in [
+        password,
+        "guess-guess-guess",
+        &token,
+        &key,
+        "Zephyrine",
+        "jo@example.org",
+        "+13125550100",
+        "Prefers evening calls",
+        seeker["id"].as_str().unwrap(),
+    ] {
+        assert!(!logs.contains(secret), "the log contains {secret}");
+    }
 }
