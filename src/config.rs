@@ -80,6 +80,11 @@ pub enum ConfigError {
     },
     #[error("secrets file {path} is not valid: {message}")]
     SecretsInvalid { path: PathBuf, message: String },
+    #[error(
+        "with PostgreSQL, set APP__SECRETS__TOKEN_SIGNING_KEY and APP__SECRETS__API_KEY_PEPPER: \
+         every instance must share them, so they cannot be generated"
+    )]
+    SecretsRequired,
 }
 
 impl Settings {
@@ -91,7 +96,7 @@ impl Settings {
             ))
             .add_source(config::File::with_name("config/local.toml").required(false));
         if let Some(path) = extra_file {
-            builder = builder.add_source(config::File::from(path));
+            builder = builder.add_source(config::File::from(path).format(config::FileFormat::Toml));
         }
         let settings = builder
             .add_source(

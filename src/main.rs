@@ -50,7 +50,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve => {
             let app = Application::build(settings).await?;
-            app.run_until_stopped().await?;
+            app.run_until_signalled().await?;
         }
         Command::Migrate => {
             let db = Db::connect(settings.database_url(), 1)?;

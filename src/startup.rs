@@ -56,12 +56,14 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .app_data(web::PayloadConfig::new(max_body_bytes))
+                .wrap(from_fn(api::extract::authenticate))
                 .wrap(from_fn(api::observe))
                 .configure(api::routes)
                 .default_service(web::to(api::not_found))
         })
         .listen(listener)?
-        // SIGTERM/SIGINT stop accepting, then let requests in flight finish.
+        // Signals are handled in `run_until_signalled`, gracefully for SIGINT too.
+        .disable_signals()
         .shutdown_timeout(30)
         .run();
         tracing::info!(port, "listening");
@@ -73,6 +75,23 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+
+    /// Serves until SIGTERM or SIGINT, then stops accepting and lets requests in flight
+    /// finish (up to 30 s).
+    pub async fn run_until_signalled(self) -> std::io::Result<()> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut terminate = signal(SignalKind::terminate())?;
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let handle = self.server.handle();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = terminate.recv() => tracing::info!("SIGTERM: shutting down"),
+                _ = interrupt.recv() => tracing::info!("SIGINT: shutting down"),
+            }
+            handle.stop(true).await;
+        });
         self.server.await
     }
 }

@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::error::{ApiError, Problem};
+use super::error::{ApiError, Problem, REQUEST_ID};
 use super::extract::{Anyone, Authorized, JsonBody, People, bearer};
 use crate::auth::Principal;
 use crate::auth::credentials::{
@@ -17,6 +17,7 @@ use crate::auth::credentials::{
 use crate::domain::error::FieldErrors;
 use crate::startup::AppState;
 use crate::store::accounts::{self, Program, User};
+use crate::store::audit::{self, Actor, RecordKind};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -79,13 +80,11 @@ pub async fn login(
         .await?;
     // Verify against a dummy hash when there is no usable account, so the answer
     // takes as long either way and does not reveal which emails exist.
-    let usable = account
-        .filter(|a| a.active)
-        .and_then(|a| a.password_hash.clone().map(|hash| (a, hash)));
-    let (account, hash) = match usable {
-        Some((account, hash)) => (Some(account), hash),
-        None => (None, dummy_password_hash().to_owned()),
-    };
+    let account = account.filter(|a| a.active);
+    let hash = account.as_ref().map_or_else(
+        || dummy_password_hash().to_owned(),
+        |a| a.password_hash.clone(),
+    );
     let password = body.password;
     let verified = web::block(move || verify_password(&password, &hash))
         .await
@@ -102,14 +101,24 @@ pub async fn login(
     let token = random_token(SESSION_TOKEN_PREFIX);
     let expires_at = Utc::now() + Duration::hours(i64::from(state.settings.auth.session_hours));
     let hash = sha256_hex(&token);
+    let actor = Actor {
+        principal: Principal::User {
+            id: account.user_id,
+            program_id: account.program_id,
+            role: account.role,
+        },
+        request_id: REQUEST_ID.try_with(Clone::clone).unwrap_or_default(),
+    };
     let user = state
         .db
         .write(move |conn| {
             accounts::create_session(conn, account.user_id, &hash, expires_at.naive_utc())?;
+            let id = account.user_id.to_string();
+            audit::record(conn, &actor, "user.login", RecordKind::User, &id)?;
             accounts::get_user(conn, account.program_id, account.user_id)
         })
         .await?;
-    tracing::info!(user_id = %user.id, "login succeeded");
+    tracing::info!("login succeeded");
     Ok(HttpResponse::Ok().json(Session {
         token,
         expires_at,
@@ -122,14 +131,19 @@ pub async fn login(
     security(("bearer" = [])),
     responses((status = 204), (status = 401, body = Problem)))]
 pub async fn logout(
+    auth: Authorized<People>,
     req: HttpRequest,
-    _auth: Authorized<People>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let hash = sha256_hex(bearer(&req).unwrap_or_default());
+    let actor = auth.actor;
     state
         .db
-        .write(move |conn| accounts::revoke_session(conn, &hash))
+        .write(move |conn| {
+            accounts::revoke_session(conn, &hash)?;
+            let (_, id) = actor.principal.actor();
+            audit::record(conn, &actor, "user.logout", RecordKind::User, &id)
+        })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -181,9 +195,10 @@ pub struct AcceptInvite {
     pub password: String,
 }
 
-/// Accept an invite: choose a password and activate the account.
+/// Accept an invite: choose a password; the account is created.
 ///
-/// An unknown, used or expired invite is 404 without saying which.
+/// An invite that is unknown, used, expired, or for an address that has an account
+/// already is 404, without saying which.
 #[utoipa::path(post, path = "/api/v1/invites/accept", tag = "users",
     request_body = AcceptInvite,
     responses(
@@ -203,9 +218,10 @@ pub async fn accept_invite(
         .await
         .map_err(|_| ApiError::Internal)?;
     let token_hash = sha256_hex(&body.token);
+    let request_id = REQUEST_ID.try_with(Clone::clone).unwrap_or_default();
     let user = state
         .db
-        .write(move |conn| accounts::accept_invite(conn, &token_hash, &password_hash))
+        .write(move |conn| accounts::accept_invite(conn, &token_hash, password_hash, &request_id))
         .await?;
     Ok(HttpResponse::Ok().json(user))
 }

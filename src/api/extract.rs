@@ -5,9 +5,12 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
 
-use actix_web::dev::Payload;
+use actix_web::HttpMessage;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::error::PayloadError;
 use actix_web::http::header;
+use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpRequest, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -41,8 +44,24 @@ pub fn bearer(req: &HttpRequest) -> Option<&str> {
         .map(str::trim)
 }
 
+/// The outcome of checking a request's credential, left for [`Authorized`].
+struct Authentication(Result<Principal, ApiError>);
+
+/// Middleware: checks the bearer credential before any extractor runs, so that a caller
+/// without a valid credential always gets 401, never a verdict on their request body.
+pub async fn authenticate(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if bearer(req.request()).is_some() {
+        let outcome = resolve_principal(req.request()).await;
+        req.extensions_mut().insert(Authentication(outcome));
+    }
+    next.call(req).await
+}
+
 /// Resolves the caller from a session token or portal key; 401 for anything else.
-async fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
+async fn resolve_principal(req: &HttpRequest) -> Result<Principal, ApiError> {
     let state = state(req)?;
     let credential = bearer(req).ok_or(ApiError::Unauthenticated)?;
     let principal = if credential.starts_with(SESSION_TOKEN_PREFIX) {
@@ -123,25 +142,28 @@ impl<P: Policy> Authorized<P> {
     }
 }
 
-impl<P: Policy + 'static> FromRequest for Authorized<P> {
+impl<P: Policy> FromRequest for Authorized<P> {
     type Error = ApiError;
-    type Future = LocalBoxFuture<Result<Self, ApiError>>;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
 
+    /// Ready at once, so when it is a handler's first argument its refusal comes before
+    /// anything the other extractors would say about the request.
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let principal = authenticate(&req).await?;
-            if !P::ALLOWED.contains(&principal.kind()) {
-                return Err(ApiError::Forbidden);
+        let outcome = match req.extensions_mut().remove::<Authentication>() {
+            None => Err(ApiError::Unauthenticated),
+            Some(Authentication(Err(error))) => Err(error),
+            Some(Authentication(Ok(principal))) if P::ALLOWED.contains(&principal.kind()) => {
+                Ok(Self {
+                    actor: Actor {
+                        principal,
+                        request_id: REQUEST_ID.try_with(Clone::clone).unwrap_or_default(),
+                    },
+                    _policy: PhantomData,
+                })
             }
-            Ok(Self {
-                actor: Actor {
-                    principal,
-                    request_id: REQUEST_ID.try_with(Clone::clone).unwrap_or_default(),
-                },
-                _policy: PhantomData,
-            })
-        })
+            Some(Authentication(Ok(_))) => Err(ApiError::Forbidden),
+        };
+        std::future::ready(outcome)
     }
 }
 
@@ -183,23 +205,16 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
 }
 
 /// Deserialises JSON, naming the failing field: unknown fields (`role`, `program_id`,
-/// `status` ...) and wrong types are 422 with the field, broken syntax is 400.
+/// `status` ...) and wrong types are 422 with the field, broken syntax is 400. Syntax is
+/// checked first, on its own, so that a wrong type is never mistaken for broken JSON.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|error| ApiError::Malformed {
+            detail: format!("the body is not valid JSON: {error}"),
+        })?;
+    serde_path_to_error::deserialize(value).map_err(|error| {
         let path = error.path().to_string();
-        let inner = error.into_inner();
-        if inner.is_syntax() || inner.is_eof() || inner.is_io() {
-            return ApiError::Malformed {
-                detail: format!("the body is not valid JSON: {inner}"),
-            };
-        }
-        let message = inner.to_string();
-        let message = message
-            .split(" at line ")
-            .next()
-            .unwrap_or_default()
-            .to_owned();
+        let message = error.into_inner().to_string();
         let quoted = message.split('`').nth(1).unwrap_or_default();
         let (field, code) = if message.starts_with("missing field") {
             (join_path(&path, quoted), "required")
@@ -209,11 +224,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             (if path == "." { String::new() } else { path }, "invalid")
         };
         ApiError::field(&field, code, message)
-    })?;
-    deserializer.end().map_err(|_| ApiError::Malformed {
-        detail: "the body has trailing characters after the JSON value".into(),
-    })?;
-    Ok(value)
+    })
 }
 
 fn join_path(path: &str, field: &str) -> String {
@@ -265,7 +276,8 @@ impl Pagination {
     pub const DEFAULT_LIMIT: usize = 50;
     pub const MAX_LIMIT: usize = 100;
 
-    /// One more than asked, to know whether another page follows.
+    /// One more than asked, to know whether another page follows; stores treat the
+    /// last row of a full answer as a look-ahead, not as shown.
     pub fn request(&self) -> PageRequest {
         PageRequest {
             after: self.after,
@@ -347,7 +359,7 @@ fn parse_pagination(query: &str) -> Result<Pagination, ApiError> {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
-    /// Pass as `cursor` for the next page; absent on the last page.
+    /// Pass as `cursor` for the next page; null on the last page.
     pub next_cursor: Option<String>,
 }
 

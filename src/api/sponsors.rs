@@ -73,7 +73,7 @@ pub async fn put_own(
     Ok(versioned(HttpResponse::Ok(), record.version, &record))
 }
 
-/// The program's sponsors, with contact details, for its staff.
+/// The program's sponsors, with contact details, for its staff. Audited.
 #[utoipa::path(get, path = "/api/v1/sponsors", tag = "sponsors",
     security(("bearer" = [])),
     params(("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
@@ -83,15 +83,15 @@ pub async fn list(
     state: web::Data<AppState>,
     pagination: Pagination,
 ) -> Result<HttpResponse, ApiError> {
-    let program = auth.principal().program_id();
+    let actor = auth.actor;
     let profiles = state
         .db
-        .run(move |conn| sponsors::list_for_program(conn, program, pagination.request()))
+        .write(move |conn| sponsors::list_for_program(conn, &actor, pagination.request()))
         .await?;
     Ok(HttpResponse::Ok().json(pagination.page(profiles, |p| p.sponsor_id.as_uuid())))
 }
 
-/// One of the program's sponsors.
+/// One of the program's sponsors. Audited.
 #[utoipa::path(get, path = "/api/v1/sponsors/{id}", tag = "sponsors",
     security(("bearer" = [])),
     responses((status = 200, body = SponsorProfileRecord), (status = 404, body = Problem)))]
@@ -101,10 +101,10 @@ pub async fn get(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id: UserId = path_id(&id)?;
-    let program = auth.principal().program_id();
+    let actor = auth.actor;
     let profile = state
         .db
-        .run(move |conn| sponsors::get_for_program(conn, program, id))
+        .write(move |conn| sponsors::get_for_program(conn, &actor, id))
         .await?;
     Ok(versioned(HttpResponse::Ok(), profile.version, &profile))
 }

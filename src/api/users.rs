@@ -1,7 +1,7 @@
 //! Program admins manage their program's people: invite, list, rename, disable.
 
 use actix_web::{HttpResponse, web};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{Duration, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -11,10 +11,10 @@ use super::versioned;
 use crate::auth::Role;
 use crate::auth::credentials::{INVITE_TOKEN_PREFIX, random_token, sha256_hex};
 use crate::domain::error::FieldErrors;
-use crate::domain::ids::{InviteId, UserId};
+use crate::domain::ids::UserId;
 use crate::domain::values::{EmailAddress, PersonName};
 use crate::startup::AppState;
-use crate::store::accounts::{self, User, UserChange};
+use crate::store::accounts::{self, Invite, User, UserChange};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -25,22 +25,23 @@ pub struct InviteRequest {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct Invite {
-    pub invite_id: InviteId,
-    pub user: User,
-    /// Single-use; shown only now. The invitee sends it to `POST /api/v1/invites/accept`.
+pub struct CreatedInvite {
+    #[serde(flatten)]
+    pub invite: Invite,
+    /// Single-use; shown only now. The invitee sends it with a password of their choice
+    /// to `POST /api/v1/invites/accept`, which creates the account.
     pub token: String,
-    pub expires_at: DateTime<Utc>,
 }
 
 /// Invite a person to the program as program admin, case manager or sponsor.
 ///
-/// Inviting an address whose earlier invite was never accepted replaces that invite.
+/// Inviting an address whose earlier invite is still pending replaces that invite. The
+/// account is created when the invite is accepted.
 #[utoipa::path(post, path = "/api/v1/invites", tag = "users",
     security(("bearer" = [])), request_body = InviteRequest,
     responses(
-        (status = 201, body = Invite),
-        (status = 409, body = Problem, description = "The email belongs to an account"),
+        (status = 201, body = CreatedInvite),
+        (status = 409, body = Problem, description = "The email belongs to a user of this program"),
         (status = 422, body = Problem),
     ))]
 pub async fn invite(
@@ -58,7 +59,7 @@ pub async fn invite(
     let hash = sha256_hex(&token);
     let expires_at = Utc::now() + Duration::hours(i64::from(state.settings.auth.invite_hours));
     let actor = auth.actor;
-    let (invite_id, user) = state
+    let invite = state
         .db
         .write(move |conn| {
             accounts::create_invite(
@@ -68,16 +69,11 @@ pub async fn invite(
                 name.as_str(),
                 body.role,
                 &hash,
-                expires_at.naive_utc(),
+                expires_at,
             )
         })
         .await?;
-    Ok(HttpResponse::Created().json(Invite {
-        invite_id,
-        user,
-        token,
-        expires_at,
-    }))
+    Ok(HttpResponse::Created().json(CreatedInvite { invite, token }))
 }
 
 /// The program's people, by id.

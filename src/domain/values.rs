@@ -238,6 +238,18 @@ impl Day {
         Day::Sun,
     ];
 
+    pub fn name(self) -> &'static str {
+        match self {
+            Day::Mon => "mon",
+            Day::Tue => "tue",
+            Day::Wed => "wed",
+            Day::Thu => "thu",
+            Day::Fri => "fri",
+            Day::Sat => "sat",
+            Day::Sun => "sun",
+        }
+    }
+
     pub fn weekday(self) -> Weekday {
         match self {
             Day::Mon => Weekday::Mon,
@@ -251,8 +263,12 @@ impl Day {
     }
 }
 
-/// Availability as requests write it: hours of the day (0-23) per weekday, local time.
-pub type AvailabilityInput = BTreeMap<Day, Vec<u8>>;
+/// Availability as requests write it: hours of the day (0-23) per weekday (`mon` ...
+/// `sun`), local time. Keys stay strings until parsed, so a bad day is named.
+pub type AvailabilityInput = BTreeMap<String, Vec<u8>>;
+
+/// Availability as responses show it, days in week order.
+pub type AvailabilityView = BTreeMap<Day, Vec<u8>>;
 
 /// The hours of a week someone is free, in their own time zone: 168 bits, bit
 /// `day * 24 + hour` with Monday 00:00 as bit 0.
@@ -265,13 +281,21 @@ impl WeeklyAvailability {
     pub fn parse(input: AvailabilityInput) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::default();
         let mut week = Self::default();
-        for (day, hours) in input {
+        for (name, hours) in input {
+            let Some(day) = Day::ALL.into_iter().find(|d| d.name() == name) else {
+                errors.push(FieldError::new(
+                    name,
+                    "unknown_day",
+                    "days are mon, tue, wed, thu, fri, sat, sun",
+                ));
+                continue;
+            };
             for (index, hour) in hours.into_iter().enumerate() {
                 if hour < 24 {
                     week.set(day.weekday().num_days_from_monday() as usize * 24 + hour as usize);
                 } else {
                     errors.push(FieldError::new(
-                        format!("{}[{index}]", serde_name(day)),
+                        format!("{name}[{index}]"),
                         "out_of_range",
                         "hours are 0 to 23",
                     ));
@@ -304,9 +328,19 @@ impl WeeklyAvailability {
         self.0.iter().map(|w| w.count_ones()).sum()
     }
 
-    /// The form requests use, for responses.
-    pub fn to_input(&self) -> AvailabilityInput {
-        let mut days = AvailabilityInput::new();
+    /// The 168 bits as three words, bit `slot % 64` of word `slot / 64`.
+    pub fn words(&self) -> [u64; 3] {
+        self.0
+    }
+
+    pub fn from_words(words: [u64; 3]) -> Self {
+        // Bits past the 168th carry no hour.
+        Self([words[0], words[1], words[2] & ((1 << 40) - 1)])
+    }
+
+    /// The form responses use.
+    pub fn to_view(&self) -> AvailabilityView {
+        let mut days = AvailabilityView::new();
         for (index, day) in Day::ALL.into_iter().enumerate() {
             let hours: Vec<u8> = (0..24u8)
                 .filter(|hour| self.contains(index * 24 + *hour as usize))
@@ -330,13 +364,6 @@ impl WeeklyAvailability {
         let word = |range: std::ops::Range<usize>| u64::from_str_radix(hex.get(range)?, 16).ok();
         Some(Self([word(26..42)?, word(10..26)?, word(0..10)?]))
     }
-}
-
-fn serde_name(day: Day) -> String {
-    serde_json::to_value(day)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 /// A point on Earth.
@@ -688,16 +715,24 @@ mod tests {
 
     #[test]
     fn availability_round_trips_and_rejects_bad_hours() {
-        let input = AvailabilityInput::from([(Day::Mon, vec![0, 23]), (Day::Sun, vec![23])]);
-        let week = WeeklyAvailability::parse(input.clone()).unwrap();
+        let input =
+            AvailabilityInput::from([("mon".into(), vec![0, 23]), ("sun".into(), vec![23])]);
+        let week = WeeklyAvailability::parse(input).unwrap();
         assert_eq!(week.hours(), 3);
         assert!(week.contains(0) && week.contains(23) && week.contains(167));
         assert_eq!(WeeklyAvailability::from_hex(&week.to_hex()), Some(week));
-        assert_eq!(week.to_input(), input);
-        let errors = WeeklyAvailability::parse(AvailabilityInput::from([(Day::Tue, vec![9, 24])]))
-            .unwrap_err()
-            .into_vec();
-        assert_eq!(errors[0].field, "tue[1]");
+        assert_eq!(
+            week.to_view(),
+            AvailabilityView::from([(Day::Mon, vec![0, 23]), (Day::Sun, vec![23])])
+        );
+        let errors = WeeklyAvailability::parse(AvailabilityInput::from([
+            ("tue".into(), vec![9, 24]),
+            ("funday".into(), vec![9]),
+        ]))
+        .unwrap_err()
+        .into_vec();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["funday", "tue[1]"]);
         assert!(WeeklyAvailability::parse(AvailabilityInput::new()).is_err());
         assert_eq!(WeeklyAvailability::from_hex("zz"), None);
     }

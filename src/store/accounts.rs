@@ -1,6 +1,6 @@
 //! Programs, users, sessions, invites and portal API keys.
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -17,7 +17,7 @@ pub struct Program {
     pub name: String,
     /// The most sponsees a sponsor of this program may take on at once.
     pub max_sponsor_capacity: i32,
-    pub created_at: NaiveDateTime,
+    pub created_at: DateTime<Utc>,
 }
 
 pub fn get_program(conn: &mut AnyConnection, id: ProgramId) -> Result<Program, StoreError> {
@@ -33,15 +33,13 @@ pub fn get_program(conn: &mut AnyConnection, id: ProgramId) -> Result<Program, S
         id,
         name,
         max_sponsor_capacity,
-        created_at,
+        created_at: created_at.and_utc(),
     })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum UserStatus {
-    /// Invited; can log in once they accept the invite and set a password.
-    Invited,
     Active,
     /// Cannot log in; their sessions were ended.
     Disabled,
@@ -50,7 +48,6 @@ pub enum UserStatus {
 impl UserStatus {
     fn as_str(self) -> &'static str {
         match self {
-            UserStatus::Invited => "invited",
             UserStatus::Active => "active",
             UserStatus::Disabled => "disabled",
         }
@@ -58,7 +55,6 @@ impl UserStatus {
 
     fn parse(s: &str) -> Result<Self, StoreError> {
         match s {
-            "invited" => Ok(UserStatus::Invited),
             "active" => Ok(UserStatus::Active),
             "disabled" => Ok(UserStatus::Disabled),
             other => Err(StoreError::Corrupt(format!("users.status: {other}"))),
@@ -74,7 +70,7 @@ struct UserRow {
     email: String,
     display_name: String,
     role: String,
-    password_hash: Option<String>,
+    password_hash: String,
     status: String,
     version: i32,
     created_at: NaiveDateTime,
@@ -90,8 +86,8 @@ pub struct User {
     pub role: Role,
     pub status: UserStatus,
     pub version: i32,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 impl TryFrom<UserRow> for User {
@@ -106,8 +102,8 @@ impl TryFrom<UserRow> for User {
             email: row.email,
             display_name: row.display_name,
             version: row.version,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
+            created_at: row.created_at.and_utc(),
+            updated_at: row.updated_at.and_utc(),
         })
     }
 }
@@ -117,8 +113,7 @@ fn user_row(
     email: &str,
     display_name: &str,
     role: Role,
-    password_hash: Option<String>,
-    status: UserStatus,
+    password_hash: String,
 ) -> UserRow {
     let at = now();
     UserRow {
@@ -128,7 +123,7 @@ fn user_row(
         display_name: display_name.to_owned(),
         role: role.as_str().to_owned(),
         password_hash,
-        status: status.as_str().to_owned(),
+        status: UserStatus::Active.as_str().to_owned(),
         version: 1,
         created_at: at,
         updated_at: at,
@@ -156,8 +151,7 @@ pub fn create_program_with_admin(
         email,
         display_name,
         Role::ProgramAdmin,
-        Some(password_hash),
-        UserStatus::Active,
+        password_hash,
     );
     diesel::insert_into(users::table)
         .values(&row)
@@ -173,7 +167,8 @@ pub fn create_program_with_admin(
 pub struct LoginAccount {
     pub user_id: UserId,
     pub program_id: ProgramId,
-    pub password_hash: Option<String>,
+    pub role: Role,
+    pub password_hash: String,
     pub active: bool,
 }
 
@@ -186,15 +181,18 @@ pub fn find_login(
         .select((
             users::id,
             users::program_id,
+            users::role,
             users::password_hash,
             users::status,
         ))
-        .first::<(String, String, Option<String>, String)>(conn)
+        .first::<(String, String, String, String, String)>(conn)
         .optional()?;
-    row.map(|(id, program_id, password_hash, status)| {
+    row.map(|(id, program_id, role, password_hash, status)| {
         Ok(LoginAccount {
             user_id: parse_id("users.id", &id)?,
             program_id: parse_id("users.program_id", &program_id)?,
+            role: Role::parse(&role)
+                .ok_or_else(|| StoreError::Corrupt(format!("users.role: {role}")))?,
             password_hash,
             active: status == UserStatus::Active.as_str(),
         })
@@ -341,8 +339,18 @@ pub fn update_user(
     get_user(conn, program, id)
 }
 
-/// Creates the invited account (no password yet) and its single-use invite. Inviting an
-/// address that was invited before and never accepted issues a fresh invite.
+/// A pending invite as its creator sees it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Invite {
+    pub id: InviteId,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Records a single-use invite into the actor's program. No account exists until it is
+/// accepted; inviting the same address again replaces the pending invite.
 pub fn create_invite(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -350,99 +358,118 @@ pub fn create_invite(
     display_name: &str,
     role: Role,
     token_hash: &str,
-    expires_at: NaiveDateTime,
-) -> Result<(InviteId, User), StoreError> {
-    let program = actor.principal.program_id();
+    expires_at: DateTime<Utc>,
+) -> Result<Invite, StoreError> {
+    let program = actor.principal.program_id().to_string();
     let Principal::User { id: inviter, .. } = actor.principal else {
         return Err(StoreError::Conflict("only people can invite"));
     };
-    let existing = users::table
+    let in_program = users::table
         .filter(users::email.eq(email))
-        .select(UserRow::as_select())
-        .first(conn)
-        .optional()?;
-    let user: User = match existing {
-        Some(row) if row.program_id == program.to_string() && row.status == "invited" => {
-            diesel::update(invites::table)
-                .filter(invites::user_id.eq(&row.id))
-                .filter(invites::used_at.is_null())
-                .set(invites::used_at.eq(now()))
-                .execute(conn)?;
-            row.try_into()?
-        }
-        Some(_) => return Err(StoreError::Conflict("a user with this email exists")),
-        None => {
-            let row = user_row(
-                program,
-                email,
-                display_name,
-                role,
-                None,
-                UserStatus::Invited,
-            );
-            diesel::insert_into(users::table)
-                .values(&row)
-                .execute(conn)?;
-            row.try_into()?
-        }
-    };
-    let invite = InviteId::new();
+        .filter(users::program_id.eq(&program))
+        .count()
+        .get_result::<i64>(conn)?;
+    if in_program > 0 {
+        return Err(StoreError::Conflict(
+            "a user with this email is already in the program",
+        ));
+    }
+    diesel::delete(invites::table)
+        .filter(invites::program_id.eq(&program))
+        .filter(invites::email.eq(email))
+        .filter(invites::used_at.is_null())
+        .execute(conn)?;
+    let id = InviteId::new();
     diesel::insert_into(invites::table)
         .values((
-            invites::id.eq(invite.to_string()),
+            invites::id.eq(id.to_string()),
+            invites::program_id.eq(&program),
+            invites::email.eq(email),
+            invites::display_name.eq(display_name),
+            invites::role.eq(role.as_str()),
             invites::token_hash.eq(token_hash),
-            invites::user_id.eq(user.id.to_string()),
             invites::created_by.eq(inviter.to_string()),
             invites::created_at.eq(now()),
-            invites::expires_at.eq(expires_at),
+            invites::expires_at.eq(expires_at.naive_utc()),
         ))
         .execute(conn)?;
     audit::record(
         conn,
         actor,
-        "user.invite",
-        RecordKind::User,
-        &user.id.to_string(),
+        "invite.create",
+        RecordKind::Invite,
+        &id.to_string(),
     )?;
-    Ok((invite, user))
+    Ok(Invite {
+        id,
+        email: email.to_owned(),
+        display_name: display_name.to_owned(),
+        role,
+        expires_at,
+    })
 }
 
-/// Spends an invite: sets the password and activates the account. An unknown, used or
-/// expired invite is `NotFound`, without saying which.
+/// Spends an invite: creates the account with the chosen password. An unknown, used or
+/// expired invite, or one for an address that has an account already, is `NotFound`
+/// without saying which, so holding an invite reveals nothing about other programs.
 pub fn accept_invite(
     conn: &mut AnyConnection,
     token_hash: &str,
-    password_hash: &str,
+    password_hash: String,
+    request_id: &str,
 ) -> Result<User, StoreError> {
     let at = now();
-    let (invite_id, user_id) = invites::table
+    let (invite_id, program_id, email, display_name, role) = invites::table
         .filter(invites::token_hash.eq(token_hash))
         .filter(invites::used_at.is_null())
         .filter(invites::expires_at.gt(at))
-        .select((invites::id, invites::user_id))
-        .first::<(String, String)>(conn)?;
-    // The used_at condition makes two racing acceptances spend the invite once.
-    let spent = diesel::update(invites::table.find(&invite_id))
-        .filter(invites::used_at.is_null())
-        .set(invites::used_at.eq(at))
-        .execute(conn)?;
-    let activated = diesel::update(users::table.find(&user_id))
-        .filter(users::status.eq(UserStatus::Invited.as_str()))
-        .set((
-            users::password_hash.eq(password_hash),
-            users::status.eq(UserStatus::Active.as_str()),
-            users::version.eq(users::version + 1),
-            users::updated_at.eq(at),
+        .select((
+            invites::id,
+            invites::program_id,
+            invites::email,
+            invites::display_name,
+            invites::role,
         ))
-        .execute(conn)?;
-    if spent == 0 || activated == 0 {
+        .first::<(String, String, String, String, String)>(conn)?;
+    let taken = users::table
+        .filter(users::email.eq(&email))
+        .count()
+        .get_result::<i64>(conn)?;
+    if taken > 0 {
         return Err(StoreError::NotFound);
     }
-    users::table
-        .find(&user_id)
-        .select(UserRow::as_select())
-        .first(conn)?
-        .try_into()
+    let role =
+        Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("invites.role: {role}")))?;
+    let program: ProgramId = parse_id("invites.program_id", &program_id)?;
+    let row = user_row(program, &email, &display_name, role, password_hash);
+    let user_id = row.id.clone();
+    // A racing acceptance of the same invite, or of another invite for the same address,
+    // trips the unique email and fails as a whole.
+    diesel::insert_into(users::table)
+        .values(&row)
+        .execute(conn)
+        .map_err(|e| match StoreError::from(e) {
+            StoreError::Conflict(_) => StoreError::NotFound,
+            other => other,
+        })?;
+    let spent = diesel::update(invites::table.find(&invite_id))
+        .filter(invites::used_at.is_null())
+        .set((invites::used_at.eq(at), invites::user_id.eq(&user_id)))
+        .execute(conn)?;
+    if spent == 0 {
+        return Err(StoreError::NotFound);
+    }
+    let user: User = row.try_into()?;
+    let actor = Actor {
+        principal: Principal::User {
+            id: user.id,
+            program_id: program,
+            role,
+        },
+        request_id: request_id.to_owned(),
+    };
+    audit::record(conn, &actor, "user.activate", RecordKind::User, &user_id)?;
+    Ok(user)
 }
 
 #[derive(Queryable, Selectable)]
@@ -462,9 +489,9 @@ pub struct ApiKey {
     pub id: ApiKeyId,
     pub name: String,
     pub created_by: UserId,
-    pub created_at: NaiveDateTime,
-    pub last_used_at: Option<NaiveDateTime>,
-    pub revoked_at: Option<NaiveDateTime>,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<ApiKeyRow> for ApiKey {
@@ -474,9 +501,9 @@ impl TryFrom<ApiKeyRow> for ApiKey {
             id: parse_id("api_keys.id", &row.id)?,
             name: row.name,
             created_by: parse_id("api_keys.created_by", &row.created_by)?,
-            created_at: row.created_at,
-            last_used_at: row.last_used_at,
-            revoked_at: row.revoked_at,
+            created_at: row.created_at.and_utc(),
+            last_used_at: row.last_used_at.map(|t| t.and_utc()),
+            revoked_at: row.revoked_at.map(|t| t.and_utc()),
         })
     }
 }

@@ -1,7 +1,7 @@
 //! The audit trail: who read or changed which protected record, when, under which
 //! request. Written in the same transaction as the change it records.
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -24,6 +24,7 @@ pub enum RecordKind {
     Consent,
     SponsorProfile,
     User,
+    Invite,
     ApiKey,
 }
 
@@ -34,6 +35,7 @@ impl RecordKind {
             RecordKind::Consent => "consent",
             RecordKind::SponsorProfile => "sponsor_profile",
             RecordKind::User => "user",
+            RecordKind::Invite => "invite",
             RecordKind::ApiKey => "api_key",
         }
     }
@@ -87,7 +89,7 @@ pub struct AuditEvent {
     pub record_kind: String,
     pub record_id: String,
     pub request_id: Option<String>,
-    pub occurred_at: NaiveDateTime,
+    pub occurred_at: DateTime<Utc>,
 }
 
 pub fn list(
@@ -116,7 +118,7 @@ pub fn list(
                 record_kind: row.record_kind,
                 record_id: row.record_id,
                 request_id: row.request_id,
-                occurred_at: row.occurred_at,
+                occurred_at: row.occurred_at.and_utc(),
             })
         })
         .collect()

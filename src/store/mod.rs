@@ -122,10 +122,11 @@ impl ManageConnection for ConnectionManager {
             Backend::Sqlite => {
                 let mut conn = diesel::SqliteConnection::establish(&self.url)
                     .map_err(r2d2::Error::ConnectionError)?;
-                // WAL lets readers run beside the writer; busy_timeout makes writers
-                // queue instead of failing; foreign keys are off in SQLite by default.
+                // busy_timeout first: it makes writers (and the switch to WAL) wait
+                // instead of failing. WAL lets readers run beside the writer; foreign
+                // keys are off in SQLite unless asked for.
                 conn.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
                      PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
                 )
                 .map_err(r2d2::Error::QueryError)?;
@@ -144,6 +145,31 @@ impl ManageConnection for ConnectionManager {
     }
 }
 
+/// Creates the SQLite file readable by its owner only (it holds health data), in a
+/// directory likewise private when this creates it. SQLite gives its -wal and -shm files
+/// the database file's permissions.
+fn create_private_file(path: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    if let Some(dir) = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty() && !d.exists())
+    {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+    }
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => Err(e),
+        _ => Ok(()),
+    }
+}
+
 /// The connection pool; cheap to clone.
 #[derive(Clone)]
 pub struct Db {
@@ -155,11 +181,9 @@ impl Db {
     pub fn connect(url: &str, pool_size: u32) -> Result<Self, StoreError> {
         let manager = ConnectionManager::new(url)?;
         let backend = manager.backend;
-        if backend == Backend::Sqlite
-            && let Some(dir) = std::path::Path::new(&manager.url).parent()
-        {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
+        if backend == Backend::Sqlite {
+            create_private_file(std::path::Path::new(&manager.url)).map_err(|e| {
+                StoreError::Unavailable(format!("cannot create {}: {e}", manager.url))
             })?;
         }
         let pool = Pool::builder()

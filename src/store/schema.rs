@@ -16,7 +16,7 @@ diesel::table! {
         email -> Text,
         display_name -> Text,
         role -> Text,
-        password_hash -> Nullable<Text>,
+        password_hash -> Text,
         status -> Text,
         version -> Integer,
         created_at -> Timestamp,
@@ -37,12 +37,16 @@ diesel::table! {
 diesel::table! {
     invites (id) {
         id -> Text,
+        program_id -> Text,
+        email -> Text,
+        display_name -> Text,
+        role -> Text,
         token_hash -> Text,
-        user_id -> Text,
         created_by -> Text,
         created_at -> Timestamp,
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
+        user_id -> Nullable<Text>,
     }
 }
 

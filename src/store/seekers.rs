@@ -16,7 +16,7 @@ use crate::domain::consent::{Consent, DisclosedItem, RecipientClass, is_in_force
 use crate::domain::ids::{ConsentId, ProgramId, SeekerId};
 use crate::domain::seeker::{SeekerProfile, SoftPreferences};
 use crate::domain::values::{
-    Attribute, AvailabilityInput, ContactDetails, ContactSpec, Fellowship, Gender, GenderRule,
+    Attribute, AvailabilityView, ContactDetails, ContactSpec, Fellowship, Gender, GenderRule,
     MeetingSpec,
 };
 
@@ -65,7 +65,7 @@ pub struct SeekerRecord {
     pub languages: Vec<String>,
     pub time_zone: String,
     #[schema(value_type = Object)]
-    pub availability: AvailabilityInput,
+    pub availability: AvailabilityView,
     pub meeting: MeetingSpec,
     pub needs: Vec<Attribute>,
     pub preferences: SoftPreferences,
@@ -76,8 +76,8 @@ pub struct SeekerRecord {
     /// Whether a consent to disclose a summary to candidate sponsors is in force.
     pub disclosure_permitted: bool,
     pub version: i32,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 /// A line of the seeker list.
@@ -88,7 +88,7 @@ pub struct SeekerSummary {
     pub fellowships: Vec<Fellowship>,
     pub discharge_date: Option<NaiveDate>,
     pub version: i32,
-    pub created_at: NaiveDateTime,
+    pub created_at: DateTime<Utc>,
 }
 
 fn seeker_row(
@@ -165,13 +165,7 @@ pub fn get(
     actor: &Actor,
     id: SeekerId,
 ) -> Result<SeekerRecord, StoreError> {
-    let row = program_seeker(actor.principal.program_id(), id)
-        .select(SeekerRow::as_select())
-        .first(conn)?;
-    let contact = seeker_contacts::table
-        .find(id.to_string())
-        .select(ContactRow::as_select())
-        .first(conn)?;
+    let record = load(conn, actor.principal.program_id(), id)?;
     if actor.principal.is_person() {
         audit::record(
             conn,
@@ -181,6 +175,21 @@ pub fn get(
             &id.to_string(),
         )?;
     }
+    Ok(record)
+}
+
+fn load(
+    conn: &mut AnyConnection,
+    program: ProgramId,
+    id: SeekerId,
+) -> Result<SeekerRecord, StoreError> {
+    let row = program_seeker(program, id)
+        .select(SeekerRow::as_select())
+        .first(conn)?;
+    let contact = seeker_contacts::table
+        .find(id.to_string())
+        .select(ContactRow::as_select())
+        .first(conn)?;
     Ok(SeekerRecord {
         id,
         alias: row.alias,
@@ -207,8 +216,8 @@ pub fn get(
         },
         disclosure_permitted: consent_in_force(conn, id)?,
         version: row.version,
-        created_at: row.created_at,
-        updated_at: row.updated_at,
+        created_at: row.created_at.and_utc(),
+        updated_at: row.updated_at.and_utc(),
     })
 }
 
@@ -238,7 +247,7 @@ pub fn create(
         RecordKind::Seeker,
         &id.to_string(),
     )?;
-    get(conn, actor, id)
+    load(conn, actor.principal.program_id(), id)
 }
 
 pub fn update(
@@ -315,9 +324,13 @@ pub fn list(
         i32,
         NaiveDateTime,
     )>(conn)?;
+    // The row past the page only tells whether another page follows: nobody sees it.
+    let shown = usize::try_from(page.limit - 1).unwrap_or_default();
     let mut summaries = Vec::with_capacity(rows.len());
-    for (id, alias, fellowships, discharge_date, version, created_at) in rows {
-        if actor.principal.is_person() {
+    for (index, (id, alias, fellowships, discharge_date, version, created_at)) in
+        rows.into_iter().enumerate()
+    {
+        if actor.principal.is_person() && index < shown {
             audit::record(conn, actor, "seeker.list", RecordKind::Seeker, &id)?;
         }
         summaries.push(SeekerSummary {
@@ -326,7 +339,7 @@ pub fn list(
             fellowships: from_json("seekers.fellowships", &fellowships)?,
             discharge_date,
             version,
-            created_at,
+            created_at: created_at.and_utc(),
         });
     }
     Ok(summaries)

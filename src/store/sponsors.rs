@@ -1,6 +1,6 @@
 //! Sponsor profiles and their contact details, stored apart.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -14,7 +14,7 @@ use super::{
 use crate::domain::ids::{ProgramId, UserId};
 use crate::domain::sponsor::{SponsorProfile, SponsorStatus};
 use crate::domain::values::{
-    AgeBand, Attribute, AvailabilityInput, ContactDetails, ContactSpec, Fellowship, Gender,
+    AgeBand, Attribute, AvailabilityView, ContactDetails, ContactSpec, Fellowship, Gender,
     GenderRule, InPersonAreaSpec, MeetingSpec, WeeklyAvailability,
 };
 
@@ -68,7 +68,7 @@ pub struct SponsorProfileRecord {
     pub languages: Vec<String>,
     pub time_zone: String,
     #[schema(value_type = Object)]
-    pub availability: AvailabilityInput,
+    pub availability: AvailabilityView,
     pub meeting: MeetingSpec,
     pub capacity: i32,
     pub attributes: Vec<Attribute>,
@@ -76,8 +76,8 @@ pub struct SponsorProfileRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub contact: Option<ContactSpec>,
     pub version: i32,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 pub(crate) fn meeting_spec(
@@ -104,9 +104,9 @@ pub(crate) fn meeting_spec(
 pub(crate) fn availability_from_text(
     column: &str,
     hex: &str,
-) -> Result<AvailabilityInput, StoreError> {
+) -> Result<AvailabilityView, StoreError> {
     WeeklyAvailability::from_hex(hex)
-        .map(|week| week.to_input())
+        .map(|week| week.to_view())
         .ok_or_else(|| StoreError::Corrupt(format!("{column}: not an availability")))
 }
 
@@ -145,8 +145,8 @@ impl SponsorProfileRecord {
                 phone: c.phone,
             }),
             version: row.version,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
+            created_at: row.created_at.and_utc(),
+            updated_at: row.updated_at.and_utc(),
         })
     }
 }
@@ -168,27 +168,37 @@ pub fn get_own_profile(
     SponsorProfileRecord::from_rows(row, contact)
 }
 
-/// A sponsor of the program, as its staff see them.
+/// A sponsor of the program, as its staff see them; an audited read (sponsors are in
+/// recovery too).
 pub fn get_for_program(
     conn: &mut AnyConnection,
-    program: ProgramId,
+    actor: &Actor,
     sponsor: UserId,
 ) -> Result<SponsorProfileRecord, StoreError> {
     let record = get_own_profile(conn, sponsor)?;
-    if record.program_id != program {
+    if record.program_id != actor.principal.program_id() {
         return Err(StoreError::NotFound);
     }
+    let id = sponsor.to_string();
+    audit::record(
+        conn,
+        actor,
+        "sponsor_profile.read",
+        RecordKind::SponsorProfile,
+        &id,
+    )?;
     Ok(record)
 }
 
+/// A page of the program's sponsors; each one shown is an audited read.
 pub fn list_for_program(
     conn: &mut AnyConnection,
-    program: ProgramId,
+    actor: &Actor,
     page: PageRequest,
 ) -> Result<Vec<SponsorProfileRecord>, StoreError> {
     let mut query = sponsor_profiles::table
         .left_join(sponsor_contacts::table)
-        .filter(sponsor_profiles::program_id.eq(program.to_string()))
+        .filter(sponsor_profiles::program_id.eq(actor.principal.program_id().to_string()))
         .select((SponsorRow::as_select(), Option::<ContactRow>::as_select()))
         .order(sponsor_profiles::user_id.asc())
         .limit(page.limit)
@@ -196,11 +206,24 @@ pub fn list_for_program(
     if let Some(after) = page.after {
         query = query.filter(sponsor_profiles::user_id.gt(after.to_string()));
     }
-    query
-        .load::<(SponsorRow, Option<ContactRow>)>(conn)?
-        .into_iter()
-        .map(|(row, contact)| SponsorProfileRecord::from_rows(row, contact))
-        .collect()
+    let rows = query.load::<(SponsorRow, Option<ContactRow>)>(conn)?;
+    // The row past the page only tells whether another page follows: nobody sees it.
+    let shown = usize::try_from(page.limit - 1).unwrap_or_default();
+    let mut records = Vec::with_capacity(rows.len());
+    for (index, (row, contact)) in rows.into_iter().enumerate() {
+        if index < shown {
+            let action = "sponsor_profile.list";
+            audit::record(
+                conn,
+                actor,
+                action,
+                RecordKind::SponsorProfile,
+                &row.user_id,
+            )?;
+        }
+        records.push(SponsorProfileRecord::from_rows(row, contact)?);
+    }
+    Ok(records)
 }
 
 /// Creates the profile, or replaces it if `expected_version` names the current one.

@@ -69,10 +69,70 @@ async fn reads_by_people_and_all_changes_are_audited_without_protected_values() 
         );
     }
 
+    // A person's own create or update is not also a read.
+    let created = app.create_seeker(&manager).await;
+    let created_id = created["id"].as_str().unwrap();
+    let actions: Vec<String> = events(&app, &admin)
+        .await
+        .iter()
+        .filter(|e| e["record_id"] == created_id)
+        .map(|e| e["action"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(actions, ["seeker.create"]);
+
+    // A list shows one page, and audits exactly what it shows.
+    let before = events(&app, &admin).await.len();
+    let page = expect_json(
+        app.get("/api/v1/seekers?limit=1", &manager)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    assert!(page["next_cursor"].is_string());
+    let after = events(&app, &admin).await;
+    assert_eq!(after.len(), before + 1);
+    assert_eq!(after[before]["action"], "seeker.list");
+    assert_eq!(after[before]["record_id"], page["items"][0]["id"]);
+
     // Another program's staff see none of it.
     let other = app.create_program("Lakeside").await;
     let theirs = events(&app, &other).await;
     assert!(theirs.iter().all(|e| e["record_id"] != id));
+}
+
+#[tokio::test]
+async fn staff_reads_of_sponsor_profiles_and_sessions_are_audited() {
+    let app = TestApp::spawn().await;
+    let admin = app.create_program("Riverside").await;
+    let sponsor = app.add_user(&admin, "sponsor").await;
+    app.put_sponsor_profile(&sponsor).await;
+    let sponsor_id = sponsor.user_id.unwrap().to_string();
+    app.get(&format!("/api/v1/sponsors/{sponsor_id}"), &admin)
+        .send()
+        .await
+        .unwrap();
+    app.get("/api/v1/sponsors", &admin).send().await.unwrap();
+    let trail = events(&app, &admin).await;
+    let actions = |record: &str| -> Vec<String> {
+        trail
+            .iter()
+            .filter(|e| e["record_id"] == record)
+            .map(|e| e["action"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        actions(&sponsor_id),
+        [
+            "user.activate",
+            "user.login",
+            "sponsor_profile.create",
+            "sponsor_profile.read",
+            "sponsor_profile.list"
+        ]
+    );
 }
 
 #[tokio::test]

@@ -113,25 +113,25 @@ async fn failed_logins_are_throttled_per_account_and_per_address() {
 }
 
 #[tokio::test]
-async fn invites_are_single_use_and_expire() {
+async fn invites_are_single_use_and_the_latest_one_counts() {
     let app = TestApp::spawn().await;
     let admin = app.create_program("Riverside").await;
-    let invite = |email: &'static str| {
+    let invite = |email: &'static str, role: &'static str| {
         app.post(
             "/api/v1/invites",
             &admin,
-            &json!({ "email": email, "display_name": "Sam", "role": "sponsor" }),
+            &json!({ "email": email, "display_name": "Sam", "role": role }),
         )
         .send()
     };
     let first = expect_json(
-        invite("sam@example.org").await.unwrap(),
+        invite("sam@example.org", "sponsor").await.unwrap(),
         StatusCode::CREATED,
     )
     .await;
-    assert_eq!(first["user"]["status"], "invited");
+    assert_eq!(first["role"], "sponsor");
     assert!(first["token"].as_str().unwrap().starts_with("smi_"));
-    // Nobody can log in to an invited account.
+    // No account exists before acceptance.
     let response = app
         .request(Method::POST, "/api/v1/auth/login")
         .json(&json!({ "email": "sam@example.org", "password": PASSWORD }))
@@ -140,13 +140,12 @@ async fn invites_are_single_use_and_expire() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 
-    // Inviting again replaces the first invite.
+    // Inviting again replaces the first invite, role and all.
     let second = expect_json(
-        invite("sam@example.org").await.unwrap(),
+        invite("sam@example.org", "case_manager").await.unwrap(),
         StatusCode::CREATED,
     )
     .await;
-    assert_eq!(second["user"]["id"], first["user"]["id"]);
     let accept = |token: serde_json::Value| {
         app.request(Method::POST, "/api/v1/invites/accept")
             .json(&json!({ "token": token, "password": PASSWORD }))
@@ -163,21 +162,107 @@ async fn invites_are_single_use_and_expire() {
     )
     .await;
     assert_eq!(user["status"], "active");
-    assert_eq!(user["role"], "sponsor");
+    assert_eq!(user["role"], "case_manager");
     expect_problem(
         accept(second["token"].clone()).await.unwrap(),
         StatusCode::NOT_FOUND,
     )
     .await;
-    let sponsor = app.login("sam@example.org", PASSWORD).await;
-    assert_eq!(sponsor.program_id, admin.program_id);
+    let manager = app.login("sam@example.org", PASSWORD).await;
+    assert_eq!(manager.program_id, admin.program_id);
 
-    // An address with an account cannot be invited again.
+    // A member of the program cannot be invited into it again.
     expect_problem(
-        invite("sam@example.org").await.unwrap(),
+        invite("sam@example.org", "sponsor").await.unwrap(),
         StatusCode::CONFLICT,
     )
     .await;
+}
+
+/// An admin learns nothing about accounts of other programs: inviting such an address
+/// succeeds like any other, and its invite fails like any spent one.
+#[tokio::test]
+async fn invites_reveal_nothing_about_other_programs() {
+    let app = TestApp::spawn().await;
+    let lakeside = app.create_program("Lakeside").await;
+    let sponsor = app.add_user(&lakeside, "sponsor").await;
+    let email = expect_json(
+        app.get("/api/v1/me", &sponsor).send().await.unwrap(),
+        StatusCode::OK,
+    )
+    .await["user"]["email"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let riverside = app.create_program("Riverside").await;
+    let response = app
+        .post(
+            "/api/v1/invites",
+            &riverside,
+            &json!({ "email": email, "display_name": "Sam", "role": "sponsor" }),
+        )
+        .send()
+        .await
+        .unwrap();
+    let invite = expect_json(response, StatusCode::CREATED).await;
+    let response = app
+        .request(Method::POST, "/api/v1/invites/accept")
+        .json(&json!({ "token": invite["token"], "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    let problem = expect_problem(response, StatusCode::NOT_FOUND).await;
+    let response = app
+        .request(Method::POST, "/api/v1/invites/accept")
+        .json(&json!({ "token": "smi_never-issued", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    let unknown = expect_problem(response, StatusCode::NOT_FOUND).await;
+    assert_eq!(problem["detail"], unknown["detail"]);
+    // The existing account is untouched.
+    app.login(&email, PASSWORD).await;
+}
+
+/// Authentication is decided before the request is looked at: no verdict on a body for
+/// callers who may not send it.
+#[tokio::test]
+async fn refusals_come_before_any_judgement_of_the_body() {
+    let app = TestApp::spawn().await;
+    let admin = app.create_program("Riverside").await;
+    let sponsor = app.add_user(&admin, "sponsor").await;
+    for (token, status) in [
+        ("smt_forged-token".to_owned(), StatusCode::UNAUTHORIZED),
+        (sponsor.token.clone(), StatusCode::FORBIDDEN),
+    ] {
+        let bad_json = app
+            .request(Method::POST, "/api/v1/api-keys")
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body("{not json")
+            .send()
+            .await
+            .unwrap();
+        expect_problem(bad_json, status).await;
+        let wrong_type = app
+            .request(Method::POST, "/api/v1/api-keys")
+            .bearer_auth(&token)
+            .header("content-type", "text/plain")
+            .body("hello")
+            .send()
+            .await
+            .unwrap();
+        expect_problem(wrong_type, status).await;
+        let bad_field = app
+            .request(Method::POST, "/api/v1/api-keys")
+            .bearer_auth(&token)
+            .json(&json!({ "name": "", "role": "x" }))
+            .send()
+            .await
+            .unwrap();
+        expect_problem(bad_field, status).await;
+    }
 }
 
 #[tokio::test]
@@ -217,14 +302,14 @@ async fn disabling_a_user_ends_their_sessions_and_blocks_login() {
     let response = app
         .request(Method::PATCH, &path)
         .bearer_auth(&admin.token)
-        .header("If-Match", "\"2\"")
+        .header("If-Match", "\"1\"")
         .json(&json!({ "disabled": true }))
         .send()
         .await
         .unwrap();
     let user = expect_json(response, StatusCode::OK).await;
     assert_eq!(user["status"], "disabled");
-    assert_eq!(user["version"], 3);
+    assert_eq!(user["version"], 2);
     expect_problem(
         app.get("/api/v1/me", &manager).send().await.unwrap(),
         StatusCode::UNAUTHORIZED,

@@ -119,6 +119,8 @@ impl Builder {
                     .expect("create test database");
                 let (base, _) = admin_url.rsplit_once('/').expect("URL names a database");
                 settings.database.url = format!("{base}/{name}").into();
+                settings.secrets.token_signing_key = Some("test-signing-key".into());
+                settings.secrets.api_key_pepper = Some("test-pepper".into());
                 TestDatabase::Postgres { admin_url, name }
             }
             _ => {

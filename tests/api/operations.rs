@@ -121,6 +121,8 @@ async fn the_openapi_document_describes_every_route_and_the_docs_page_is_self_co
     }
     assert!(doc["components"]["schemas"]["Problem"].is_object());
 
+    let bare = app.request(Method::GET, "/docs").send().await.unwrap();
+    assert_eq!(bare.status(), StatusCode::OK, "redirected to /docs/");
     let page = app.request(Method::GET, "/docs/").send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
@@ -192,10 +194,10 @@ impl Binary {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
-    /// SIGTERM, then the exit status.
-    async fn stop(mut self) -> std::process::ExitStatus {
+    /// `kill -<signal>`, then the exit status.
+    async fn stop(mut self, signal: &str) -> std::process::ExitStatus {
         let killed = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
             .status()
             .unwrap();
         assert!(killed.success());
@@ -224,7 +226,7 @@ async fn the_binary_serves_on_its_defaults_and_stops_gracefully_on_sigterm() {
         .permissions()
         .mode();
     assert_eq!(mode & 0o777, 0o600);
-    let status = binary.stop().await;
+    let status = binary.stop("TERM").await;
     assert!(status.success(), "exit status {status:?}");
 }
 
@@ -292,7 +294,8 @@ async fn logs_are_json_and_carry_no_secrets_or_seeker_details() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::CREATED);
     let seeker: serde_json::Value = response.json().await.unwrap();
-    assert!(binary.stop().await.success());
+    // SIGINT stops as gracefully as SIGTERM.
+    assert!(binary.stop("INT").await.success());
 
     let logs = std::fs::read_to_string(&log_path).unwrap();
     let lines: Vec<&str> = logs.lines().collect();
@@ -302,6 +305,7 @@ async fn logs_are_json_and_carry_no_secrets_or_seeker_details() {
             .unwrap_or_else(|_| panic!("not JSON: {line}"));
     }
     assert!(logs.contains("request served"));
+    assert!(logs.contains("SIGINT: shutting down"), "{logs}");
     for secret in [
         password,
         "guess-guess-guess",

@@ -12,8 +12,8 @@ CREATE TABLE users (
     email TEXT NOT NULL UNIQUE,
     display_name TEXT NOT NULL,
     role TEXT NOT NULL CHECK (role IN ('program_admin', 'case_manager', 'sponsor')),
-    password_hash TEXT,
-    status TEXT NOT NULL CHECK (status IN ('invited', 'active', 'disabled')),
+    password_hash TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('active', 'disabled')),
     version INTEGER NOT NULL,
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL
@@ -29,15 +29,22 @@ CREATE TABLE session_tokens (
 );
 CREATE INDEX session_tokens_by_user ON session_tokens (user_id);
 
+-- An account comes into being only when its invite is accepted, so inviting an address
+-- reveals nothing about accounts in other programs.
 CREATE TABLE invites (
     id TEXT PRIMARY KEY NOT NULL,
+    program_id TEXT NOT NULL REFERENCES programs (id),
+    email TEXT NOT NULL,
+    display_name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('program_admin', 'case_manager', 'sponsor')),
     token_hash TEXT NOT NULL UNIQUE,
-    user_id TEXT NOT NULL REFERENCES users (id),
     created_by TEXT NOT NULL REFERENCES users (id),
     created_at TIMESTAMP NOT NULL,
     expires_at TIMESTAMP NOT NULL,
-    used_at TIMESTAMP
+    used_at TIMESTAMP,
+    user_id TEXT REFERENCES users (id)
 );
+CREATE INDEX invites_by_program_email ON invites (program_id, email);
 
 CREATE TABLE api_keys (
     id TEXT PRIMARY KEY NOT NULL,
