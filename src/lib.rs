@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod domain;
+pub mod matching;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

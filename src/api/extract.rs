@@ -204,22 +204,32 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     }
 }
 
-/// Deserialises JSON, naming the failing field: unknown fields (`role`, `program_id`,
-/// `status` ...) and wrong types are 422 with the field, broken syntax is 400. Syntax is
-/// checked first, on its own, so that a wrong type is never mistaken for broken JSON.
+/// Deserialises JSON, naming the failing field: unknown, duplicate or missing fields
+/// (`role`, `program_id`, `status` ...) and wrong types are 422 with the field, broken
+/// syntax is 400. Syntax is checked first, on its own, so that a wrong type is never
+/// mistaken for broken JSON.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let value: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|error| ApiError::Malformed {
+    serde_json::from_slice::<serde::de::IgnoredAny>(bytes).map_err(|error| {
+        ApiError::Malformed {
             detail: format!("the body is not valid JSON: {error}"),
-        })?;
-    serde_path_to_error::deserialize(value).map_err(|error| {
+        }
+    })?;
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
         let message = error.into_inner().to_string();
+        let message = message
+            .split(" at line ")
+            .next()
+            .unwrap_or_default()
+            .to_owned();
         let quoted = message.split('`').nth(1).unwrap_or_default();
         let (field, code) = if message.starts_with("missing field") {
             (join_path(&path, quoted), "required")
         } else if message.starts_with("unknown field") {
             (join_path(&path, quoted), "unknown_field")
+        } else if message.starts_with("duplicate field") {
+            (join_path(&path, quoted), "duplicate_field")
         } else {
             (if path == "." { String::new() } else { path }, "invalid")
         };

@@ -101,7 +101,9 @@ impl ZoneCache {
     }
 
     pub fn to_utc(&mut self, zone: Tz, local: &WeeklyAvailability) -> HourSet {
-        let start = *self.week_start.get_or_insert_with(|| week_start(Utc::now()));
+        let start = *self
+            .week_start
+            .get_or_insert_with(|| week_start(Utc::now()));
         self.zones
             .entry(zone)
             .or_insert_with(|| ZoneWeek::new(zone, start))
@@ -116,8 +118,10 @@ mod tests {
     use chrono::TimeZone;
 
     fn local(days: &[(Day, &[u8])]) -> WeeklyAvailability {
-        let input: AvailabilityInput =
-            days.iter().map(|(d, h)| (d.name().to_owned(), h.to_vec())).collect();
+        let input: AvailabilityInput = days
+            .iter()
+            .map(|(d, h)| (d.name().to_owned(), h.to_vec()))
+            .collect();
         WeeklyAvailability::parse(input).unwrap()
     }
 
@@ -144,12 +148,12 @@ mod tests {
     fn a_week_spanning_the_dst_change_uses_each_days_offset() {
         // US DST began Sunday 2026-03-08 at 02:00 local.
         let week = ZoneWeek::new(chrono_tz::America::New_York, start(2026, 3, 2));
-        let every_day_nine = local(&[
-            (Day::Sat, &[9]),
-            (Day::Sun, &[9]),
-        ]);
+        let every_day_nine = local(&[(Day::Sat, &[9]), (Day::Sun, &[9])]);
         // Saturday 09:00 EST = 14:00 UTC; Sunday 09:00 EDT = 13:00 UTC.
-        assert_eq!(utc_slots(&week.to_utc(&every_day_nine)), [5 * 24 + 14, 6 * 24 + 13]);
+        assert_eq!(
+            utc_slots(&week.to_utc(&every_day_nine)),
+            [5 * 24 + 14, 6 * 24 + 13]
+        );
         // 02:00 on the change day does not exist locally.
         let skipped = local(&[(Day::Sun, &[2])]);
         assert_eq!(week.to_utc(&skipped).count(), 0);
@@ -183,7 +187,11 @@ mod tests {
     #[test]
     fn conversion_preserves_hours_outside_dst_changes() {
         let many = local(&[(Day::Mon, &[0, 1, 2, 22, 23]), (Day::Sun, &[0, 23])]);
-        for zone in [chrono_tz::Asia::Tokyo, chrono_tz::America::Los_Angeles, chrono_tz::Asia::Kathmandu] {
+        for zone in [
+            chrono_tz::Asia::Tokyo,
+            chrono_tz::America::Los_Angeles,
+            chrono_tz::Asia::Kathmandu,
+        ] {
             let week = ZoneWeek::new(zone, start(2026, 5, 11));
             assert_eq!(week.to_utc(&many).count(), many.hours(), "{zone}");
         }

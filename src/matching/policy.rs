@@ -65,7 +65,8 @@ impl MatchingPolicy {
                 ));
             }
         }
-        if errors.is_empty() && w.sobriety + w.availability + w.preferences + w.distance + w.load <= 0.0
+        if errors.is_empty()
+            && w.sobriety + w.availability + w.preferences + w.distance + w.load <= 0.0
         {
             errors.push(FieldError::new(
                 "weights",
@@ -120,6 +121,9 @@ mod tests {
         let errors = MatchingPolicy::parse(policy).unwrap_err().into_vec();
         assert_eq!(errors[0].code, "all_zero");
         policy.weights.sobriety = f64::NAN;
-        assert!(MatchingPolicy::parse(policy).is_err(), "NaN is not a weight");
+        assert!(
+            MatchingPolicy::parse(policy).is_err(),
+            "NaN is not a weight"
+        );
     }
 }

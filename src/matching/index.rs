@@ -1,0 +1,466 @@
+//! The rank index: the sponsor pool in compact columns (struct of arrays), scanned
+//! filter column by filter column, scoring only the sponsors that pass, keeping the best
+//! `k` in a bounded heap. Slots are kept in sponsor-id order, so scanning in slot order
+//! breaks ties by id and walks the seeker's exclusions in step.
+//!
+//! Per sponsor: id 16 B, availability 24 B, location 10 B, fellowships 2 B, languages 4 B,
+//! sobriety 2 B, and five one-byte columns: 63 bytes.
+
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, HashMap};
+
+use uuid::Uuid;
+
+use super::facts::{Area, IN_PERSON, SeekerFacts, SponsorFacts, age_band_bit, gender_bit};
+use super::hours::HourSet;
+use super::score::{
+    Query, Raw, combine, meeting_fit, preference_counts, shares_language, usable_modes, values,
+};
+use crate::domain::values::{AgeBand, Gender, LanguageCode};
+
+const ACTIVE: u8 = 1;
+const MODES_SHIFT: u8 = 1; // three bits: phone, video, in person
+const AGE_SHIFT: u8 = 4; // three bits: 0 = none, else band + 1
+const GENDER_SHIFT: u8 = 3; // in the gender column, above the three "accepts" bits
+/// Languages past the 31 most common get this bit and an entry in `rare_languages`.
+const RARE_LANGUAGE: u32 = 1 << 31;
+
+#[derive(Debug, Default)]
+pub struct RankIndex {
+    ids: Vec<Uuid>,
+    flags: Vec<u8>,
+    genders: Vec<u8>,
+    fellowships: Vec<u16>,
+    languages: Vec<u32>,
+    attributes: Vec<u8>,
+    capacity: Vec<u8>,
+    load: Vec<u8>,
+    sober_since: Vec<u16>,
+    latitude: Vec<f32>,
+    longitude: Vec<f32>,
+    radius_dm: Vec<u16>,
+    hours: Vec<HourSet>,
+    language_bits: HashMap<LanguageCode, u32>,
+    rare_languages: HashMap<Uuid, Vec<LanguageCode>>,
+}
+
+/// A heap entry; "greater" means worse, so the heap's top is the weakest kept.
+#[derive(Debug, Clone, Copy)]
+struct Ranked {
+    score: f64,
+    slot: u32,
+}
+
+impl PartialEq for Ranked {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Ranked {}
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Ranked {
+    fn cmp(&self, other: &Self) -> Ordering {
+        other
+            .score
+            .total_cmp(&self.score)
+            .then(self.slot.cmp(&other.slot))
+    }
+}
+
+impl RankIndex {
+    pub fn build(mut sponsors: Vec<SponsorFacts>) -> Self {
+        sponsors.sort_by_key(|s| s.id);
+        sponsors.dedup_by_key(|s| s.id);
+        let mut index = Self::default();
+        // The most common languages get the 31 bits.
+        let mut counts: HashMap<LanguageCode, usize> = HashMap::new();
+        for s in &sponsors {
+            for l in &s.languages {
+                *counts.entry(*l).or_default() += 1;
+            }
+        }
+        let mut common: Vec<(LanguageCode, usize)> = counts.into_iter().collect();
+        common.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        for (bit, (language, _)) in common.into_iter().take(31).enumerate() {
+            index.language_bits.insert(language, 1 << bit);
+        }
+        index.reserve(sponsors.len());
+        for sponsor in &sponsors {
+            index.push(sponsor);
+        }
+        index
+    }
+
+    fn reserve(&mut self, n: usize) {
+        self.ids.reserve(n);
+        self.flags.reserve(n);
+        self.genders.reserve(n);
+        self.fellowships.reserve(n);
+        self.languages.reserve(n);
+        self.attributes.reserve(n);
+        self.capacity.reserve(n);
+        self.load.reserve(n);
+        self.sober_since.reserve(n);
+        self.latitude.reserve(n);
+        self.longitude.reserve(n);
+        self.radius_dm.reserve(n);
+        self.hours.reserve(n);
+    }
+
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Heap bytes held by the columns, as allocated.
+    pub fn column_bytes(&self) -> usize {
+        fn bytes<T>(column: &Vec<T>) -> usize {
+            column.capacity() * size_of::<T>()
+        }
+        bytes(&self.ids)
+            + bytes(&self.flags)
+            + bytes(&self.genders)
+            + bytes(&self.fellowships)
+            + bytes(&self.languages)
+            + bytes(&self.attributes)
+            + bytes(&self.capacity)
+            + bytes(&self.load)
+            + bytes(&self.sober_since)
+            + bytes(&self.latitude)
+            + bytes(&self.longitude)
+            + bytes(&self.radius_dm)
+            + bytes(&self.hours)
+    }
+
+    fn language_mask(&mut self, id: Uuid, languages: &[LanguageCode]) -> u32 {
+        let mut mask = 0;
+        let mut rare = Vec::new();
+        for language in languages {
+            let next = self.language_bits.len();
+            match self.language_bits.get(language) {
+                Some(bit) => mask |= bit,
+                None if next < 31 => {
+                    let bit = 1 << next;
+                    self.language_bits.insert(*language, bit);
+                    mask |= bit;
+                }
+                None => rare.push(*language),
+            }
+        }
+        if rare.is_empty() {
+            self.rare_languages.remove(&id);
+        } else {
+            mask |= RARE_LANGUAGE;
+            self.rare_languages.insert(id, rare);
+        }
+        mask
+    }
+
+    fn encode(&mut self, s: &SponsorFacts) -> [u8; 2] {
+        let age = s.age_band.map_or(0, |b| b as u8 + 1);
+        let flags = u8::from(s.active) | (s.modes & 0b111) << MODES_SHIFT | age << AGE_SHIFT;
+        let genders = (s.accepts & 0b111) | gender_bit(s.gender) << GENDER_SHIFT;
+        [flags, genders]
+    }
+
+    fn push(&mut self, s: &SponsorFacts) {
+        let [flags, genders] = self.encode(s);
+        let languages = self.language_mask(s.id, &s.languages);
+        let area = s.area.unwrap_or(Area {
+            latitude: f32::NAN,
+            longitude: f32::NAN,
+            radius_dm: 0,
+        });
+        self.ids.push(s.id);
+        self.flags.push(flags);
+        self.genders.push(genders);
+        self.fellowships.push(s.fellowships);
+        self.languages.push(languages);
+        self.attributes.push(s.attributes);
+        self.capacity.push(s.capacity);
+        self.load.push(s.load);
+        self.sober_since.push(s.sober_since);
+        self.latitude.push(area.latitude);
+        self.longitude.push(area.longitude);
+        self.radius_dm.push(area.radius_dm);
+        self.hours.push(s.hours);
+    }
+
+    fn slot(&self, id: Uuid) -> Result<usize, usize> {
+        self.ids.binary_search(&id)
+    }
+
+    /// Adds or replaces a sponsor. Ids are time-ordered, so a new one almost always
+    /// lands at the end; an out-of-order one is inserted in place.
+    pub fn upsert(&mut self, s: &SponsorFacts) {
+        match self.slot(s.id) {
+            Ok(slot) => {
+                let [flags, genders] = self.encode(s);
+                self.languages[slot] = self.language_mask(s.id, &s.languages);
+                let area = s.area.unwrap_or(Area {
+                    latitude: f32::NAN,
+                    longitude: f32::NAN,
+                    radius_dm: 0,
+                });
+                self.flags[slot] = flags;
+                self.genders[slot] = genders;
+                self.fellowships[slot] = s.fellowships;
+                self.attributes[slot] = s.attributes;
+                self.capacity[slot] = s.capacity;
+                self.load[slot] = s.load;
+                self.sober_since[slot] = s.sober_since;
+                self.latitude[slot] = area.latitude;
+                self.longitude[slot] = area.longitude;
+                self.radius_dm[slot] = area.radius_dm;
+                self.hours[slot] = s.hours;
+            }
+            Err(slot) if slot == self.len() => self.push(s),
+            Err(slot) => {
+                self.push(s);
+                // Rotate the new last element into its place in every column.
+                let last = self.len() - 1;
+                self.ids[slot..=last].rotate_right(1);
+                self.flags[slot..=last].rotate_right(1);
+                self.genders[slot..=last].rotate_right(1);
+                self.fellowships[slot..=last].rotate_right(1);
+                self.languages[slot..=last].rotate_right(1);
+                self.attributes[slot..=last].rotate_right(1);
+                self.capacity[slot..=last].rotate_right(1);
+                self.load[slot..=last].rotate_right(1);
+                self.sober_since[slot..=last].rotate_right(1);
+                self.latitude[slot..=last].rotate_right(1);
+                self.longitude[slot..=last].rotate_right(1);
+                self.radius_dm[slot..=last].rotate_right(1);
+                self.hours[slot..=last].rotate_right(1);
+            }
+        }
+    }
+
+    /// Open requests plus active sponsees changed.
+    pub fn set_load(&mut self, id: Uuid, load: u8) -> bool {
+        match self.slot(id) {
+            Ok(slot) => {
+                self.load[slot] = load;
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// The sponsor as matching sees them, rebuilt from the columns.
+    pub fn facts(&self, id: Uuid) -> Option<SponsorFacts> {
+        let slot = self.slot(id).ok()?;
+        let flags = self.flags[slot];
+        let genders = self.genders[slot];
+        let languages = self.languages[slot];
+        let mut list: Vec<LanguageCode> = self
+            .language_bits
+            .iter()
+            .filter(|(_, bit)| languages & **bit != 0)
+            .map(|(l, _)| *l)
+            .collect();
+        if let Some(rare) = self.rare_languages.get(&id) {
+            list.extend(rare);
+        }
+        list.sort();
+        let age = flags >> AGE_SHIFT & 0b111;
+        let latitude = self.latitude[slot];
+        Some(SponsorFacts {
+            id,
+            active: flags & ACTIVE != 0,
+            fellowships: self.fellowships[slot],
+            languages: list,
+            gender: [Gender::Woman, Gender::Man, Gender::NonBinary]
+                .into_iter()
+                .find(|g| gender_bit(*g) << GENDER_SHIFT == genders & (0b111 << GENDER_SHIFT))
+                .unwrap_or(Gender::Woman),
+            accepts: genders & 0b111,
+            age_band: [
+                AgeBand::From18To29,
+                AgeBand::From30To39,
+                AgeBand::From40To49,
+                AgeBand::From50To59,
+                AgeBand::From60,
+            ]
+            .into_iter()
+            .find(|b| *b as u8 + 1 == age),
+            attributes: self.attributes[slot],
+            modes: flags >> MODES_SHIFT & 0b111,
+            area: (!latitude.is_nan()).then(|| Area {
+                latitude,
+                longitude: self.longitude[slot],
+                radius_dm: self.radius_dm[slot],
+            }),
+            sober_since: self.sober_since[slot],
+            capacity: self.capacity[slot],
+            load: self.load[slot],
+            hours: self.hours[slot],
+        })
+    }
+
+    /// The best `k` candidates for the query, best first, ties broken by sponsor id.
+    pub fn top_k(&self, query: &Query, k: usize) -> Vec<(Uuid, f64)> {
+        if k == 0 {
+            return Vec::new();
+        }
+        let seeker = query.seeker;
+        let plan = Plan::new(self, seeker, query);
+        let mut heap: BinaryHeap<Ranked> = BinaryHeap::with_capacity(k + 1);
+        let mut excluded = query.excluded.iter().peekable();
+        for slot in 0..self.len() {
+            if !plan.passes_columns(self, slot) {
+                continue;
+            }
+            let latitude = self.latitude[slot];
+            let sponsor_area = (!latitude.is_nan()).then(|| Area {
+                latitude,
+                longitude: self.longitude[slot],
+                radius_dm: self.radius_dm[slot],
+            });
+            let sponsor_modes = self.flags[slot] >> MODES_SHIFT & 0b111;
+            let fit = meeting_fit(
+                seeker.modes,
+                seeker.area.as_ref(),
+                sponsor_modes,
+                sponsor_area.as_ref(),
+            );
+            if !(fit.remote || fit.in_person) {
+                continue;
+            }
+            if !plan.language_ok(self, slot) {
+                continue;
+            }
+            // Exclusions are sorted like the slots: advance in step.
+            let id = self.ids[slot];
+            while excluded.next_if(|e| **e < id).is_some() {}
+            if excluded.peek().is_some_and(|e| **e == id) {
+                continue;
+            }
+            let age = self.flags[slot] >> AGE_SHIFT & 0b111;
+            let age_bit = if age == 0 {
+                0
+            } else {
+                age_band_bit_of(age - 1)
+            };
+            let (preferences_met, preferences_asked) = preference_counts(
+                seeker,
+                self.attributes[slot],
+                age_bit,
+                usable_modes(seeker.modes, sponsor_modes, &fit),
+            );
+            let raw = Raw {
+                sober_days: u32::from(query.today.saturating_sub(self.sober_since[slot])),
+                shared_hours: seeker.hours.overlap(&self.hours[slot]),
+                seeker_hours: plan.seeker_hours,
+                preferences_met,
+                preferences_asked,
+                distance_applies: seeker.modes & IN_PERSON != 0,
+                meeting: fit,
+                load: self.load[slot],
+                capacity: self.capacity[slot],
+            };
+            let score = combine(&values(&raw, query.policy), query.policy);
+            let entry = Ranked {
+                score,
+                slot: slot as u32,
+            };
+            if heap.len() < k {
+                heap.push(entry);
+            } else if let Some(mut weakest) = heap.peek_mut()
+                && entry < *weakest
+            {
+                *weakest = entry;
+            }
+        }
+        let mut best = heap.into_vec();
+        best.sort();
+        best.into_iter()
+            .map(|r| (self.ids[r.slot as usize], r.score))
+            .collect()
+    }
+}
+
+fn age_band_bit_of(index: u8) -> u8 {
+    [
+        AgeBand::From18To29,
+        AgeBand::From30To39,
+        AgeBand::From40To49,
+        AgeBand::From50To59,
+        AgeBand::From60,
+    ]
+    .get(usize::from(index))
+    .map_or(0, |b| age_band_bit(*b))
+}
+
+/// A query turned into column tests.
+struct Plan {
+    fellowships: u16,
+    languages: u32,
+    /// The seeker's languages no bit stands for.
+    rare: Vec<LanguageCode>,
+    gender: u8,
+    accepts: u8,
+    needs: u8,
+    today: u16,
+    min_sober_days: u32,
+    seeker_hours: u32,
+}
+
+impl Plan {
+    fn new(index: &RankIndex, seeker: &SeekerFacts, query: &Query) -> Self {
+        let mut languages = 0;
+        let mut rare = Vec::new();
+        for language in &seeker.languages {
+            match index.language_bits.get(language) {
+                Some(bit) => languages |= bit,
+                None => rare.push(*language),
+            }
+        }
+        if !rare.is_empty() {
+            languages |= RARE_LANGUAGE;
+        }
+        Self {
+            fellowships: seeker.fellowships,
+            languages,
+            rare,
+            gender: gender_bit(seeker.gender),
+            accepts: seeker.accepts,
+            needs: seeker.needs,
+            today: query.today,
+            min_sober_days: query.policy.min_sobriety_days,
+            seeker_hours: seeker.hours.count(),
+        }
+    }
+
+    /// The cheap filters, one small column each.
+    #[inline]
+    fn passes_columns(&self, index: &RankIndex, slot: usize) -> bool {
+        index.flags[slot] & ACTIVE != 0
+            && index.fellowships[slot] & self.fellowships != 0
+            && index.load[slot] < index.capacity[slot]
+            && index.languages[slot] & self.languages != 0
+            && index.genders[slot] & self.gender != 0
+            && (self.accepts << GENDER_SHIFT) & index.genders[slot] != 0
+            && u32::from(self.today.saturating_sub(index.sober_since[slot])) >= self.min_sober_days
+            && self.needs & !index.attributes[slot] == 0
+    }
+
+    /// A match on the rare-language bit alone needs the side table.
+    fn language_ok(&self, index: &RankIndex, slot: usize) -> bool {
+        let shared = index.languages[slot] & self.languages;
+        if shared & !RARE_LANGUAGE != 0 {
+            return true;
+        }
+        index
+            .rare_languages
+            .get(&index.ids[slot])
+            .is_some_and(|theirs| shares_language(&self.rare, theirs))
+    }
+}

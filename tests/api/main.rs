@@ -1,0 +1,10 @@
+//! Integration tests: one binary, real HTTP to a running service, a real database.
+
+mod audit;
+mod auth;
+mod authorization;
+mod helpers;
+mod operations;
+mod seekers;
+mod sponsors;
+mod validation;
