@@ -209,10 +209,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
 /// syntax is 400. Syntax is checked first, on its own, so that a wrong type is never
 /// mistaken for broken JSON.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice::<serde::de::IgnoredAny>(bytes).map_err(|error| {
-        ApiError::Malformed {
-            detail: format!("the body is not valid JSON: {error}"),
-        }
+    // Into a Value, not IgnoredAny: that also checks UTF-8 and the nesting limit.
+    serde_json::from_slice::<serde_json::Value>(bytes).map_err(|error| ApiError::Malformed {
+        detail: format!("the body is not valid JSON: {error}"),
     })?;
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {

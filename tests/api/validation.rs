@@ -1869,6 +1869,19 @@ const JSON: Option<&str> = Some("application/json");
 
 const BODY_CASES: &[BodyCase] = &[
     (
+        "a key given twice",
+        JSON,
+        |b| {
+            let (key, value) = b.as_object().and_then(|o| o.iter().next()).expect("a key");
+            let mut j = json_bytes(b);
+            let twice = format!(",{}:{}", json!(key), value);
+            j.splice(j.len() - 1..j.len() - 1, twice.into_bytes());
+            j
+        },
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation",
+    ),
+    (
         "truncated JSON",
         JSON,
         |b| {
