@@ -1,7 +1,7 @@
 //! Settings: `config/default.toml` (built into the binary), then `config/local.toml` if
 //! present, then the file given with `--config`, then `APP__*` environment variables
-//! (`APP__DATABASE__URL` sets `database.url`). Secrets come only from the environment,
-//! or for the embedded default from a generated file.
+//! (`APP__DATABASE__URL` sets `database.url`). Secrets come from the environment, or
+//! for the embedded default from a generated file.
 
 use std::path::{Path, PathBuf};
 
@@ -15,6 +15,7 @@ pub struct Settings {
     pub email: EmailSettings,
     pub auth: AuthSettings,
     pub log: LogSettings,
+    pub matching: MatchingSettings,
     #[serde(default)]
     pub secrets: SecretSettings,
 }
@@ -46,6 +47,12 @@ pub struct AuthSettings {
     pub login_failures_per_account: usize,
     pub login_failures_per_address: usize,
     pub generated_secrets_file: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MatchingSettings {
+    /// How often the rank index applies changes made through other instances.
+    pub follow_interval_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -113,8 +120,10 @@ impl Settings {
         self.database.url.expose_secret()
     }
 
-    /// Secrets from the environment; where missing (the embedded default), generated
-    /// once and kept in a 0600 file, with a warning that production must set its own.
+    /// Secrets from the environment (or a config file outside the repository). Only the
+    /// embedded default (SQLite) may go without: then they are generated once and kept in
+    /// a 0600 file, with a warning that production must set its own. Several instances on
+    /// PostgreSQL must share them, so there they are required.
     pub fn secrets(&self) -> Result<Secrets, ConfigError> {
         if let (Some(signing), Some(pepper)) = (
             &self.secrets.token_signing_key,
@@ -124,6 +133,9 @@ impl Settings {
                 token_signing_key: signing.clone(),
                 api_key_pepper: pepper.clone(),
             });
+        }
+        if !self.database_url().starts_with("sqlite://") {
+            return Err(ConfigError::SecretsRequired);
         }
         let path = &self.auth.generated_secrets_file;
         tracing::warn!(

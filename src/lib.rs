@@ -6,6 +6,7 @@ pub mod auth;
 pub mod config;
 pub mod domain;
 pub mod matching;
+pub mod pool;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -12,6 +12,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use crate::api;
 use crate::auth::throttle::LoginThrottle;
 use crate::config::{Secrets, Settings};
+use crate::pool::SponsorPool;
 use crate::store::Db;
 
 /// What every handler can reach.
@@ -21,6 +22,7 @@ pub struct AppState {
     pub secrets: Secrets,
     pub login_throttle: LoginThrottle,
     pub metrics: PrometheusHandle,
+    pub pool: SponsorPool,
 }
 
 pub struct Application {
@@ -37,6 +39,8 @@ impl Application {
             tracing::info!(applied, "migrations applied");
         }
         std::fs::create_dir_all(&settings.email.file_dir)?;
+        let pool = SponsorPool::load(&db).await?;
+        tracing::info!(sponsors = pool.len(), "rank index built");
         let secrets = settings.secrets()?;
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
         let port = listener.local_addr()?.port();
@@ -51,11 +55,18 @@ impl Application {
             settings,
             secrets,
             metrics: crate::telemetry::metrics_handle(),
+            pool,
         });
+        tokio::spawn(follow_changes(state.clone()));
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
                 .app_data(web::PayloadConfig::new(max_body_bytes))
+                // A malformed id in a path names nothing: 404.
+                .app_data(
+                    web::PathConfig::default()
+                        .error_handler(|_, _| api::error::ApiError::NotFound.into()),
+                )
                 .wrap(from_fn(api::extract::authenticate))
                 .wrap(from_fn(api::observe))
                 .configure(api::routes)
@@ -93,5 +104,23 @@ impl Application {
             handle.stop(true).await;
         });
         self.server.await
+    }
+}
+
+/// Keeps the rank index current with changes made through other instances, and rebuilt
+/// for the coming week as the hours pass.
+async fn follow_changes(state: web::Data<AppState>) {
+    let mut tick = tokio::time::interval(Duration::from_millis(
+        state.settings.matching.follow_interval_ms,
+    ));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(error) = state.pool.refresh(&state.db).await {
+            tracing::warn!(%error, "rebuilding the rank index failed");
+        }
+        if let Err(error) = state.pool.follow(&state.db).await {
+            tracing::warn!(%error, "following sponsor changes failed");
+        }
     }
 }

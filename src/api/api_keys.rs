@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::error::{ApiError, Problem};
-use super::extract::{Admins, Authorized, JsonBody, Page, Pagination, path_id};
+use super::extract::{Admins, Authorized, JsonBody, Page, Pagination};
 use crate::auth::credentials::{API_KEY_PREFIX, api_key_hash, random_token};
 use crate::domain::error::FieldErrors;
 use crate::domain::ids::ApiKeyId;
@@ -80,9 +80,9 @@ pub async fn list(
 pub async fn revoke(
     auth: Authorized<Admins>,
     state: web::Data<AppState>,
-    id: web::Path<String>,
+    id: web::Path<ApiKeyId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id: ApiKeyId = path_id(&id)?;
+    let id = id.into_inner();
     let actor = auth.actor;
     let key = state
         .db

@@ -62,10 +62,7 @@ pub async fn login(
             "email and password are required",
         ));
     }
-    let address = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
+    let address = client_address(&req);
     state
         .login_throttle
         .check(&email, &address, Instant::now())
@@ -207,6 +204,7 @@ pub struct AcceptInvite {
         (status = 422, body = Problem),
     ))]
 pub async fn accept_invite(
+    req: HttpRequest,
     state: web::Data<AppState>,
     JsonBody(body): JsonBody<AcceptInvite>,
 ) -> Result<HttpResponse, ApiError> {
@@ -214,14 +212,42 @@ pub async fn accept_invite(
     let Some(password) = errors.take("password", NewPassword::parse(body.password)) else {
         return Err(errors.into());
     };
+    // Guessing invite tokens is throttled like guessing passwords, and a token is looked
+    // up before any password is hashed, so bad tokens cost no argon2 work.
+    let address = client_address(&req);
+    let token_hash = sha256_hex(&body.token);
+    // Each guess names a new token, so the address's limit is the one that bites.
+    let guess = format!("invite:{token_hash}");
+    state
+        .login_throttle
+        .check(&guess, &address, Instant::now())
+        .map_err(|wait| ApiError::TooManyRequests {
+            retry_after_secs: wait.as_secs().max(1),
+        })?;
+    let lookup = token_hash.clone();
+    let pending = state
+        .db
+        .run(move |conn| accounts::invite_pending(conn, &lookup))
+        .await?;
+    if !pending {
+        state
+            .login_throttle
+            .record_failure(&guess, &address, Instant::now());
+        return Err(ApiError::NotFound);
+    }
     let password_hash = web::block(move || password.hash())
         .await
         .map_err(|_| ApiError::Internal)?;
-    let token_hash = sha256_hex(&body.token);
     let request_id = REQUEST_ID.try_with(Clone::clone).unwrap_or_default();
     let user = state
         .db
         .write(move |conn| accounts::accept_invite(conn, &token_hash, password_hash, &request_id))
         .await?;
     Ok(HttpResponse::Ok().json(user))
+}
+
+fn client_address(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default()
 }

@@ -53,7 +53,7 @@ pub async fn authenticate(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    if bearer(req.request()).is_some() {
+    if req.path().starts_with("/api/") && bearer(req.request()).is_some() {
         let outcome = resolve_principal(req.request()).await;
         req.extensions_mut().insert(Authentication(outcome));
     }
@@ -370,9 +370,4 @@ pub struct Page<T> {
     pub items: Vec<T>,
     /// Pass as `cursor` for the next page; null on the last page.
     pub next_cursor: Option<String>,
-}
-
-/// An id in a URL path; a malformed one is simply not found.
-pub fn path_id<T: std::str::FromStr>(raw: &str) -> Result<T, ApiError> {
-    raw.parse().map_err(|_| ApiError::NotFound)
 }

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod matching;
 pub mod openapi;
 pub mod seekers;
 pub mod sponsors;
@@ -79,6 +80,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .service(
                     resource("/seekers/{id}/consents/{consent_id}/revoke")
                         .route(web::post().to(seekers::revoke_consent)),
+                )
+                .service(
+                    resource("/seekers/{id}/candidates").route(web::get().to(matching::candidates)),
+                )
+                .service(
+                    resource("/seekers/{id}/candidates/{sponsor_id}")
+                        .route(web::get().to(matching::candidate)),
+                )
+                .service(
+                    resource("/matching-policy")
+                        .route(web::get().to(matching::get_policy))
+                        .route(web::put().to(matching::put_policy)),
                 )
                 .service(resource("/audit-events").route(web::get().to(audit::list))),
         );

@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{api_keys, audit, auth, health, seekers, sponsors, users};
+use super::{api_keys, audit, auth, health, matching, seekers, sponsors, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -19,6 +19,7 @@ use super::{api_keys, audit, auth, health, seekers, sponsors, users};
         sponsors::get_own, sponsors::put_own, sponsors::list, sponsors::get,
         seekers::create, seekers::list, seekers::get, seekers::update,
         seekers::record_consent, seekers::list_consents, seekers::revoke_consent,
+        matching::get_policy, matching::put_policy, matching::candidates, matching::candidate,
         audit::list,
         health::healthz, health::readyz, health::metrics,
     ),

@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, web};
 use chrono::Utc;
 
 use super::error::{ApiError, Problem};
-use super::extract::{Authorized, IfMatch, JsonBody, Page, Pagination, SeekerKeepers, path_id};
+use super::extract::{Authorized, IfMatch, JsonBody, Page, Pagination, SeekerKeepers};
 use super::versioned;
 use crate::domain::consent::{Consent, ConsentInput};
 use crate::domain::ids::{ConsentId, SeekerId};
@@ -63,9 +63,9 @@ pub async fn list(
 pub async fn get(
     auth: Authorized<SeekerKeepers>,
     state: web::Data<AppState>,
-    id: web::Path<String>,
+    id: web::Path<SeekerId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id: SeekerId = path_id(&id)?;
+    let id = id.into_inner();
     let actor = auth.actor;
     let record = state
         .db
@@ -86,11 +86,11 @@ pub async fn get(
 pub async fn update(
     auth: Authorized<SeekerKeepers>,
     state: web::Data<AppState>,
-    id: web::Path<String>,
+    id: web::Path<SeekerId>,
     if_match: IfMatch,
     JsonBody(input): JsonBody<SeekerProfileInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let id: SeekerId = path_id(&id)?;
+    let id = id.into_inner();
     let (profile, contact) = SeekerProfile::parse(input, Utc::now().date_naive())?;
     let actor = auth.actor;
     let record = state
@@ -110,10 +110,10 @@ pub async fn update(
 pub async fn record_consent(
     auth: Authorized<SeekerKeepers>,
     state: web::Data<AppState>,
-    id: web::Path<String>,
+    id: web::Path<SeekerId>,
     JsonBody(input): JsonBody<ConsentInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let id: SeekerId = path_id(&id)?;
+    let id = id.into_inner();
     let consent = Consent::parse(input, Utc::now())?;
     let actor = auth.actor;
     let record = state
@@ -130,9 +130,9 @@ pub async fn record_consent(
 pub async fn list_consents(
     auth: Authorized<SeekerKeepers>,
     state: web::Data<AppState>,
-    id: web::Path<String>,
+    id: web::Path<SeekerId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id: SeekerId = path_id(&id)?;
+    let id = id.into_inner();
     let actor = auth.actor;
     let records = state
         .db
@@ -148,11 +148,9 @@ pub async fn list_consents(
 pub async fn revoke_consent(
     auth: Authorized<SeekerKeepers>,
     state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
+    path: web::Path<(SeekerId, ConsentId)>,
 ) -> Result<HttpResponse, ApiError> {
     let (seeker, consent) = path.into_inner();
-    let seeker: SeekerId = path_id(&seeker)?;
-    let consent: ConsentId = path_id(&consent)?;
     let actor = auth.actor;
     let record = state
         .db

@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, web};
 use chrono::Utc;
 
 use super::error::{ApiError, Problem};
-use super::extract::{Authorized, IfMatch, JsonBody, Page, Pagination, Sponsors, Staff, path_id};
+use super::extract::{Authorized, IfMatch, JsonBody, Page, Pagination, Sponsors, Staff};
 use super::versioned;
 use crate::auth::Principal;
 use crate::domain::ids::UserId;
@@ -98,9 +98,9 @@ pub async fn list(
 pub async fn get(
     auth: Authorized<Staff>,
     state: web::Data<AppState>,
-    id: web::Path<String>,
+    id: web::Path<UserId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id: UserId = path_id(&id)?;
+    let id = id.into_inner();
     let actor = auth.actor;
     let profile = state
         .db

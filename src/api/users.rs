@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::error::{ApiError, Problem};
-use super::extract::{Admins, Authorized, IfMatch, JsonBody, Page, Pagination, path_id};
+use super::extract::{Admins, Authorized, IfMatch, JsonBody, Page, Pagination};
 use super::versioned;
 use crate::auth::Role;
 use crate::auth::credentials::{INVITE_TOKEN_PREFIX, random_token, sha256_hex};
@@ -101,9 +101,9 @@ pub async fn list(
 pub async fn get(
     auth: Authorized<Admins>,
     state: web::Data<AppState>,
-    id: web::Path<String>,
+    id: web::Path<UserId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id: UserId = path_id(&id)?;
+    let id = id.into_inner();
     let program = auth.principal().program_id();
     let user = state
         .db
@@ -133,11 +133,11 @@ pub struct UserUpdate {
 pub async fn update(
     auth: Authorized<Admins>,
     state: web::Data<AppState>,
-    id: web::Path<String>,
+    id: web::Path<UserId>,
     if_match: IfMatch,
     JsonBody(body): JsonBody<UserUpdate>,
 ) -> Result<HttpResponse, ApiError> {
-    let id: UserId = path_id(&id)?;
+    let id = id.into_inner();
     let mut errors = FieldErrors::default();
     let display_name = body
         .display_name

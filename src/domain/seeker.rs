@@ -71,6 +71,7 @@ pub struct SeekerProfileInput {
     pub time_zone: String,
     /// Hours (0-23) per weekday, in `time_zone`, when they could talk or meet.
     #[schema(value_type = Object, example = json!({"tue": [19, 20], "sun": [10, 11]}))]
+    #[serde(deserialize_with = "crate::domain::values::unique_days")]
     pub availability: AvailabilityInput,
     pub meeting: MeetingSpec,
     #[serde(default)]

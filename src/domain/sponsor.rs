@@ -58,6 +58,7 @@ pub struct SponsorProfileInput {
     pub time_zone: String,
     /// Free hours (0-23) per weekday, in `time_zone`.
     #[schema(value_type = Object, example = json!({"mon": [18, 19], "sat": [9, 10, 11]}))]
+    #[serde(deserialize_with = "crate::domain::values::unique_days")]
     pub availability: AvailabilityInput,
     pub meeting: MeetingSpec,
     /// Sponsees at once, 1 up to the program's maximum.

@@ -267,6 +267,32 @@ impl Day {
 /// `sun`), local time. Keys stay strings until parsed, so a bad day is named.
 pub type AvailabilityInput = BTreeMap<String, Vec<u8>>;
 
+/// Reads availability, refusing a day given twice rather than keeping one of them.
+pub fn unique_days<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<AvailabilityInput, D::Error> {
+    struct Days;
+    impl<'de> serde::de::Visitor<'de> for Days {
+        type Value = AvailabilityInput;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a map of day to hours")
+        }
+        fn visit_map<M: serde::de::MapAccess<'de>>(
+            self,
+            mut map: M,
+        ) -> Result<Self::Value, M::Error> {
+            let mut days = AvailabilityInput::new();
+            while let Some((day, hours)) = map.next_entry::<String, Vec<u8>>()? {
+                if days.insert(day.clone(), hours).is_some() {
+                    return Err(serde::de::Error::custom(format!("duplicate field `{day}`")));
+                }
+            }
+            Ok(days)
+        }
+    }
+    deserializer.deserialize_map(Days)
+}
+
 /// Availability as responses show it, days in week order.
 pub type AvailabilityView = BTreeMap<Day, Vec<u8>>;
 

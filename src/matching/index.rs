@@ -72,8 +72,10 @@ impl Ord for Ranked {
 }
 
 impl RankIndex {
+    /// Of several entries for one id, the last counts, as with [`upsert`](Self::upsert).
     pub fn build(mut sponsors: Vec<SponsorFacts>) -> Self {
-        sponsors.sort_by_key(|s| s.id);
+        sponsors.reverse();
+        sponsors.sort_by_key(|s| s.id); // stable: the last entry of an id now comes first
         sponsors.dedup_by_key(|s| s.id);
         let mut index = Self::default();
         // The most common languages get the 31 bits.

@@ -415,6 +415,7 @@ proptest! {
             .collect();
         pool.extend(twins);
         let mut unique = pool.clone();
+        unique.reverse();
         unique.sort_by_key(|s| s.id);
         unique.dedup_by_key(|s| s.id);
         let q = query(&seeker, &policy, &excluded);

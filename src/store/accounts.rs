@@ -10,6 +10,7 @@ use super::schema::{api_keys, invites, programs, session_tokens, users};
 use super::{AnyConnection, PageRequest, StoreError, now, parse_id};
 use crate::auth::{Principal, Role};
 use crate::domain::ids::{ApiKeyId, InviteId, ProgramId, UserId};
+use crate::matching::policy::MatchingPolicy;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Program {
@@ -146,6 +147,7 @@ pub fn create_program_with_admin(
             programs::created_at.eq(now()),
         ))
         .execute(conn)?;
+    super::matching::insert_policy(conn, program, &MatchingPolicy::default())?;
     let row = user_row(
         program,
         email,
@@ -407,6 +409,17 @@ pub fn create_invite(
         role,
         expires_at,
     })
+}
+
+/// Whether the token names an invite that can still be accepted.
+pub fn invite_pending(conn: &mut AnyConnection, token_hash: &str) -> Result<bool, StoreError> {
+    let count = invites::table
+        .filter(invites::token_hash.eq(token_hash))
+        .filter(invites::used_at.is_null())
+        .filter(invites::expires_at.gt(now()))
+        .count()
+        .get_result::<i64>(conn)?;
+    Ok(count > 0)
 }
 
 /// Spends an invite: creates the account with the chosen password. An unknown, used or

@@ -26,6 +26,7 @@ pub enum RecordKind {
     User,
     Invite,
     ApiKey,
+    MatchingPolicy,
 }
 
 impl RecordKind {
@@ -37,6 +38,7 @@ impl RecordKind {
             RecordKind::User => "user",
             RecordKind::Invite => "invite",
             RecordKind::ApiKey => "api_key",
+            RecordKind::MatchingPolicy => "matching_policy",
         }
     }
 }

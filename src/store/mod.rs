@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod matching;
 pub mod schema;
 pub mod seekers;
 pub mod sponsors;

@@ -171,7 +171,32 @@ diesel::joinable!(sponsor_profiles -> users (user_id));
 diesel::joinable!(sponsor_contacts -> sponsor_profiles (user_id));
 diesel::joinable!(seekers -> programs (program_id));
 
+diesel::table! {
+    matching_policies (program_id) {
+        program_id -> Text,
+        min_sobriety_days -> Integer,
+        sobriety_half_life_days -> Integer,
+        weight_sobriety -> Double,
+        weight_availability -> Double,
+        weight_preferences -> Double,
+        weight_distance -> Double,
+        weight_load -> Double,
+        version -> Integer,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sponsor_changes (seq) {
+        seq -> BigInt,
+        sponsor_id -> Text,
+        changed_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    matching_policies,
+    sponsor_changes,
     programs,
     users,
     session_tokens,

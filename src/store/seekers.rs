@@ -123,7 +123,8 @@ fn seeker_row(
             .map(|n| n.as_str().to_owned()),
         version,
         created_at,
-        updated_at: now(),
+        // A new record was created and updated in the same instant.
+        updated_at: if version == 1 { created_at } else { now() },
     }
 }
 
@@ -291,7 +292,7 @@ pub fn update(
         RecordKind::Seeker,
         &id.to_string(),
     )?;
-    get(conn, actor, id)
+    load(conn, program, id)
 }
 
 /// A page of the program's seekers. Each seeker shown to a person is an audited read.

@@ -275,6 +275,7 @@ pub fn save_profile(
         created_at,
         updated_at: at,
     };
+    let row_id = sponsor.to_string();
     let contact_row = ContactRow {
         user_id: sponsor.to_string(),
         email: contact.email.as_ref().map(|e| e.as_str().to_owned()),
@@ -300,6 +301,7 @@ pub fn save_profile(
             .set(&contact_row)
             .execute(conn)?;
     }
+    super::matching::record_sponsor_change(conn, &row_id)?;
     let action = if version == 1 {
         "sponsor_profile.create"
     } else {

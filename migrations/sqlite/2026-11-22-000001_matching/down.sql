@@ -1,0 +1,2 @@
+DROP TABLE sponsor_changes;
+DROP TABLE matching_policies;

@@ -1,0 +1,238 @@
+//! Matching: a program's policy, and a seeker's candidates with the reasons.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::Utc;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::error::{ApiError, Problem};
+use super::extract::{Admins, Authorized, IfMatch, JsonBody, SeekerKeepers, Staff};
+use super::versioned;
+use crate::domain::ids::{SeekerId, UserId};
+use crate::matching::facts::day_number;
+use crate::matching::policy::MatchingPolicy;
+use crate::matching::score::{Explanation, Query, explain};
+use crate::startup::AppState;
+use crate::store::audit::{self, RecordKind};
+use crate::store::matching::{self, PolicyRecord, SponsorSummary};
+
+/// The program's matching policy.
+#[utoipa::path(get, path = "/api/v1/matching-policy", tag = "matching",
+    security(("bearer" = [])),
+    responses((status = 200, body = PolicyRecord, headers(("ETag" = String)))))]
+pub async fn get_policy(
+    auth: Authorized<Staff>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let program = auth.principal().program_id();
+    let policy = state
+        .db
+        .run(move |conn| matching::get_policy(conn, program))
+        .await?;
+    Ok(versioned(HttpResponse::Ok(), policy.version, &policy))
+}
+
+/// Replace the program's matching policy. Requires `If-Match` with the current version.
+///
+/// Weights are 0 to 1000 and not all zero; only their ratios matter.
+#[utoipa::path(put, path = "/api/v1/matching-policy", tag = "matching",
+    security(("bearer" = [])), request_body = MatchingPolicy,
+    params(("If-Match" = String, Header, description = "The version being replaced")),
+    responses(
+        (status = 200, body = PolicyRecord),
+        (status = 412, body = Problem), (status = 422, body = Problem), (status = 428, body = Problem),
+    ))]
+pub async fn put_policy(
+    auth: Authorized<Admins>,
+    state: web::Data<AppState>,
+    if_match: IfMatch,
+    JsonBody(body): JsonBody<MatchingPolicy>,
+) -> Result<HttpResponse, ApiError> {
+    let policy = MatchingPolicy::parse(body)?;
+    let actor = auth.actor;
+    let record = state
+        .db
+        .write(move |conn| matching::save_policy(conn, &actor, &policy, if_match.0))
+        .await?;
+    Ok(versioned(HttpResponse::Ok(), record.version, &record))
+}
+
+/// A candidate sponsor: only what may be shown before both sides agree (no contact
+/// details, no location), and why they rank where they do.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Candidate {
+    #[serde(flatten)]
+    pub sponsor: SponsorSummary,
+    #[serde(flatten)]
+    pub explanation: Explanation,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Candidates {
+    pub seeker_id: SeekerId,
+    pub policy_version: i32,
+    /// Best first; ties broken by sponsor id.
+    pub candidates: Vec<Candidate>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CandidatesQuery {
+    limit: Option<u32>,
+}
+
+const MAX_CANDIDATES: u32 = 50;
+
+/// Ranked candidate sponsors for a seeker, each with its score breakdown.
+///
+/// Reading candidates is audited: the seeker read (by people) and each sponsor shown.
+#[utoipa::path(get, path = "/api/v1/seekers/{id}/candidates", tag = "matching",
+    security(("bearer" = [])),
+    params(("limit" = Option<u32>, Query, description = "1 to 50, default 10")),
+    responses((status = 200, body = Candidates), (status = 404, body = Problem)))]
+pub async fn candidates(
+    auth: Authorized<SeekerKeepers>,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<SeekerId>,
+) -> Result<HttpResponse, ApiError> {
+    let seeker = id.into_inner();
+    let query = serde_urlencoded_query(&req)?;
+    let limit = match query.limit {
+        None => 10,
+        Some(n) if (1..=MAX_CANDIDATES).contains(&n) => n as usize,
+        Some(_) => {
+            return Err(ApiError::field("limit", "out_of_range", "must be 1 to 50"));
+        }
+    };
+    let program = auth.principal().program_id();
+    let mut zones = state.pool.zones();
+    let (facts, policy) = state
+        .db
+        .run(move |conn| {
+            let facts = matching::seeker_facts(conn, program, seeker, &mut zones)?;
+            Ok((facts, matching::get_policy(conn, program)?))
+        })
+        .await?;
+    let query = Query {
+        seeker: &facts,
+        policy: &policy.policy,
+        today: day_number(Utc::now().date_naive()),
+        excluded: &[],
+    };
+    let ranked = state.pool.top_k(&query, limit);
+    let explained: Vec<(uuid::Uuid, Explanation)> = ranked
+        .iter()
+        .filter_map(|(id, _)| state.pool.facts(*id).map(|s| (*id, explain(&query, &s))))
+        .collect();
+    let ids: Vec<uuid::Uuid> = explained.iter().map(|(id, _)| *id).collect();
+    let actor = auth.actor;
+    let summaries = state
+        .db
+        .write(move |conn| {
+            if actor.principal.is_person() {
+                let seeker = seeker.to_string();
+                audit::record(
+                    conn,
+                    &actor,
+                    "seeker.candidates",
+                    RecordKind::Seeker,
+                    &seeker,
+                )?;
+            }
+            for id in &ids {
+                let id = id.to_string();
+                audit::record(
+                    conn,
+                    &actor,
+                    "sponsor_profile.candidate",
+                    RecordKind::SponsorProfile,
+                    &id,
+                )?;
+            }
+            matching::sponsor_summaries(conn, &ids)
+        })
+        .await?;
+    let candidates = explained
+        .into_iter()
+        .filter_map(|(id, explanation)| {
+            summaries
+                .iter()
+                .find(|s| s.sponsor_id.as_uuid() == id)
+                .map(|sponsor| Candidate {
+                    sponsor: sponsor.clone(),
+                    explanation,
+                })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(Candidates {
+        seeker_id: seeker,
+        policy_version: policy.version,
+        candidates,
+    }))
+}
+
+fn serde_urlencoded_query(req: &HttpRequest) -> Result<CandidatesQuery, ApiError> {
+    web::Query::<CandidatesQuery>::from_query(req.query_string())
+        .map(web::Query::into_inner)
+        .map_err(|e| ApiError::field("limit", "invalid", e.to_string()))
+}
+
+/// One sponsor's standing for a seeker: the breakdown, or the filters they fail.
+#[utoipa::path(get, path = "/api/v1/seekers/{id}/candidates/{sponsor_id}", tag = "matching",
+    security(("bearer" = [])),
+    responses((status = 200, body = Candidate), (status = 404, body = Problem)))]
+pub async fn candidate(
+    auth: Authorized<SeekerKeepers>,
+    state: web::Data<AppState>,
+    path: web::Path<(SeekerId, UserId)>,
+) -> Result<HttpResponse, ApiError> {
+    let (seeker, sponsor) = path.into_inner();
+    let facts_of_sponsor = state
+        .pool
+        .facts(sponsor.as_uuid())
+        .ok_or(ApiError::NotFound)?;
+    let program = auth.principal().program_id();
+    let mut zones = state.pool.zones();
+    let actor = auth.actor;
+    let (explanation, summary) = state
+        .db
+        .write(move |conn| {
+            let facts = matching::seeker_facts(conn, program, seeker, &mut zones)?;
+            let policy = matching::get_policy(conn, program)?;
+            let query = Query {
+                seeker: &facts,
+                policy: &policy.policy,
+                today: day_number(Utc::now().date_naive()),
+                excluded: &[],
+            };
+            let explanation = explain(&query, &facts_of_sponsor);
+            if actor.principal.is_person() {
+                let seeker = seeker.to_string();
+                audit::record(
+                    conn,
+                    &actor,
+                    "seeker.candidates",
+                    RecordKind::Seeker,
+                    &seeker,
+                )?;
+            }
+            let id = sponsor.to_string();
+            audit::record(
+                conn,
+                &actor,
+                "sponsor_profile.candidate",
+                RecordKind::SponsorProfile,
+                &id,
+            )?;
+            let summary = matching::sponsor_summaries(conn, &[sponsor.as_uuid()])?
+                .pop()
+                .ok_or(crate::store::StoreError::NotFound)?;
+            Ok((explanation, summary))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(Candidate {
+        sponsor: summary,
+        explanation,
+    }))
+}

@@ -1,0 +1,417 @@
+//! What matching reads from the database: policies, the sponsor pool as compact facts,
+//! a seeker's facts, and the change log instances follow to keep their indexes current.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::audit::{self, Actor, RecordKind};
+use super::schema::{matching_policies, seekers, sponsor_changes, sponsor_profiles};
+use super::{AnyConnection, StoreError, enum_from_text, from_json, now, parse_id};
+use crate::domain::ids::{ProgramId, SeekerId};
+use crate::domain::seeker::SoftPreferences;
+use crate::domain::sponsor::SponsorStatus;
+use crate::domain::values::{
+    AgeBand, Attribute, Fellowship, Gender, GenderRule, LanguageCode, MeetingMode, TimeZone,
+    WeeklyAvailability,
+};
+use crate::matching::facts::{
+    Area, IN_PERSON, PHONE, Preferences, SeekerFacts, SponsorFacts, VIDEO, accepted_genders,
+    age_band_bit, attribute_bit, bits, day_number, fellowship_bit,
+};
+use crate::matching::hours::ZoneCache;
+use crate::matching::policy::{MatchingPolicy, Weights};
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PolicyRecord {
+    #[serde(flatten)]
+    pub policy: MatchingPolicy,
+    pub version: i32,
+    pub updated_at: DateTime<Utc>,
+}
+
+type PolicyRow = (i32, i32, f64, f64, f64, f64, f64, i32, NaiveDateTime);
+
+pub fn get_policy(
+    conn: &mut AnyConnection,
+    program: ProgramId,
+) -> Result<PolicyRecord, StoreError> {
+    let (min, half, s, a, p, d, l, version, updated_at) = matching_policies::table
+        .find(program.to_string())
+        .select((
+            matching_policies::min_sobriety_days,
+            matching_policies::sobriety_half_life_days,
+            matching_policies::weight_sobriety,
+            matching_policies::weight_availability,
+            matching_policies::weight_preferences,
+            matching_policies::weight_distance,
+            matching_policies::weight_load,
+            matching_policies::version,
+            matching_policies::updated_at,
+        ))
+        .first::<PolicyRow>(conn)?;
+    Ok(PolicyRecord {
+        policy: MatchingPolicy {
+            min_sobriety_days: u32::try_from(min).unwrap_or_default(),
+            sobriety_half_life_days: u32::try_from(half).unwrap_or(1),
+            weights: Weights {
+                sobriety: s,
+                availability: a,
+                preferences: p,
+                distance: d,
+                load: l,
+            },
+        },
+        version,
+        updated_at: updated_at.and_utc(),
+    })
+}
+
+type PolicyValues = (
+    diesel::dsl::Eq<matching_policies::min_sobriety_days, i32>,
+    diesel::dsl::Eq<matching_policies::sobriety_half_life_days, i32>,
+    diesel::dsl::Eq<matching_policies::weight_sobriety, f64>,
+    diesel::dsl::Eq<matching_policies::weight_availability, f64>,
+    diesel::dsl::Eq<matching_policies::weight_preferences, f64>,
+    diesel::dsl::Eq<matching_policies::weight_distance, f64>,
+    diesel::dsl::Eq<matching_policies::weight_load, f64>,
+    diesel::dsl::Eq<matching_policies::updated_at, NaiveDateTime>,
+);
+
+fn policy_values(policy: &MatchingPolicy) -> PolicyValues {
+    let days = |d: u32| i32::try_from(d).unwrap_or(i32::MAX);
+    (
+        matching_policies::min_sobriety_days.eq(days(policy.min_sobriety_days)),
+        matching_policies::sobriety_half_life_days.eq(days(policy.sobriety_half_life_days)),
+        matching_policies::weight_sobriety.eq(policy.weights.sobriety),
+        matching_policies::weight_availability.eq(policy.weights.availability),
+        matching_policies::weight_preferences.eq(policy.weights.preferences),
+        matching_policies::weight_distance.eq(policy.weights.distance),
+        matching_policies::weight_load.eq(policy.weights.load),
+        matching_policies::updated_at.eq(now()),
+    )
+}
+
+/// A new program's first policy, version 1.
+pub(crate) fn insert_policy(
+    conn: &mut AnyConnection,
+    program: ProgramId,
+    policy: &MatchingPolicy,
+) -> Result<(), StoreError> {
+    diesel::insert_into(matching_policies::table)
+        .values((
+            matching_policies::program_id.eq(program.to_string()),
+            policy_values(policy),
+            matching_policies::version.eq(1),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Creates a program's policy (version 1) or replaces it at `expected_version`.
+pub fn save_policy(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    policy: &MatchingPolicy,
+    expected_version: Option<i32>,
+) -> Result<PolicyRecord, StoreError> {
+    let program = actor.principal.program_id();
+    let current = matching_policies::table
+        .find(program.to_string())
+        .select(matching_policies::version)
+        .first::<i32>(conn)
+        .optional()?;
+    match (current, expected_version) {
+        (None, _) => insert_policy(conn, program, policy)?,
+        (Some(current), None) => return Err(StoreError::VersionRequired { current }),
+        (Some(current), Some(expected)) if current != expected => {
+            return Err(StoreError::VersionMismatch { current });
+        }
+        (Some(current), Some(_)) => {
+            let updated = diesel::update(matching_policies::table.find(program.to_string()))
+                .filter(matching_policies::version.eq(current))
+                .set((
+                    policy_values(policy),
+                    matching_policies::version.eq(current + 1),
+                ))
+                .execute(conn)?;
+            if updated == 0 {
+                return Err(StoreError::VersionMismatch {
+                    current: current + 1,
+                });
+            }
+        }
+    }
+    let program_id = program.to_string();
+    audit::record(
+        conn,
+        actor,
+        "matching_policy.update",
+        RecordKind::MatchingPolicy,
+        &program_id,
+    )?;
+    get_policy(conn, program)
+}
+
+/// Notes that a sponsor's matching facts changed, in the changing transaction.
+pub fn record_sponsor_change(conn: &mut AnyConnection, sponsor: &str) -> Result<(), StoreError> {
+    diesel::insert_into(sponsor_changes::table)
+        .values((
+            sponsor_changes::sponsor_id.eq(sponsor),
+            sponsor_changes::changed_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The newest change's sequence number (0 when none).
+pub fn latest_change(conn: &mut AnyConnection) -> Result<i64, StoreError> {
+    Ok(sponsor_changes::table
+        .select(diesel::dsl::max(sponsor_changes::seq))
+        .first::<Option<i64>>(conn)?
+        .unwrap_or(0))
+}
+
+/// Sponsors changed after `seq`, and the newest sequence number seen.
+pub fn changes_since(conn: &mut AnyConnection, seq: i64) -> Result<(Vec<String>, i64), StoreError> {
+    let rows = sponsor_changes::table
+        .filter(sponsor_changes::seq.gt(seq))
+        .order(sponsor_changes::seq.asc())
+        .select((sponsor_changes::seq, sponsor_changes::sponsor_id))
+        .limit(10_000)
+        .load::<(i64, String)>(conn)?;
+    let newest = rows.last().map_or(seq, |(s, _)| *s);
+    let mut ids: Vec<String> = rows.into_iter().map(|(_, id)| id).collect();
+    ids.sort();
+    ids.dedup();
+    Ok((ids, newest))
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = sponsor_profiles)]
+struct SponsorMatchRow {
+    user_id: String,
+    fellowships: String,
+    sobriety_date: chrono::NaiveDate,
+    gender: String,
+    sponsors_genders: String,
+    age_band: Option<String>,
+    languages: String,
+    time_zone: String,
+    availability: String,
+    meets_by_phone: bool,
+    meets_by_video: bool,
+    in_person_latitude: Option<f64>,
+    in_person_longitude: Option<f64>,
+    in_person_radius_km: Option<f64>,
+    capacity: i32,
+    attributes: String,
+    status: String,
+}
+
+fn corrupt(column: &str) -> StoreError {
+    StoreError::Corrupt(format!("sponsor_profiles.{column}"))
+}
+
+fn modes(phone: bool, video: bool, in_person: bool) -> u8 {
+    (if phone { PHONE } else { 0 })
+        | (if video { VIDEO } else { 0 })
+        | (if in_person { IN_PERSON } else { 0 })
+}
+
+fn area(lat: Option<f64>, lon: Option<f64>, radius: Option<f64>) -> Option<Area> {
+    match (lat, lon, radius) {
+        (Some(lat), Some(lon), Some(radius)) => Some(Area::new(lat, lon, radius)),
+        _ => None,
+    }
+}
+
+fn languages(column: &str, text: &str) -> Result<Vec<LanguageCode>, StoreError> {
+    from_json::<Vec<String>>(column, text)?
+        .into_iter()
+        .map(|code| LanguageCode::parse(code).map_err(|_| corrupt("languages")))
+        .collect()
+}
+
+impl SponsorMatchRow {
+    fn facts(self, zones: &mut ZoneCache) -> Result<SponsorFacts, StoreError> {
+        let gender: Gender = enum_from_text("sponsor_profiles.gender", &self.gender)?;
+        let rule: GenderRule =
+            from_json("sponsor_profiles.sponsors_genders", &self.sponsors_genders)?;
+        let fellowships: Vec<Fellowship> =
+            from_json("sponsor_profiles.fellowships", &self.fellowships)?;
+        let attributes: Vec<Attribute> =
+            from_json("sponsor_profiles.attributes", &self.attributes)?;
+        let age_band: Option<AgeBand> = self
+            .age_band
+            .map(|b| enum_from_text("sponsor_profiles.age_band", &b))
+            .transpose()?;
+        let status: SponsorStatus = enum_from_text("sponsor_profiles.status", &self.status)?;
+        let zone = TimeZone::parse(self.time_zone).map_err(|_| corrupt("time_zone"))?;
+        let week = WeeklyAvailability::from_hex(&self.availability)
+            .ok_or_else(|| corrupt("availability"))?;
+        let area = area(
+            self.in_person_latitude,
+            self.in_person_longitude,
+            self.in_person_radius_km,
+        );
+        Ok(SponsorFacts {
+            id: parse_id("sponsor_profiles.user_id", &self.user_id)?,
+            active: status == SponsorStatus::Active,
+            fellowships: bits(&fellowships, fellowship_bit),
+            languages: languages("sponsor_profiles.languages", &self.languages)?,
+            gender,
+            accepts: accepted_genders(&rule, gender),
+            age_band,
+            attributes: bits(&attributes, attribute_bit),
+            modes: modes(self.meets_by_phone, self.meets_by_video, area.is_some()),
+            area,
+            sober_since: day_number(self.sobriety_date),
+            capacity: u8::try_from(self.capacity).map_err(|_| corrupt("capacity"))?,
+            // Matches land with the match lifecycle; until then nobody carries a load.
+            load: 0,
+            hours: zones.to_utc(zone.tz(), &week),
+        })
+    }
+}
+
+/// The sponsor pool as matching sees it: every sponsor, or just the ones named.
+pub fn sponsor_facts(
+    conn: &mut AnyConnection,
+    only: Option<&[String]>,
+    zones: &mut ZoneCache,
+) -> Result<Vec<SponsorFacts>, StoreError> {
+    let mut query = sponsor_profiles::table
+        .select(SponsorMatchRow::as_select())
+        .into_boxed();
+    if let Some(ids) = only {
+        query = query.filter(sponsor_profiles::user_id.eq_any(ids.to_vec()));
+    }
+    query
+        .load::<SponsorMatchRow>(conn)?
+        .into_iter()
+        .map(|row| row.facts(zones))
+        .collect()
+}
+
+/// A seeker of the program as matching sees them.
+pub fn seeker_facts(
+    conn: &mut AnyConnection,
+    program: ProgramId,
+    seeker: SeekerId,
+    zones: &mut ZoneCache,
+) -> Result<SeekerFacts, StoreError> {
+    #[allow(clippy::type_complexity)]
+    let row: (
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        bool,
+        bool,
+        Option<f64>,
+        Option<f64>,
+        Option<f64>,
+        String,
+        String,
+    ) = seekers::table
+        .find(seeker.to_string())
+        .filter(seekers::program_id.eq(program.to_string()))
+        .select((
+            seekers::fellowships,
+            seekers::gender,
+            seekers::gender_preference,
+            seekers::languages,
+            seekers::time_zone,
+            seekers::availability,
+            seekers::meets_by_phone,
+            seekers::meets_by_video,
+            seekers::in_person_latitude,
+            seekers::in_person_longitude,
+            seekers::in_person_radius_km,
+            seekers::needs,
+            seekers::preferences,
+        ))
+        .first(conn)?;
+    let (
+        fellowships,
+        gender,
+        preference,
+        langs,
+        zone,
+        week,
+        phone,
+        video,
+        lat,
+        lon,
+        radius,
+        needs,
+        preferences,
+    ) = row;
+    let bad = |column: &str| StoreError::Corrupt(format!("seekers.{column}"));
+    let gender: Gender = enum_from_text("seekers.gender", &gender)?;
+    let rule: GenderRule = from_json("seekers.gender_preference", &preference)?;
+    let fellowships: Vec<Fellowship> = from_json("seekers.fellowships", &fellowships)?;
+    let needs: Vec<Attribute> = from_json("seekers.needs", &needs)?;
+    let preferences: SoftPreferences = from_json("seekers.preferences", &preferences)?;
+    let zone = TimeZone::parse(zone).map_err(|_| bad("time_zone"))?;
+    let week = WeeklyAvailability::from_hex(&week).ok_or_else(|| bad("availability"))?;
+    let area = area(lat, lon, radius);
+    Ok(SeekerFacts {
+        fellowships: bits(&fellowships, fellowship_bit),
+        languages: languages("seekers.languages", &langs)?,
+        gender,
+        accepts: accepted_genders(&rule, gender),
+        needs: bits(&needs, attribute_bit),
+        modes: modes(phone, video, area.is_some()),
+        area,
+        hours: zones.to_utc(zone.tz(), &week),
+        preferences: Preferences {
+            attributes: bits(&preferences.attributes, attribute_bit),
+            age_bands: bits(&preferences.age_bands, age_band_bit),
+            modes: bits(&preferences.meeting_modes, |m| match m {
+                MeetingMode::Phone => PHONE,
+                MeetingMode::Video => VIDEO,
+                MeetingMode::InPerson => IN_PERSON,
+            }),
+        },
+    })
+}
+
+/// What a candidate list may show of a sponsor before any agreement.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SponsorSummary {
+    pub sponsor_id: crate::domain::ids::UserId,
+    pub alias: String,
+    pub fellowships: Vec<Fellowship>,
+    pub languages: Vec<String>,
+}
+
+pub fn sponsor_summaries(
+    conn: &mut AnyConnection,
+    ids: &[uuid::Uuid],
+) -> Result<Vec<SponsorSummary>, StoreError> {
+    let keys: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
+    sponsor_profiles::table
+        .filter(sponsor_profiles::user_id.eq_any(keys))
+        .select((
+            sponsor_profiles::user_id,
+            sponsor_profiles::alias,
+            sponsor_profiles::fellowships,
+            sponsor_profiles::languages,
+        ))
+        .load::<(String, String, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, alias, fellowships, languages)| {
+            Ok(SponsorSummary {
+                sponsor_id: parse_id("sponsor_profiles.user_id", &id)?,
+                alias,
+                fellowships: from_json("sponsor_profiles.fellowships", &fellowships)?,
+                languages: from_json("sponsor_profiles.languages", &languages)?,
+            })
+        })
+        .collect()
+}
