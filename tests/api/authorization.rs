@@ -121,11 +121,15 @@ enum Endpoint {
     ListConsents,
     RevokeConsent,
     ListAuditEvents,
+    GetPolicy,
+    PutPolicy,
+    Candidates,
+    Candidate,
     /// Last: it ends the caller's session.
     Logout,
 }
 
-const ENDPOINTS: [Endpoint; 21] = [
+const ENDPOINTS: [Endpoint; 25] = [
     Endpoint::Me,
     Endpoint::Invite,
     Endpoint::ListUsers,
@@ -146,6 +150,10 @@ const ENDPOINTS: [Endpoint; 21] = [
     Endpoint::ListConsents,
     Endpoint::RevokeConsent,
     Endpoint::ListAuditEvents,
+    Endpoint::GetPolicy,
+    Endpoint::PutPolicy,
+    Endpoint::Candidates,
+    Endpoint::Candidate,
     Endpoint::Logout,
 ];
 
@@ -161,18 +169,22 @@ impl Endpoint {
             | Endpoint::UpdateUser
             | Endpoint::CreateKey
             | Endpoint::ListKeys
-            | Endpoint::RevokeKey => &[Admin],
+            | Endpoint::RevokeKey
+            | Endpoint::PutPolicy => &[Admin],
             Endpoint::GetOwnSponsorProfile | Endpoint::PutOwnSponsorProfile => &[Sponsor],
-            Endpoint::ListSponsors | Endpoint::GetSponsor | Endpoint::ListAuditEvents => {
-                &[Admin, CaseManager]
-            }
+            Endpoint::ListSponsors
+            | Endpoint::GetSponsor
+            | Endpoint::ListAuditEvents
+            | Endpoint::GetPolicy => &[Admin, CaseManager],
             Endpoint::CreateSeeker
             | Endpoint::ListSeekers
             | Endpoint::GetSeeker
             | Endpoint::UpdateSeeker
             | Endpoint::RecordConsent
             | Endpoint::ListConsents
-            | Endpoint::RevokeConsent => &[Portal, Admin, CaseManager],
+            | Endpoint::RevokeConsent
+            | Endpoint::Candidates
+            | Endpoint::Candidate => &[Portal, Admin, CaseManager],
         };
         allowed.contains(&kind)
     }
@@ -190,6 +202,8 @@ impl Endpoint {
                 | Endpoint::RecordConsent
                 | Endpoint::ListConsents
                 | Endpoint::RevokeConsent
+                | Endpoint::Candidates
+                | Endpoint::Candidate
         )
     }
 
@@ -265,6 +279,29 @@ impl Endpoint {
                 &format!("/api/v1/seekers/{seeker}/consents/{}/revoke", a.consent_id),
             ),
             Endpoint::ListAuditEvents => app.request(Method::GET, "/api/v1/audit-events"),
+            Endpoint::GetPolicy => app.request(Method::GET, "/api/v1/matching-policy"),
+            Endpoint::PutPolicy => {
+                // Each program changes its own policy: the caller's current version.
+                let mut request = app.request(Method::PUT, "/api/v1/matching-policy");
+                if let Some(token) = token {
+                    let own = app
+                        .request(Method::GET, "/api/v1/matching-policy")
+                        .bearer_auth(token);
+                    request = request.header("If-Match", etag(own).await);
+                }
+                request.json(&json!({
+                    "min_sobriety_days": 365,
+                    "sobriety_half_life_days": 730,
+                    "weights": { "sobriety": 1, "availability": 1, "preferences": 1, "distance": 1, "load": 1 }
+                }))
+            }
+            Endpoint::Candidates => {
+                app.request(Method::GET, &format!("/api/v1/seekers/{seeker}/candidates"))
+            }
+            Endpoint::Candidate => app.request(
+                Method::GET,
+                &format!("/api/v1/seekers/{seeker}/candidates/{a_sponsor}"),
+            ),
         };
         match token {
             Some(token) => request.bearer_auth(token),

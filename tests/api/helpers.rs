@@ -22,6 +22,7 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub db: Db,
+    settings: Settings,
     _database: TestDatabase,
     _dir: tempfile::TempDir,
 }
@@ -133,7 +134,7 @@ impl Builder {
             change(&mut settings);
         }
         let db = Db::connect(settings.database_url(), 2).expect("database");
-        let app = Application::build(settings)
+        let app = Application::build(settings.clone())
             .await
             .expect("application starts");
         let address = format!("http://127.0.0.1:{}", app.port());
@@ -142,6 +143,7 @@ impl Builder {
             address,
             client: reqwest::Client::new(),
             db,
+            settings,
             _database: database,
             _dir: dir,
         }
@@ -165,6 +167,16 @@ impl TestApp {
 
     pub async fn spawn() -> TestApp {
         Self::builder().spawn().await
+    }
+
+    /// A second instance of the service on the same database; its base address.
+    pub async fn another_instance(&self) -> String {
+        let app = Application::build(self.settings.clone())
+            .await
+            .expect("second instance starts");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        address
     }
 
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
