@@ -40,6 +40,16 @@ enum Command {
         #[arg(long, env = "SPONSOR_MATCH_ADMIN_PASSWORD", hide_env_values = true)]
         password: Option<String>,
     },
+    /// Fill the database with a demo program of synthetic sponsors and seekers.
+    DemoData {
+        #[arg(long, default_value_t = 1000)]
+        sponsors: usize,
+        #[arg(long, default_value_t = 50)]
+        seekers: usize,
+        /// The same seed makes the same people.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
 }
 
 #[tokio::main]
@@ -63,6 +73,21 @@ async fn main() -> anyhow::Result<()> {
             name,
             password,
         } => create_admin(&settings, program, email, name, password).await?,
+        Command::DemoData {
+            sponsors,
+            seekers,
+            seed,
+        } => {
+            let db = Db::connect(settings.database_url(), 2)?;
+            db.migrate().await?;
+            let demo = sponsor_match::demo::fill(&db, sponsors, seekers, seed).await?;
+            println!("program {}", demo.program);
+            println!(
+                "program admin {} password {}",
+                demo.admin_email, demo.password
+            );
+            println!("(every demo sponsor shares that password)");
+        }
     }
     Ok(())
 }

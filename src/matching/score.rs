@@ -286,13 +286,18 @@ pub fn rank_all(query: &Query, sponsors: &[SponsorFacts], k: usize) -> Vec<(uuid
 
 /// A distance shown without revealing where anyone is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
 pub enum DistanceBand {
+    #[serde(rename = "under_2_km")]
     Under2Km,
+    #[serde(rename = "2_to_5_km")]
     From2To5Km,
+    #[serde(rename = "5_to_10_km")]
     From5To10Km,
+    #[serde(rename = "10_to_25_km")]
     From10To25Km,
+    #[serde(rename = "25_to_50_km")]
     From25To50Km,
+    #[serde(rename = "over_50_km")]
     Over50Km,
 }
 

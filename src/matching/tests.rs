@@ -215,7 +215,7 @@ fn in_person_distance_scores_closer_higher_and_shows_only_a_band() {
     assert!(score_of(&q, &near) > score_of(&q, &far));
     let explanation = explain(&q, &far);
     let text = serde_json::to_string(&explanation).unwrap();
-    assert!(text.contains("from10_to25_km"), "{text}");
+    assert!(text.contains("\"10_to_25_km\""), "{text}");
     assert!(!text.contains("41.98"), "no coordinates in an explanation");
 }
 

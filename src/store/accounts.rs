@@ -131,6 +131,22 @@ fn user_row(
     }
 }
 
+/// An active account created by the operator (demo data, roster import), not by invite.
+pub fn create_user(
+    conn: &mut AnyConnection,
+    program: ProgramId,
+    email: &str,
+    display_name: &str,
+    role: Role,
+    password_hash: String,
+) -> Result<User, StoreError> {
+    let row = user_row(program, email, display_name, role, password_hash);
+    diesel::insert_into(users::table)
+        .values(&row)
+        .execute(conn)?;
+    row.try_into()
+}
+
 /// A new program with its first program admin (the operator's `create-admin`).
 pub fn create_program_with_admin(
     conn: &mut AnyConnection,

@@ -230,6 +230,76 @@ async fn the_binary_serves_on_its_defaults_and_stops_gracefully_on_sigterm() {
     assert!(status.success(), "exit status {status:?}");
 }
 
+/// `demo-data` fills a program the service then serves candidates from.
+#[tokio::test]
+async fn demo_data_fills_a_program_with_matchable_people() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_sponsor-match"))
+        .args([
+            "demo-data",
+            "--sponsors",
+            "300",
+            "--seekers",
+            "5",
+            "--seed",
+            "7",
+        ])
+        .env_remove("APP__DATABASE__URL")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let printed = String::from_utf8(output.stdout).unwrap();
+    let line = printed
+        .lines()
+        .find(|l| l.starts_with("program admin"))
+        .unwrap();
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let (email, password) = (words[2], words[4]);
+    let binary = Binary::serve(dir.path(), Stdio::null()).await;
+    let client = reqwest::Client::new();
+    let session: serde_json::Value = client
+        .post(binary.url("/api/v1/auth/login"))
+        .json(&serde_json::json!({ "email": email, "password": password }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = session["token"].as_str().unwrap();
+    let seekers: serde_json::Value = client
+        .get(binary.url("/api/v1/seekers"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let seekers = seekers["items"].as_array().unwrap();
+    assert_eq!(seekers.len(), 5);
+    let mut found = 0;
+    for seeker in seekers {
+        let path = format!(
+            "/api/v1/seekers/{}/candidates",
+            seeker["id"].as_str().unwrap()
+        );
+        let list: serde_json::Value = client
+            .get(binary.url(&path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        found += list["candidates"].as_array().unwrap().len();
+    }
+    assert!(found > 0, "300 sponsors offer some candidates to 5 seekers");
+    assert!(binary.stop("TERM").await.success());
+}
+
 /// Structured logs carry no passwords, tokens, keys or seeker details.
 #[tokio::test]
 async fn logs_are_json_and_carry_no_secrets_or_seeker_details() {
