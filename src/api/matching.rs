@@ -130,26 +130,7 @@ pub async fn candidates(
     let summaries = state
         .db
         .write(move |conn| {
-            if actor.principal.is_person() {
-                let seeker = seeker.to_string();
-                audit::record(
-                    conn,
-                    &actor,
-                    "seeker.candidates",
-                    RecordKind::Seeker,
-                    &seeker,
-                )?;
-            }
-            for id in &ids {
-                let id = id.to_string();
-                audit::record(
-                    conn,
-                    &actor,
-                    "sponsor_profile.candidate",
-                    RecordKind::SponsorProfile,
-                    &id,
-                )?;
-            }
+            audit_candidates(conn, &actor, seeker, &ids)?;
             matching::sponsor_summaries(conn, &ids)
         })
         .await?;
@@ -170,6 +151,37 @@ pub async fn candidates(
         policy_version: policy.version,
         candidates,
     }))
+}
+
+/// Candidates shown: the seeker read (by people) and every sponsor disclosed, whoever
+/// the caller; sponsors are in recovery too.
+fn audit_candidates(
+    conn: &mut crate::store::AnyConnection,
+    actor: &crate::store::audit::Actor,
+    seeker: SeekerId,
+    sponsors: &[uuid::Uuid],
+) -> Result<(), crate::store::StoreError> {
+    if actor.principal.is_person() {
+        let seeker = seeker.to_string();
+        audit::record(
+            conn,
+            actor,
+            "seeker.candidates",
+            RecordKind::Seeker,
+            &seeker,
+        )?;
+    }
+    for id in sponsors {
+        let id = id.to_string();
+        audit::record(
+            conn,
+            actor,
+            "sponsor_profile.candidate",
+            RecordKind::SponsorProfile,
+            &id,
+        )?;
+    }
+    Ok(())
 }
 
 fn serde_urlencoded_query(req: &HttpRequest) -> Result<CandidatesQuery, ApiError> {
@@ -207,24 +219,7 @@ pub async fn candidate(
                 excluded: &[],
             };
             let explanation = explain(&query, &facts_of_sponsor);
-            if actor.principal.is_person() {
-                let seeker = seeker.to_string();
-                audit::record(
-                    conn,
-                    &actor,
-                    "seeker.candidates",
-                    RecordKind::Seeker,
-                    &seeker,
-                )?;
-            }
-            let id = sponsor.to_string();
-            audit::record(
-                conn,
-                &actor,
-                "sponsor_profile.candidate",
-                RecordKind::SponsorProfile,
-                &id,
-            )?;
+            audit_candidates(conn, &actor, seeker, &[sponsor.as_uuid()])?;
             let summary = matching::sponsor_summaries(conn, &[sponsor.as_uuid()])?
                 .pop()
                 .ok_or(crate::store::StoreError::NotFound)?;

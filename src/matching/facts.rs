@@ -171,7 +171,6 @@ impl SeekerFacts {
         profile: &crate::domain::seeker::SeekerProfile,
         zones: &mut super::hours::ZoneCache,
     ) -> Self {
-        use crate::domain::values::MeetingMode;
         let p = &profile.preferences;
         Self {
             fellowships: bits(&profile.fellowships, fellowship_bit),
@@ -185,27 +184,36 @@ impl SeekerFacts {
                 .in_person
                 .map(|a| Area::new(a.center.latitude, a.center.longitude, a.radius_km)),
             hours: zones.to_utc(profile.time_zone.tz(), &profile.availability),
-            preferences: Preferences {
-                attributes: bits(&p.attributes, attribute_bit),
-                age_bands: bits(&p.age_bands, age_band_bit),
-                modes: bits(&p.meeting_modes, |m| match m {
-                    MeetingMode::Phone => PHONE,
-                    MeetingMode::Video => VIDEO,
-                    MeetingMode::InPerson => IN_PERSON,
-                }),
-            },
+            preferences: Preferences::of(p),
+        }
+    }
+}
+
+impl Preferences {
+    pub fn of(preferences: &crate::domain::seeker::SoftPreferences) -> Self {
+        use crate::domain::values::MeetingMode;
+        Self {
+            attributes: bits(&preferences.attributes, attribute_bit),
+            age_bands: bits(&preferences.age_bands, age_band_bit),
+            modes: bits(&preferences.meeting_modes, |m| match m {
+                MeetingMode::Phone => PHONE,
+                MeetingMode::Video => VIDEO,
+                MeetingMode::InPerson => IN_PERSON,
+            }),
         }
     }
 }
 
 fn meeting_modes(meeting: &crate::domain::values::Meeting) -> u8 {
-    (if meeting.phone { PHONE } else { 0 })
-        | (if meeting.video { VIDEO } else { 0 })
-        | (if meeting.in_person.is_some() {
-            IN_PERSON
-        } else {
-            0
-        })
+    modes(meeting.phone, meeting.video, meeting.in_person.is_some())
+}
+
+/// Meeting modes as bits.
+pub fn modes(phone: bool, video: bool, in_person: bool) -> u8 {
+    [(phone, PHONE), (video, VIDEO), (in_person, IN_PERSON)]
+        .into_iter()
+        .filter(|(on, _)| *on)
+        .fold(0, |set, (_, bit)| set | bit)
 }
 
 #[cfg(test)]

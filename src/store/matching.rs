@@ -13,12 +13,11 @@ use crate::domain::ids::{ProgramId, SeekerId};
 use crate::domain::seeker::SoftPreferences;
 use crate::domain::sponsor::SponsorStatus;
 use crate::domain::values::{
-    AgeBand, Attribute, Fellowship, Gender, GenderRule, LanguageCode, MeetingMode, TimeZone,
-    WeeklyAvailability,
+    AgeBand, Attribute, Fellowship, Gender, GenderRule, LanguageCode, TimeZone, WeeklyAvailability,
 };
 use crate::matching::facts::{
-    Area, IN_PERSON, PHONE, Preferences, SeekerFacts, SponsorFacts, VIDEO, accepted_genders,
-    age_band_bit, attribute_bit, bits, day_number, fellowship_bit,
+    Area, Preferences, SeekerFacts, SponsorFacts, accepted_genders, attribute_bit, bits,
+    day_number, fellowship_bit, modes,
 };
 use crate::matching::hours::ZoneCache;
 use crate::matching::policy::{MatchingPolicy, Weights};
@@ -214,12 +213,6 @@ fn corrupt(column: &str) -> StoreError {
     StoreError::Corrupt(format!("sponsor_profiles.{column}"))
 }
 
-fn modes(phone: bool, video: bool, in_person: bool) -> u8 {
-    (if phone { PHONE } else { 0 })
-        | (if video { VIDEO } else { 0 })
-        | (if in_person { IN_PERSON } else { 0 })
-}
-
 fn area(lat: Option<f64>, lon: Option<f64>, radius: Option<f64>) -> Option<Area> {
     match (lat, lon, radius) {
         (Some(lat), Some(lon), Some(radius)) => Some(Area::new(lat, lon, radius)),
@@ -369,15 +362,7 @@ pub fn seeker_facts(
         modes: modes(phone, video, area.is_some()),
         area,
         hours: zones.to_utc(zone.tz(), &week),
-        preferences: Preferences {
-            attributes: bits(&preferences.attributes, attribute_bit),
-            age_bands: bits(&preferences.age_bands, age_band_bit),
-            modes: bits(&preferences.meeting_modes, |m| match m {
-                MeetingMode::Phone => PHONE,
-                MeetingMode::Video => VIDEO,
-                MeetingMode::InPerson => IN_PERSON,
-            }),
-        },
+        preferences: Preferences::of(&preferences),
     })
 }
 
