@@ -71,6 +71,14 @@ impl SponsorPool {
         Ok(count)
     }
 
+    /// Follows the change log now, after a write through this instance. The write has
+    /// landed either way, so a failure is logged, and the background follower retries.
+    pub async fn catch_up(&self, db: &Db) {
+        if let Err(error) = self.follow(db).await {
+            tracing::warn!(%error, "updating the rank index after a write failed");
+        }
+    }
+
     /// Time-zone conversions for the pool's week, for facts that must compare with it.
     pub fn zones(&self) -> ZoneCache {
         ZoneCache::new(self.week())

@@ -21,6 +21,8 @@ pub struct AppState {
     pub settings: Settings,
     pub secrets: Secrets,
     pub login_throttle: LoginThrottle,
+    /// Failed invite tokens, apart from failed logins: guessing one does not lock the other.
+    pub invite_throttle: LoginThrottle,
     pub metrics: PrometheusHandle,
     pub pool: SponsorPool,
 }
@@ -47,6 +49,11 @@ impl Application {
         let max_body_bytes = settings.server.max_body_bytes;
         let state = web::Data::new(AppState {
             login_throttle: LoginThrottle::new(
+                Duration::from_secs(settings.auth.login_window_seconds),
+                settings.auth.login_failures_per_account,
+                settings.auth.login_failures_per_address,
+            ),
+            invite_throttle: LoginThrottle::new(
                 Duration::from_secs(settings.auth.login_window_seconds),
                 settings.auth.login_failures_per_account,
                 settings.auth.login_failures_per_address,
@@ -110,8 +117,9 @@ impl Application {
 /// Keeps the rank index current with changes made through other instances, and rebuilt
 /// for the coming week as the hours pass.
 async fn follow_changes(state: web::Data<AppState>) {
+    // A zero interval would make the timer panic.
     let mut tick = tokio::time::interval(Duration::from_millis(
-        state.settings.matching.follow_interval_ms,
+        state.settings.matching.follow_interval_ms.max(10),
     ));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

@@ -219,7 +219,7 @@ pub async fn accept_invite(
     // Each guess names a new token, so the address's limit is the one that bites.
     let guess = format!("invite:{token_hash}");
     state
-        .login_throttle
+        .invite_throttle
         .check(&guess, &address, Instant::now())
         .map_err(|wait| ApiError::TooManyRequests {
             retry_after_secs: wait.as_secs().max(1),
@@ -231,7 +231,7 @@ pub async fn accept_invite(
         .await?;
     if !pending {
         state
-            .login_throttle
+            .invite_throttle
             .record_failure(&guess, &address, Instant::now());
         return Err(ApiError::NotFound);
     }

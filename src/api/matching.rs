@@ -75,13 +75,7 @@ pub struct Candidates {
     pub candidates: Vec<Candidate>,
 }
 
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CandidatesQuery {
-    limit: Option<u32>,
-}
-
-const MAX_CANDIDATES: u32 = 50;
+const MAX_CANDIDATES: usize = 50;
 
 /// Ranked candidate sponsors for a seeker, each with its score breakdown.
 ///
@@ -97,14 +91,7 @@ pub async fn candidates(
     id: web::Path<SeekerId>,
 ) -> Result<HttpResponse, ApiError> {
     let seeker = id.into_inner();
-    let query = serde_urlencoded_query(&req)?;
-    let limit = match query.limit {
-        None => 10,
-        Some(n) if (1..=MAX_CANDIDATES).contains(&n) => n as usize,
-        Some(_) => {
-            return Err(ApiError::field("limit", "out_of_range", "must be 1 to 50"));
-        }
-    };
+    let limit = candidate_limit(req.query_string())?;
     let program = auth.principal().program_id();
     let mut zones = state.pool.zones();
     let (facts, policy) = state
@@ -184,10 +171,30 @@ fn audit_candidates(
     Ok(())
 }
 
-fn serde_urlencoded_query(req: &HttpRequest) -> Result<CandidatesQuery, ApiError> {
-    web::Query::<CandidatesQuery>::from_query(req.query_string())
-        .map(web::Query::into_inner)
-        .map_err(|e| ApiError::field("limit", "invalid", e.to_string()))
+/// `?limit=` 1 to 50, default 10; nothing else.
+fn candidate_limit(query: &str) -> Result<usize, ApiError> {
+    let pairs = web::Query::<Vec<(String, String)>>::from_query(query)
+        .map_err(|_| ApiError::Malformed {
+            detail: "the query string could not be parsed".into(),
+        })?
+        .into_inner();
+    let mut limit = 10;
+    for (key, value) in pairs {
+        match (key.as_str(), value.parse::<usize>()) {
+            ("limit", Ok(n)) if (1..=MAX_CANDIDATES).contains(&n) => limit = n,
+            ("limit", _) => {
+                return Err(ApiError::field("limit", "out_of_range", "must be 1 to 50"));
+            }
+            (other, _) => {
+                return Err(ApiError::field(
+                    other,
+                    "unknown_parameter",
+                    "candidates take only limit",
+                ));
+            }
+        }
+    }
+    Ok(limit)
 }
 
 /// One sponsor's standing for a seeker: the breakdown, or the filters they fail.

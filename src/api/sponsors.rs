@@ -9,7 +9,6 @@ use super::versioned;
 use crate::auth::Principal;
 use crate::domain::ids::UserId;
 use crate::domain::sponsor::{SponsorProfile, SponsorProfileInput};
-use crate::matching::facts::SponsorFacts;
 use crate::startup::AppState;
 use crate::store::accounts;
 use crate::store::sponsors::{self, SponsorProfileRecord};
@@ -66,15 +65,13 @@ pub async fn put_own(
         .await?;
     let max_capacity = u8::try_from(program.max_sponsor_capacity).unwrap_or(u8::MAX);
     let (profile, contact) = SponsorProfile::parse(input, Utc::now().date_naive(), max_capacity)?;
-    // Matches land with the match lifecycle; until then nobody carries a load.
-    let facts = SponsorFacts::from_profile(id.as_uuid(), &profile, 0, &mut state.pool.zones());
     let actor = auth.actor;
     let record = state
         .db
         .write(move |conn| sponsors::save_profile(conn, &actor, id, &profile, &contact, if_match.0))
         .await?;
     // This instance sees the change at once; others follow the change log.
-    state.pool.upsert(&facts);
+    state.pool.catch_up(&state.db).await;
     Ok(versioned(HttpResponse::Ok(), record.version, &record))
 }
 

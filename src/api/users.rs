@@ -109,6 +109,8 @@ pub async fn get(
         .db
         .run(move |conn| accounts::get_user(conn, program, id))
         .await?;
+    // A disabled sponsor leaves matching at once on this instance.
+    state.pool.catch_up(&state.db).await;
     Ok(versioned(HttpResponse::Ok(), user.version, &user))
 }
 
@@ -168,5 +170,7 @@ pub async fn update(
             )
         })
         .await?;
+    // A disabled sponsor leaves matching at once on this instance.
+    state.pool.catch_up(&state.db).await;
     Ok(versioned(HttpResponse::Ok(), user.version, &user))
 }

@@ -11,10 +11,11 @@ use std::collections::{BinaryHeap, HashMap};
 
 use uuid::Uuid;
 
-use super::facts::{Area, IN_PERSON, SeekerFacts, SponsorFacts, age_band_bit, gender_bit};
+use super::facts::{Area, IN_PERSON, REMOTE, SeekerFacts, SponsorFacts, age_band_bit, gender_bit};
 use super::hours::HourSet;
 use super::score::{
-    Query, Raw, combine, meeting_fit, preference_counts, shares_language, usable_modes, values,
+    MeetingFit, Query, Raw, combine, meeting_fit, preference_counts, shares_language, usable_modes,
+    values,
 };
 use crate::domain::values::{AgeBand, Gender, LanguageCode};
 
@@ -316,69 +317,12 @@ impl RankIndex {
         let plan = Plan::new(self, seeker, query);
         let mut heap: BinaryHeap<Ranked> = BinaryHeap::with_capacity(k + 1);
         let mut excluded = query.excluded.iter().peekable();
-        for slot in 0..self.len() {
-            if !plan.passes_columns(self, slot) {
-                continue;
-            }
-            let latitude = self.latitude[slot];
-            let sponsor_area = (!latitude.is_nan()).then(|| Area {
-                latitude,
-                longitude: self.longitude[slot],
-                radius_dm: self.radius_dm[slot],
-            });
-            let sponsor_modes = self.flags[slot] >> MODES_SHIFT & 0b111;
-            let fit = meeting_fit(
-                seeker.modes,
-                seeker.area.as_ref(),
-                sponsor_modes,
-                sponsor_area.as_ref(),
-            );
-            if !(fit.remote || fit.in_person) {
-                continue;
-            }
-            if !plan.language_ok(self, slot) {
-                continue;
-            }
-            // Exclusions are sorted like the slots: advance in step.
-            let id = self.ids[slot];
-            while excluded.next_if(|e| **e < id).is_some() {}
-            if excluded.peek().is_some_and(|e| **e == id) {
-                continue;
-            }
-            let age = self.flags[slot] >> AGE_SHIFT & 0b111;
-            let age_bit = if age == 0 {
-                0
-            } else {
-                age_band_bit_of(age - 1)
-            };
-            let (preferences_met, preferences_asked) = preference_counts(
-                seeker,
-                self.attributes[slot],
-                age_bit,
-                usable_modes(seeker.modes, sponsor_modes, &fit),
-            );
-            let raw = Raw {
-                sober_days: u32::from(query.today.saturating_sub(self.sober_since[slot])),
-                shared_hours: seeker.hours.overlap(&self.hours[slot]),
-                seeker_hours: plan.seeker_hours,
-                preferences_met,
-                preferences_asked,
-                distance_applies: seeker.modes & IN_PERSON != 0,
-                meeting: fit,
-                load: self.load[slot],
-                capacity: self.capacity[slot],
-            };
-            let score = combine(&values(&raw, query.policy), query.policy);
-            let entry = Ranked {
-                score,
-                slot: slot as u32,
-            };
-            if heap.len() < k {
-                heap.push(entry);
-            } else if let Some(mut weakest) = heap.peek_mut()
-                && entry < *weakest
-            {
-                *weakest = entry;
+        for (block, start) in (0..self.len()).step_by(64).enumerate() {
+            let mut passing = plan.passing(self, start);
+            while passing != 0 {
+                let slot = block * 64 + passing.trailing_zeros() as usize;
+                passing &= passing - 1;
+                self.consider(slot, query, &plan, &mut excluded, &mut heap, k);
             }
         }
         let mut best = heap.into_vec();
@@ -386,6 +330,133 @@ impl RankIndex {
         best.into_iter()
             .map(|r| (self.ids[r.slot as usize], r.score))
             .collect()
+    }
+
+    /// A sponsor past the cheap filters: the remaining filters, then the score, kept if
+    /// among the best `k` so far.
+    #[inline]
+    fn consider(
+        &self,
+        slot: usize,
+        query: &Query,
+        plan: &Plan,
+        excluded: &mut std::iter::Peekable<std::slice::Iter<'_, Uuid>>,
+        heap: &mut BinaryHeap<Ranked>,
+        k: usize,
+    ) {
+        let seeker = query.seeker;
+        if !plan.language_ok(self, slot) {
+            return;
+        }
+        // Exclusions are sorted like the slots: advance in step.
+        let id = self.ids[slot];
+        while excluded.next_if(|e| **e < id).is_some() {}
+        if excluded.peek().is_some_and(|e| **e == id) {
+            return;
+        }
+        let sponsor_modes = self.flags[slot] >> MODES_SHIFT & 0b111;
+        let latitude = self.latitude[slot];
+        let both_in_person = seeker.modes & sponsor_modes & IN_PERSON != 0
+            && seeker.area.is_some()
+            && !latitude.is_nan();
+        let remote = seeker.modes & sponsor_modes & REMOTE != 0;
+        if !remote && !both_in_person {
+            return;
+        }
+        // Once the heap is full, a sponsor whose best possible score (as if they
+        // lived next door) cannot beat the weakest kept is skipped before the
+        // costly distance. The margin absorbs rounding: pruning never changes answers.
+        if heap.len() == k
+            && let Some(weakest) = heap.peek()
+        {
+            let next_door = MeetingFit {
+                remote,
+                both_in_person,
+                km: both_in_person.then_some(0.0),
+                in_person: both_in_person,
+                reach_km: 1.0,
+            };
+            let best = combine(
+                &values(
+                    &self.raw(slot, query, plan, sponsor_modes, next_door),
+                    query.policy,
+                ),
+                query.policy,
+            );
+            if best + 1e-9 < weakest.score {
+                return;
+            }
+        }
+        let sponsor_area = (!latitude.is_nan()).then(|| Area {
+            latitude,
+            longitude: self.longitude[slot],
+            radius_dm: self.radius_dm[slot],
+        });
+        let fit = meeting_fit(
+            seeker.modes,
+            seeker.area.as_ref(),
+            sponsor_modes,
+            sponsor_area.as_ref(),
+        );
+        if !(fit.remote || fit.in_person) {
+            return;
+        }
+        let score = combine(
+            &values(
+                &self.raw(slot, query, plan, sponsor_modes, fit),
+                query.policy,
+            ),
+            query.policy,
+        );
+        let entry = Ranked {
+            score,
+            slot: slot as u32,
+        };
+        if heap.len() < k {
+            heap.push(entry);
+        } else if let Some(mut weakest) = heap.peek_mut()
+            && entry < *weakest
+        {
+            *weakest = entry;
+        }
+    }
+}
+
+impl RankIndex {
+    /// The raw values of a pair, from the columns.
+    #[inline]
+    fn raw(
+        &self,
+        slot: usize,
+        query: &Query,
+        plan: &Plan,
+        sponsor_modes: u8,
+        fit: MeetingFit,
+    ) -> Raw {
+        let seeker = query.seeker;
+        let age = self.flags[slot] >> AGE_SHIFT & 0b111;
+        let age_bit = if age == 0 {
+            0
+        } else {
+            age_band_bit_of(age - 1)
+        };
+        let (preferences_met, preferences_asked) = preference_counts(
+            seeker,
+            self.attributes[slot],
+            age_bit,
+            usable_modes(seeker.modes, sponsor_modes, &fit),
+        );
+        Raw {
+            sober_days: u32::from(query.today.saturating_sub(self.sober_since[slot])),
+            shared_hours: seeker.hours.overlap(&self.hours[slot]),
+            seeker_hours: plan.seeker_hours,
+            preferences_met,
+            preferences_asked,
+            distance_applies: seeker.modes & IN_PERSON != 0,
+            meeting: fit,
+            load: self.load[slot],
+            capacity: self.capacity[slot],
+        }
     }
 }
 
@@ -441,17 +512,35 @@ impl Plan {
         }
     }
 
-    /// The cheap filters, one small column each.
+    /// The cheap filters for up to 64 slots from `start`, one small column each, as a
+    /// bit mask of the slots that pass. Branch-free, so that unpredictable filters cost
+    /// no mispredictions and the loop can use vector instructions.
     #[inline]
-    fn passes_columns(&self, index: &RankIndex, slot: usize) -> bool {
-        index.flags[slot] & ACTIVE != 0
-            && index.fellowships[slot] & self.fellowships != 0
-            && index.load[slot] < index.capacity[slot]
-            && index.languages[slot] & self.languages != 0
-            && index.genders[slot] & self.gender != 0
-            && (self.accepts << GENDER_SHIFT) & index.genders[slot] != 0
-            && u32::from(self.today.saturating_sub(index.sober_since[slot])) >= self.min_sober_days
-            && self.needs & !index.attributes[slot] == 0
+    fn passing(&self, index: &RankIndex, start: usize) -> u64 {
+        let end = (start + 64).min(index.len());
+        let flags = &index.flags[start..end];
+        let len = flags.len();
+        let fellowships = &index.fellowships[start..end];
+        let load = &index.load[start..end];
+        let capacity = &index.capacity[start..end];
+        let languages = &index.languages[start..end];
+        let genders = &index.genders[start..end];
+        let sober_since = &index.sober_since[start..end];
+        let attributes = &index.attributes[start..end];
+        let accepted_gender = self.accepts << GENDER_SHIFT;
+        let mut mask = 0u64;
+        for j in 0..len {
+            let pass = (flags[j] & ACTIVE != 0)
+                & (fellowships[j] & self.fellowships != 0)
+                & (load[j] < capacity[j])
+                & (languages[j] & self.languages != 0)
+                & (genders[j] & self.gender != 0)
+                & (accepted_gender & genders[j] != 0)
+                & (u32::from(self.today.saturating_sub(sober_since[j])) >= self.min_sober_days)
+                & (self.needs & !attributes[j] == 0);
+            mask |= u64::from(pass) << j;
+        }
+        mask
     }
 
     /// A match on the rare-language bit alone needs the side table.

@@ -438,6 +438,46 @@ proptest! {
         }
     }
 
+    /// Everyone passes the filters, so the heap fills and the pruning is exercised.
+    #[test]
+    fn index_top_k_equals_brute_force_when_everyone_is_eligible(
+        pool in prop::collection::vec(arb_sponsor(), 20..150),
+        seeker in arb_seeker(),
+        policy in arb_policy(),
+        k in 1usize..6,
+    ) {
+        let eligible: Vec<SponsorFacts> = pool
+            .into_iter()
+            .map(|s| SponsorFacts {
+                active: true,
+                fellowships: 0b1,
+                languages: vec![language("en")],
+                accepts: 0b111,
+                attributes: 0xff,
+                modes: s.modes | PHONE,
+                load: 0,
+                sober_since: today() - 4000 + (s.sober_since % 3000),
+                ..s
+            })
+            .collect();
+        let seeker = SeekerFacts {
+            fellowships: 0b1,
+            languages: vec![language("en")],
+            accepts: 0b111,
+            modes: seeker.modes | PHONE,
+            ..seeker
+        };
+        let policy = MatchingPolicy { min_sobriety_days: 0, ..policy };
+        let mut unique = eligible.clone();
+        unique.reverse();
+        unique.sort_by_key(|s| s.id);
+        unique.dedup_by_key(|s| s.id);
+        let q = query(&seeker, &policy, &[]);
+        let expected = rank_all(&q, &unique, k);
+        prop_assert_eq!(expected.len(), k.min(unique.len()));
+        prop_assert_eq!(RankIndex::build(eligible).top_k(&q, k), expected);
+    }
+
     #[test]
     fn the_index_built_by_updates_answers_like_one_built_at_once(
         pool in prop::collection::vec(arb_sponsor(), 1..60),

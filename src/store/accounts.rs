@@ -340,6 +340,9 @@ pub fn update_user(
             current: expected_version + 1,
         });
     }
+    if current.role == Role::Sponsor && status != current.status {
+        super::matching::record_sponsor_change(conn, &id.to_string())?;
+    }
     if status == UserStatus::Disabled {
         diesel::update(session_tokens::table)
             .filter(session_tokens::user_id.eq(id.to_string()))

@@ -7,7 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::audit::{self, Actor, RecordKind};
-use super::schema::{matching_policies, seekers, sponsor_changes, sponsor_profiles};
+use super::schema::{matching_policies, seekers, sponsor_changes, sponsor_profiles, users};
 use super::{AnyConnection, StoreError, enum_from_text, from_json, now, parse_id};
 use crate::domain::ids::{ProgramId, SeekerId};
 use crate::domain::seeker::SoftPreferences;
@@ -164,6 +164,9 @@ pub fn record_sponsor_change(conn: &mut AnyConnection, sponsor: &str) -> Result<
     Ok(())
 }
 
+/// How far back each look at the change log reaches regardless of sequence numbers.
+pub const CHANGE_WINDOW: chrono::TimeDelta = chrono::TimeDelta::seconds(10);
+
 /// The newest change's sequence number (0 when none).
 pub fn latest_change(conn: &mut AnyConnection) -> Result<i64, StoreError> {
     Ok(sponsor_changes::table
@@ -172,10 +175,18 @@ pub fn latest_change(conn: &mut AnyConnection) -> Result<i64, StoreError> {
         .unwrap_or(0))
 }
 
-/// Sponsors changed after `seq`, and the newest sequence number seen.
+/// Sponsors changed after `seq` or within the last [`CHANGE_WINDOW`], and the newest
+/// sequence number seen. The window catches changes whose transactions committed out of
+/// sequence order (PostgreSQL hands out numbers before commit); re-applying a change is
+/// harmless.
 pub fn changes_since(conn: &mut AnyConnection, seq: i64) -> Result<(Vec<String>, i64), StoreError> {
+    let window_start = now() - CHANGE_WINDOW;
     let rows = sponsor_changes::table
-        .filter(sponsor_changes::seq.gt(seq))
+        .filter(
+            sponsor_changes::seq
+                .gt(seq)
+                .or(sponsor_changes::changed_at.gt(window_start)),
+        )
         .order(sponsor_changes::seq.asc())
         .select((sponsor_changes::seq, sponsor_changes::sponsor_id))
         .limit(10_000)
@@ -207,6 +218,8 @@ struct SponsorMatchRow {
     capacity: i32,
     attributes: String,
     status: String,
+    #[diesel(select_expression = users::status)]
+    account_status: String,
 }
 
 fn corrupt(column: &str) -> StoreError {
@@ -251,7 +264,8 @@ impl SponsorMatchRow {
         );
         Ok(SponsorFacts {
             id: parse_id("sponsor_profiles.user_id", &self.user_id)?,
-            active: status == SponsorStatus::Active,
+            // A paused profile or a disabled account is out of matching.
+            active: status == SponsorStatus::Active && self.account_status == "active",
             fellowships: bits(&fellowships, fellowship_bit),
             languages: languages("sponsor_profiles.languages", &self.languages)?,
             gender,
@@ -276,6 +290,7 @@ pub fn sponsor_facts(
     zones: &mut ZoneCache,
 ) -> Result<Vec<SponsorFacts>, StoreError> {
     let mut query = sponsor_profiles::table
+        .inner_join(users::table)
         .select(SponsorMatchRow::as_select())
         .into_boxed();
     if let Some(ids) = only {
