@@ -317,10 +317,10 @@ impl RankIndex {
         let plan = Plan::new(self, seeker, query);
         let mut heap: BinaryHeap<Ranked> = BinaryHeap::with_capacity(k + 1);
         let mut excluded = query.excluded.iter().peekable();
-        for (block, start) in (0..self.len()).step_by(64).enumerate() {
+        for start in (0..self.len()).step_by(64) {
             let mut passing = plan.passing(self, start);
             while passing != 0 {
-                let slot = block * 64 + passing.trailing_zeros() as usize;
+                let slot = start + passing.trailing_zeros() as usize;
                 passing &= passing - 1;
                 self.consider(slot, query, &plan, &mut excluded, &mut heap, k);
             }
@@ -348,11 +348,14 @@ impl RankIndex {
         if !plan.language_ok(self, slot) {
             return;
         }
-        // Exclusions are sorted like the slots: advance in step.
-        let id = self.ids[slot];
-        while excluded.next_if(|e| **e < id).is_some() {}
-        if excluded.peek().is_some_and(|e| **e == id) {
-            return;
+        // Exclusions are sorted like the slots: advance in step. (Ids are read only
+        // when there are exclusions: they are the widest column.)
+        if excluded.peek().is_some() {
+            let id = self.ids[slot];
+            while excluded.next_if(|e| **e < id).is_some() {}
+            if excluded.peek().is_some_and(|e| **e == id) {
+                return;
+            }
         }
         let sponsor_modes = self.flags[slot] >> MODES_SHIFT & 0b111;
         let latitude = self.latitude[slot];
@@ -363,27 +366,24 @@ impl RankIndex {
         if !remote && !both_in_person {
             return;
         }
-        // Once the heap is full, a sponsor whose best possible score (as if they
-        // lived next door) cannot beat the weakest kept is skipped before the
-        // costly distance. The margin absorbs rounding: pruning never changes answers.
+        // Once the heap is full, a sponsor whose best possible score cannot beat the
+        // weakest kept is skipped: the bound takes sobriety, preferences and distance at
+        // their best and costs two popcounts and a division. The margin absorbs rounding,
+        // so pruning never changes an answer.
         if heap.len() == k
             && let Some(weakest) = heap.peek()
         {
-            let next_door = MeetingFit {
-                remote,
-                both_in_person,
-                km: both_in_person.then_some(0.0),
-                in_person: both_in_person,
-                reach_km: 1.0,
-            };
-            let best = combine(
-                &values(
-                    &self.raw(slot, query, plan, sponsor_modes, next_door),
-                    query.policy,
-                ),
-                query.policy,
-            );
-            if best + 1e-9 < weakest.score {
+            let w = &query.policy.weights;
+            let shared = f64::from(seeker.hours.overlap(&self.hours[slot]));
+            let load = f64::from(self.load[slot].min(self.capacity[slot]));
+            let mut best = w.sobriety
+                + w.availability * shared / plan.seeker_hours_f64
+                + w.load * (1.0 - load / f64::from(self.capacity[slot].max(1)))
+                + plan.preference_weight;
+            if both_in_person {
+                best += plan.distance_weight;
+            }
+            if plan.total_weight > 0.0 && best / plan.total_weight + 1e-9 < weakest.score {
                 return;
             }
         }
@@ -484,6 +484,11 @@ struct Plan {
     today: u16,
     min_sober_days: u32,
     seeker_hours: u32,
+    seeker_hours_f64: f64,
+    /// The weights of the components that apply to this seeker, and their sum.
+    preference_weight: f64,
+    distance_weight: f64,
+    total_weight: f64,
 }
 
 impl Plan {
@@ -499,6 +504,15 @@ impl Plan {
         if !rare.is_empty() {
             languages |= RARE_LANGUAGE;
         }
+        let w = &query.policy.weights;
+        let p = &seeker.preferences;
+        let asks = p.attributes | p.modes != 0 || p.age_bands != 0;
+        let preference_weight = if asks { w.preferences } else { 0.0 };
+        let distance_weight = if seeker.modes & IN_PERSON != 0 {
+            w.distance
+        } else {
+            0.0
+        };
         Self {
             fellowships: seeker.fellowships,
             languages,
@@ -508,6 +522,14 @@ impl Plan {
             needs: seeker.needs,
             today: query.today,
             min_sober_days: query.policy.min_sobriety_days,
+            seeker_hours_f64: f64::from(seeker.hours.count().max(1)),
+            preference_weight,
+            distance_weight,
+            total_weight: w.sobriety
+                + w.availability
+                + w.load
+                + preference_weight
+                + distance_weight,
             seeker_hours: seeker.hours.count(),
         }
     }
