@@ -1,6 +1,8 @@
 //! What matching reads from the database: policies, the sponsor pool as compact facts,
 //! a seeker's facts, and the change log instances follow to keep their indexes current.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
@@ -240,21 +242,62 @@ fn languages(column: &str, text: &str) -> Result<Vec<LanguageCode>, StoreError> 
         .collect()
 }
 
+/// Decodes the text columns that repeat across sponsors (fellowships, attributes,
+/// languages, rules, zones) once per distinct value: building the index from a million
+/// rows is then dominated by reading them, not by parsing JSON.
+#[derive(Default)]
+struct Decoder {
+    fellowships: HashMap<String, u16>,
+    attributes: HashMap<String, u8>,
+    languages: HashMap<String, Vec<LanguageCode>>,
+    accepts: HashMap<Gender, HashMap<String, u8>>,
+    zones: HashMap<String, TimeZone>,
+}
+
+fn memo<V: Clone>(
+    cache: &mut HashMap<String, V>,
+    text: &str,
+    decode: impl FnOnce(&str) -> Result<V, StoreError>,
+) -> Result<V, StoreError> {
+    if let Some(value) = cache.get(text) {
+        return Ok(value.clone());
+    }
+    let value = decode(text)?;
+    cache.insert(text.to_owned(), value.clone());
+    Ok(value)
+}
+
 impl SponsorMatchRow {
-    fn facts(self, zones: &mut ZoneCache) -> Result<SponsorFacts, StoreError> {
+    fn facts(
+        self,
+        zones: &mut ZoneCache,
+        decoder: &mut Decoder,
+    ) -> Result<SponsorFacts, StoreError> {
         let gender: Gender = enum_from_text("sponsor_profiles.gender", &self.gender)?;
-        let rule: GenderRule =
-            from_json("sponsor_profiles.sponsors_genders", &self.sponsors_genders)?;
-        let fellowships: Vec<Fellowship> =
-            from_json("sponsor_profiles.fellowships", &self.fellowships)?;
-        let attributes: Vec<Attribute> =
-            from_json("sponsor_profiles.attributes", &self.attributes)?;
+        let by_gender = decoder.accepts.entry(gender).or_default();
+        let accepts = memo(by_gender, &self.sponsors_genders, |text| {
+            let rule: GenderRule = from_json("sponsor_profiles.sponsors_genders", text)?;
+            Ok(accepted_genders(&rule, gender))
+        })?;
+        let fellowships = memo(&mut decoder.fellowships, &self.fellowships, |text| {
+            let list: Vec<Fellowship> = from_json("sponsor_profiles.fellowships", text)?;
+            Ok(bits(&list, fellowship_bit))
+        })?;
+        let attributes = memo(&mut decoder.attributes, &self.attributes, |text| {
+            let list: Vec<Attribute> = from_json("sponsor_profiles.attributes", text)?;
+            Ok(bits(&list, attribute_bit))
+        })?;
+        let languages = memo(&mut decoder.languages, &self.languages, |text| {
+            languages("sponsor_profiles.languages", text)
+        })?;
+        let zone = memo(&mut decoder.zones, &self.time_zone, |text| {
+            TimeZone::parse(text.to_owned()).map_err(|_| corrupt("time_zone"))
+        })?;
         let age_band: Option<AgeBand> = self
             .age_band
             .map(|b| enum_from_text("sponsor_profiles.age_band", &b))
             .transpose()?;
         let status: SponsorStatus = enum_from_text("sponsor_profiles.status", &self.status)?;
-        let zone = TimeZone::parse(self.time_zone).map_err(|_| corrupt("time_zone"))?;
         let week = WeeklyAvailability::from_hex(&self.availability)
             .ok_or_else(|| corrupt("availability"))?;
         let area = area(
@@ -266,12 +309,12 @@ impl SponsorMatchRow {
             id: parse_id("sponsor_profiles.user_id", &self.user_id)?,
             // A paused profile or a disabled account is out of matching.
             active: status == SponsorStatus::Active && self.account_status == "active",
-            fellowships: bits(&fellowships, fellowship_bit),
-            languages: languages("sponsor_profiles.languages", &self.languages)?,
+            fellowships,
+            languages,
             gender,
-            accepts: accepted_genders(&rule, gender),
+            accepts,
             age_band,
-            attributes: bits(&attributes, attribute_bit),
+            attributes,
             modes: modes(self.meets_by_phone, self.meets_by_video, area.is_some()),
             area,
             sober_since: day_number(self.sobriety_date),
@@ -289,6 +332,7 @@ pub fn sponsor_facts(
     only: Option<&[String]>,
     zones: &mut ZoneCache,
 ) -> Result<Vec<SponsorFacts>, StoreError> {
+    let mut decoder = Decoder::default();
     let mut query = sponsor_profiles::table
         .inner_join(users::table)
         .select(SponsorMatchRow::as_select())
@@ -299,7 +343,7 @@ pub fn sponsor_facts(
     query
         .load::<SponsorMatchRow>(conn)?
         .into_iter()
-        .map(|row| row.facts(zones))
+        .map(|row| row.facts(zones, &mut decoder))
         .collect()
 }
 
