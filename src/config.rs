@@ -206,3 +206,46 @@ fn load_or_generate_secrets(path: &Path) -> Result<Secrets, ConfigError> {
         api_key_pepper: file.api_key_pepper.into(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postgres_needs_secrets_from_the_environment() {
+        let mut settings = Settings::load(None).expect("defaults load");
+        settings.database.url = "postgres://db.example.org/sponsors".to_owned().into();
+        settings.secrets = SecretSettings::default();
+        assert!(matches!(
+            settings.secrets(),
+            Err(ConfigError::SecretsRequired)
+        ));
+        settings.secrets.token_signing_key = Some("signing".to_owned().into());
+        settings.secrets.api_key_pepper = Some("pepper".to_owned().into());
+        assert!(settings.secrets().is_ok());
+    }
+
+    #[test]
+    fn the_embedded_default_generates_its_secrets_once_in_a_private_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let mut settings = Settings::load(None).expect("defaults load");
+        settings.secrets = SecretSettings::default();
+        settings.auth.generated_secrets_file = dir.path().join("var/secrets.toml");
+        let first = settings.secrets().expect("generated");
+        let second = settings.secrets().expect("read back");
+        assert_eq!(
+            first.api_key_pepper.expose_secret(),
+            second.api_key_pepper.expose_secret()
+        );
+        assert_ne!(
+            first.api_key_pepper.expose_secret(),
+            first.token_signing_key.expose_secret()
+        );
+        let mode = std::fs::metadata(&settings.auth.generated_secrets_file)
+            .expect("file")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}

@@ -35,6 +35,8 @@ pub struct Application {
 impl Application {
     /// Connects, migrates and binds; the server starts when awaited.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        // Missing secrets stop start-up before anything touches the database.
+        let secrets = settings.secrets()?;
         let db = Db::connect(settings.database_url(), settings.database.pool_size)?;
         let applied = db.migrate().await?;
         if applied > 0 {
@@ -43,7 +45,6 @@ impl Application {
         std::fs::create_dir_all(&settings.email.file_dir)?;
         let pool = SponsorPool::load(&db).await?;
         tracing::info!(sponsors = pool.len(), "rank index built");
-        let secrets = settings.secrets()?;
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
         let port = listener.local_addr()?.port();
         let max_body_bytes = settings.server.max_body_bytes;
