@@ -35,7 +35,6 @@ pub struct DatabaseSettings {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct EmailSettings {
-    pub transport: String,
     pub file_dir: PathBuf,
 }
 

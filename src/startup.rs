@@ -49,16 +49,8 @@ impl Application {
         let port = listener.local_addr()?.port();
         let max_body_bytes = settings.server.max_body_bytes;
         let state = web::Data::new(AppState {
-            login_throttle: LoginThrottle::new(
-                Duration::from_secs(settings.auth.login_window_seconds),
-                settings.auth.login_failures_per_account,
-                settings.auth.login_failures_per_address,
-            ),
-            invite_throttle: LoginThrottle::new(
-                Duration::from_secs(settings.auth.login_window_seconds),
-                settings.auth.login_failures_per_account,
-                settings.auth.login_failures_per_address,
-            ),
+            login_throttle: LoginThrottle::from_settings(&settings.auth),
+            invite_throttle: LoginThrottle::from_settings(&settings.auth),
             db,
             settings,
             secrets,

@@ -15,6 +15,14 @@ pub struct LoginThrottle {
 }
 
 impl LoginThrottle {
+    pub fn from_settings(auth: &crate::config::AuthSettings) -> Self {
+        Self::new(
+            Duration::from_secs(auth.login_window_seconds),
+            auth.login_failures_per_account,
+            auth.login_failures_per_address,
+        )
+    }
+
     pub fn new(window: Duration, per_account: usize, per_address: usize) -> Self {
         Self {
             window,
