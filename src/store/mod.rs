@@ -105,7 +105,13 @@ impl ConnectionManager {
         })?;
         let url = match backend {
             Backend::Sqlite => url.trim_start_matches("sqlite://").to_owned(),
-            Backend::Postgres => url.to_owned(),
+            Backend::Postgres => {
+                // libpq's TLS runs on OpenSSL. Initialising it here, before libpq does,
+                // leaves out OpenSSL's exit-time clean-up, which otherwise frees state
+                // under threads still holding connections when the process exits.
+                openssl_sys::init();
+                url.to_owned()
+            }
         };
         Ok(Self { backend, url })
     }
