@@ -44,6 +44,13 @@ fn top_10(c: &mut Criterion) {
     let mut zones = ZoneCache::new(Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap());
     let seekers = seekers(today, &mut zones);
     let policy = MatchingPolicy::default();
+    let day = day_number(today);
+    let query_for = |seeker| Query {
+        seeker,
+        policy: &policy,
+        today: day,
+        excluded: &[],
+    };
     let mut group = c.benchmark_group("top_10");
     for size in [10_000usize, 100_000, 1_000_000] {
         let pool = population(size, today, &mut zones);
@@ -53,12 +60,7 @@ fn top_10(c: &mut Criterion) {
         let found: usize = seekers
             .iter()
             .map(|seeker| {
-                let query = Query {
-                    seeker,
-                    policy: &policy,
-                    today: day_number(today),
-                    excluded: &[],
-                };
+                let query = query_for(seeker);
                 index.top_k(&query, 10).len()
             })
             .sum();
@@ -73,12 +75,7 @@ fn top_10(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("index", size), &index, |b, index| {
             b.iter(|| {
                 next = (next + 1) % seekers.len();
-                let query = Query {
-                    seeker: &seekers[next],
-                    policy: &policy,
-                    today: day_number(today),
-                    excluded: &[],
-                };
+                let query = query_for(&seekers[next]);
                 black_box(index.top_k(&query, 10))
             })
         });
@@ -86,12 +83,7 @@ fn top_10(c: &mut Criterion) {
             group.bench_with_input(BenchmarkId::new("brute_force", size), &pool, |b, pool| {
                 b.iter(|| {
                     next = (next + 1) % seekers.len();
-                    let query = Query {
-                        seeker: &seekers[next],
-                        policy: &policy,
-                        today: day_number(today),
-                        excluded: &[],
-                    };
+                    let query = query_for(&seekers[next]);
                     black_box(rank_all(&query, pool, 10))
                 })
             });

@@ -150,6 +150,11 @@ async fn the_openapi_document_describes_every_route_and_the_docs_page_is_self_co
     }
 }
 
+/// Sends a request to the binary and reads its JSON answer.
+async fn json_of(request: reqwest::RequestBuilder) -> serde_json::Value {
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 /// The built binary, serving from `dir` on a free port.
 struct Binary {
     child: std::process::Child,
@@ -258,25 +263,15 @@ async fn demo_data_fills_a_program_with_matchable_people() {
     let (email, password) = (words[2], words[4]);
     let binary = Binary::serve(dir.path(), Stdio::null()).await;
     let client = reqwest::Client::new();
-    let session: serde_json::Value = client
-        .post(binary.url("/api/v1/auth/login"))
-        .json(&serde_json::json!({ "email": email, "password": password }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let session: serde_json::Value = json_of(
+        client
+            .post(binary.url("/api/v1/auth/login"))
+            .json(&serde_json::json!({ "email": email, "password": password })),
+    )
+    .await;
     let token = session["token"].as_str().unwrap();
-    let seekers: serde_json::Value = client
-        .get(binary.url("/api/v1/seekers"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let seekers: serde_json::Value =
+        json_of(client.get(binary.url("/api/v1/seekers")).bearer_auth(token)).await;
     let seekers = seekers["items"].as_array().unwrap();
     assert_eq!(seekers.len(), 5);
     let mut found = 0;
@@ -285,15 +280,8 @@ async fn demo_data_fills_a_program_with_matchable_people() {
             "/api/v1/seekers/{}/candidates",
             seeker["id"].as_str().unwrap()
         );
-        let list: serde_json::Value = client
-            .get(binary.url(&path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let list: serde_json::Value =
+            json_of(client.get(binary.url(&path)).bearer_auth(token)).await;
         found += list["candidates"].as_array().unwrap().len();
     }
     assert!(found > 0, "300 sponsors offer some candidates to 5 seekers");
@@ -332,26 +320,20 @@ async fn logs_are_json_and_carry_no_secrets_or_seeker_details() {
         .send()
         .await
         .unwrap();
-    let session: serde_json::Value = client
-        .post(binary.url("/api/v1/auth/login"))
-        .json(&serde_json::json!({ "email": "ada@example.org", "password": password }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let session: serde_json::Value = json_of(
+        client
+            .post(binary.url("/api/v1/auth/login"))
+            .json(&serde_json::json!({ "email": "ada@example.org", "password": password })),
+    )
+    .await;
     let token = session["token"].as_str().unwrap().to_owned();
-    let key: serde_json::Value = client
-        .post(binary.url("/api/v1/api-keys"))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({ "name": "portal" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let key: serde_json::Value = json_of(
+        client
+            .post(binary.url("/api/v1/api-keys"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({ "name": "portal" })),
+    )
+    .await;
     let key = key["key"].as_str().unwrap().to_owned();
     let mut seeker = crate::helpers::seeker_body();
     seeker["alias"] = serde_json::json!("Zephyrine");
