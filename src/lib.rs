@@ -7,6 +7,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod matching;
+pub mod notify;
 pub mod pool;
 pub mod startup;
 pub mod store;

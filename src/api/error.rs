@@ -11,6 +11,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::error::{FieldError, FieldErrors};
+use crate::domain::lifecycle::{MatchState, Refusal};
+use crate::matching::score::Filter;
 use crate::store::StoreError;
 
 tokio::task_local! {
@@ -34,6 +36,9 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A rule of the match lifecycle refused the step.
+    #[error("{0}")]
+    Refused(Refusal),
     #[error("version {current} is current")]
     PreconditionFailed { current: i32 },
     #[error("If-Match required; version {current} is current")]
@@ -67,6 +72,12 @@ pub struct Problem {
     /// For version conflicts: the version to read and build on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_version: Option<i32>,
+    /// For refused match steps: the state the match is in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_state: Option<MatchState>,
+    /// For a sponsor who is not a candidate: the filters they fail.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub filters_failed: Vec<Filter>,
 }
 
 impl ApiError {
@@ -84,6 +95,15 @@ impl ApiError {
             ApiError::NotFound => ("not-found", "Not found"),
             ApiError::MethodNotAllowed => ("method-not-allowed", "Method not allowed"),
             ApiError::Conflict(_) => ("conflict", "Conflict"),
+            ApiError::Refused(refusal) => match refusal {
+                Refusal::InvalidTransition { .. } => ("invalid-transition", "Invalid transition"),
+                Refusal::NotEligible(_) => ("not-a-candidate", "Not a candidate"),
+                Refusal::NoCapacity => ("no-capacity", "Sponsor at capacity"),
+                Refusal::SeekerHasLiveMatch => ("match-under-way", "Match already under way"),
+                Refusal::NoCandidate => ("no-candidate", "No candidate available"),
+                Refusal::ConsentRequired(_) => ("consent-required", "Consent required"),
+                Refusal::NotPermitted(_) => ("forbidden", "Not allowed"),
+            },
             ApiError::PreconditionFailed { .. } => ("version-mismatch", "Version mismatch"),
             ApiError::PreconditionRequired { .. } => ("version-required", "Version required"),
             ApiError::PayloadTooLarge { .. } => ("payload-too-large", "Request body too large"),
@@ -110,6 +130,13 @@ impl ApiError {
             ApiError::NotFound => "No such resource.".into(),
             ApiError::MethodNotAllowed => "This resource does not support that method.".into(),
             ApiError::Conflict(detail) => detail.clone(),
+            ApiError::Refused(refusal) => {
+                let mut text = refusal.to_string();
+                if let Some(first) = text.get_mut(0..1) {
+                    first.make_ascii_uppercase();
+                }
+                format!("{text}.")
+            }
             ApiError::PreconditionFailed { current } => format!(
                 "The record changed since you read it; version {current} is current. \
                  Read it again and reapply your change."
@@ -142,6 +169,8 @@ impl ResponseError for ApiError {
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Refused(Refusal::NotPermitted(_)) => StatusCode::FORBIDDEN,
+            ApiError::Refused(_) => StatusCode::CONFLICT,
             ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             ApiError::PreconditionRequired { .. } => StatusCode::PRECONDITION_REQUIRED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -169,6 +198,14 @@ impl ResponseError for ApiError {
                 ApiError::PreconditionFailed { current }
                 | ApiError::PreconditionRequired { current } => Some(*current),
                 _ => None,
+            },
+            current_state: match self {
+                ApiError::Refused(Refusal::InvalidTransition { current, .. }) => Some(*current),
+                _ => None,
+            },
+            filters_failed: match self {
+                ApiError::Refused(Refusal::NotEligible(filters)) => filters.clone(),
+                _ => Vec::new(),
             },
         };
         let mut response = HttpResponse::build(status);
@@ -200,6 +237,7 @@ impl From<StoreError> for ApiError {
         match error {
             StoreError::NotFound => ApiError::NotFound,
             StoreError::Conflict(detail) => ApiError::Conflict(detail.to_owned()),
+            StoreError::Refused(refusal) => ApiError::Refused(refusal),
             StoreError::VersionMismatch { current } => ApiError::PreconditionFailed { current },
             StoreError::VersionRequired { current } => ApiError::PreconditionRequired { current },
             StoreError::Unavailable(cause) => {

@@ -274,6 +274,33 @@ impl FromRequest for IfMatch {
     }
 }
 
+/// `Idempotency-Key`, if sent: 1 to 255 visible ASCII characters.
+pub struct IdempotencyKey(pub Option<String>);
+
+impl FromRequest for IdempotencyKey {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let parsed = match req.headers().get("idempotency-key") {
+            None => Ok(IdempotencyKey(None)),
+            Some(value) => value
+                .to_str()
+                .ok()
+                .filter(|v| (1..=255).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_graphic()))
+                .map(|v| IdempotencyKey(Some(v.to_owned())))
+                .ok_or_else(|| {
+                    ApiError::field(
+                        "Idempotency-Key",
+                        "invalid",
+                        "must be 1 to 255 visible ASCII characters, e.g. a UUID",
+                    )
+                }),
+        };
+        std::future::ready(parsed)
+    }
+}
+
 /// `?limit=&cursor=`: at most [`Pagination::MAX_LIMIT`] items after an opaque cursor.
 #[derive(Debug, Clone, Copy)]
 pub struct Pagination {

@@ -14,6 +14,7 @@ use crate::matching::policy::MatchingPolicy;
 use crate::matching::score::{Explanation, Query, explain};
 use crate::startup::AppState;
 use crate::store::audit::{self, RecordKind};
+use crate::store::matches;
 use crate::store::matching::{self, PolicyRecord, SponsorSummary};
 
 /// The program's matching policy.
@@ -94,18 +95,19 @@ pub async fn candidates(
     let limit = candidate_limit(req.query_string())?;
     let program = auth.principal().program_id();
     let mut zones = state.pool.zones();
-    let (facts, policy) = state
+    let (facts, policy, excluded) = state
         .db
         .run(move |conn| {
             let facts = matching::seeker_facts(conn, program, seeker, &mut zones)?;
-            Ok((facts, matching::get_policy(conn, program)?))
+            let excluded = matches::barred_sponsors(conn, seeker)?;
+            Ok((facts, matching::get_policy(conn, program)?, excluded))
         })
         .await?;
     let query = Query {
         seeker: &facts,
         policy: &policy.policy,
         today: day_number(Utc::now().date_naive()),
-        excluded: &[],
+        excluded: &excluded,
     };
     let ranked = state.pool.top_k(&query, limit);
     let explained: Vec<(uuid::Uuid, Explanation)> = ranked
@@ -219,11 +221,12 @@ pub async fn candidate(
         .write(move |conn| {
             let facts = matching::seeker_facts(conn, program, seeker, &mut zones)?;
             let policy = matching::get_policy(conn, program)?;
+            let excluded = matches::barred_sponsors(conn, seeker)?;
             let query = Query {
                 seeker: &facts,
                 policy: &policy.policy,
                 today: day_number(Utc::now().date_naive()),
-                excluded: &[],
+                excluded: &excluded,
             };
             let explanation = explain(&query, &facts_of_sponsor);
             audit_candidates(conn, &actor, seeker, &[sponsor.as_uuid()])?;

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod matches;
 pub mod matching;
 pub mod openapi;
 pub mod seekers;
@@ -60,6 +61,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .route(web::get().to(sponsors::get_own))
                         .route(web::put().to(sponsors::put_own)),
                 )
+                .service(
+                    resource("/sponsors/me/requests")
+                        .route(web::get().to(matches::sponsor_requests)),
+                )
                 .service(resource("/sponsors").route(web::get().to(sponsors::list)))
                 .service(resource("/sponsors/{id}").route(web::get().to(sponsors::get)))
                 .service(
@@ -88,6 +93,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     resource("/seekers/{id}/candidates/{sponsor_id}")
                         .route(web::get().to(matching::candidate)),
                 )
+                .service(
+                    resource("/seekers/{id}/matches")
+                        .route(web::get().to(matches::seeker_history))
+                        .route(web::post().to(matches::propose)),
+                )
+                .service(resource("/matches/{id}").route(web::get().to(matches::get)))
+                .service(resource("/matches/{id}/{action}").route(web::post().to(matches::step)))
                 .service(
                     resource("/matching-policy")
                         .route(web::get().to(matching::get_policy))

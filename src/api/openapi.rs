@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{api_keys, audit, auth, health, matching, seekers, sponsors, users};
+use super::{api_keys, audit, auth, health, matches, matching, seekers, sponsors, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -20,6 +20,8 @@ use super::{api_keys, audit, auth, health, matching, seekers, sponsors, users};
         seekers::create, seekers::list, seekers::get, seekers::update,
         seekers::record_consent, seekers::list_consents, seekers::revoke_consent,
         matching::get_policy, matching::put_policy, matching::candidates, matching::candidate,
+        matches::propose, matches::step, matches::get, matches::seeker_history,
+        matches::sponsor_requests,
         audit::list,
         health::healthz, health::readyz, health::metrics,
     ),

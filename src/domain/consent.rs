@@ -15,6 +15,8 @@ use super::values::{PersonName, Statement};
 pub enum RecipientClass {
     /// Volunteer sponsors the service finds as candidates for this seeker.
     CandidateSponsors,
+    /// The sponsor the seeker has agreed to, at their introduction.
+    MatchedSponsor,
 }
 
 /// The items of the seeker's record a consent lets the program disclose.
@@ -30,6 +32,8 @@ pub enum DisclosedItem {
     Availability,
     /// An approximate distance band, never the location itself.
     MeetingArea,
+    /// The seeker's email and phone, for the introduction.
+    ContactDetails,
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -85,6 +89,15 @@ impl Consent {
                 "information",
                 "empty",
                 "name at least one item to disclose",
+            ));
+        }
+        if information.contains(&DisclosedItem::ContactDetails)
+            && input.recipient_class != RecipientClass::MatchedSponsor
+        {
+            errors.push(FieldError::new(
+                "information",
+                "contact_details_before_agreement",
+                "contact details may go only to the matched sponsor",
             ));
         }
         if input.signed_at > now + Self::CLOCK_SKEW {
@@ -176,6 +189,17 @@ mod tests {
             .map(|e| e.field)
             .collect();
         assert_eq!(fields, ["information", "signed_at", "expires_at"]);
+    }
+
+    #[test]
+    fn contact_details_go_only_to_the_matched_sponsor() {
+        let now = Utc::now();
+        let mut early = input(now);
+        early.information.push(DisclosedItem::ContactDetails);
+        let errors = Consent::parse(early.clone(), now).unwrap_err().into_vec();
+        assert_eq!(errors[0].code, "contact_details_before_agreement");
+        early.recipient_class = RecipientClass::MatchedSponsor;
+        assert!(Consent::parse(early, now).is_ok());
     }
 
     #[test]

@@ -77,3 +77,7 @@ id_type!(
     /// An invitation to create an account.
     InviteId
 );
+id_type!(
+    /// A match: one seeker, one sponsor, one journey through the lifecycle.
+    MatchId
+);

@@ -3,6 +3,7 @@
 pub mod consent;
 pub mod error;
 pub mod ids;
+pub mod lifecycle;
 pub mod seeker;
 pub mod sponsor;
 pub mod values;

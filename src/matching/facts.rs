@@ -108,7 +108,7 @@ pub struct SponsorFacts {
     /// [`day_number`] of the sobriety date.
     pub sober_since: u16,
     pub capacity: u8,
-    /// Open requests plus active sponsees.
+    /// Slots held: matches the sponsor said yes to, from then until they end.
     pub load: u8,
     pub hours: HourSet,
 }

@@ -27,6 +27,48 @@ pub struct MatchingPolicy {
     /// one as sobriety grows, so decades do not crowd out a well-suited sponsor of five years.
     pub sobriety_half_life_days: u32,
     pub weights: Weights,
+    /// How matches move once proposed; defaults apply to what is left out.
+    #[serde(default)]
+    pub lifecycle: LifecycleRules,
+}
+
+/// The program's rules for the match lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct LifecycleRules {
+    /// A case manager approves each request before the sponsor sees it.
+    pub review_required: bool,
+    /// Hours the sponsor, then the seeker, has to answer before the request expires.
+    pub answer_within_hours: u32,
+    /// The same for a seeker leaving treatment within two days, who should not wait.
+    pub urgent_answer_within_hours: u32,
+    /// When a request expires, propose the next best candidate.
+    pub auto_advance: bool,
+}
+
+impl Default for LifecycleRules {
+    fn default() -> Self {
+        Self {
+            review_required: false,
+            answer_within_hours: 72,
+            urgent_answer_within_hours: 24,
+            auto_advance: true,
+        }
+    }
+}
+
+impl LifecycleRules {
+    /// A seeker is urgent when discharged within this many days from today.
+    pub const URGENT_WITHIN_DAYS: i64 = 2;
+
+    pub fn answer_window(&self, urgent: bool) -> chrono::TimeDelta {
+        let hours = if urgent {
+            self.urgent_answer_within_hours
+        } else {
+            self.answer_within_hours
+        };
+        chrono::TimeDelta::hours(i64::from(hours))
+    }
 }
 
 impl Default for MatchingPolicy {
@@ -41,6 +83,7 @@ impl Default for MatchingPolicy {
                 distance: 0.1,
                 load: 0.15,
             },
+            lifecycle: LifecycleRules::default(),
         }
     }
 }
@@ -86,6 +129,20 @@ impl MatchingPolicy {
                 "sobriety_half_life_days",
                 "out_of_range",
                 "must be between 1 and 36500",
+            ));
+        }
+        let rules = policy.lifecycle;
+        if !(1..=720).contains(&rules.answer_within_hours) {
+            errors.push(FieldError::new(
+                "lifecycle.answer_within_hours",
+                "out_of_range",
+                "must be between 1 and 720",
+            ));
+        } else if !(1..=rules.answer_within_hours).contains(&rules.urgent_answer_within_hours) {
+            errors.push(FieldError::new(
+                "lifecycle.urgent_answer_within_hours",
+                "out_of_range",
+                "must be between 1 and answer_within_hours",
             ));
         }
         if errors.is_empty() {

@@ -2,7 +2,7 @@
 //! explanation a case manager reads. The rank index computes the same numbers from its
 //! columns through the same functions; property tests hold the two together.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::facts::{
@@ -12,12 +12,12 @@ use super::policy::MatchingPolicy;
 use crate::domain::values::LanguageCode;
 
 /// A hard filter a sponsor must pass to be a candidate, in the order they are checked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Filter {
     /// The sponsor is not paused.
     Active,
-    /// Open requests plus sponsees are below the sponsor's capacity.
+    /// The slots the sponsor holds (matches they said yes to) are below their capacity.
     FreeCapacity,
     /// They share a fellowship the seeker wants.
     Fellowship,
@@ -285,7 +285,7 @@ pub fn rank_all(query: &Query, sponsors: &[SponsorFacts], k: usize) -> Vec<(uuid
 }
 
 /// A distance shown without revealing where anyone is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub enum DistanceBand {
     #[serde(rename = "under_2_km")]
     Under2Km,
@@ -315,7 +315,7 @@ impl DistanceBand {
 }
 
 /// One component of a score: its weight, its value in [0, 1], and what it was computed from.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "component", rename_all = "snake_case")]
 pub enum Component {
     Sobriety {
@@ -352,7 +352,7 @@ pub enum Component {
 }
 
 /// Why a sponsor is, or is not, a candidate.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Explanation {
     /// In [0, 1]; absent when a filter fails.
     pub score: Option<f64>,

@@ -388,6 +388,7 @@ fn arb_policy() -> impl Strategy<Value = MatchingPolicy> {
                 distance: f64::from(w[3]),
                 load: f64::from(w[4]) + 0.5,
             },
+            lifecycle: Default::default(),
         }
     })
 }

@@ -27,6 +27,7 @@ pub enum RecordKind {
     Invite,
     ApiKey,
     MatchingPolicy,
+    Match,
 }
 
 impl RecordKind {
@@ -39,6 +40,7 @@ impl RecordKind {
             RecordKind::Invite => "invite",
             RecordKind::ApiKey => "api_key",
             RecordKind::MatchingPolicy => "matching_policy",
+            RecordKind::Match => "match",
         }
     }
 }
@@ -65,17 +67,63 @@ pub fn record(
     kind: RecordKind,
     record_id: &str,
 ) -> Result<(), StoreError> {
+    record_in(
+        conn,
+        actor,
+        actor.principal.program_id(),
+        action,
+        kind,
+        record_id,
+    )
+}
+
+/// Records an action on a record of `program`, which may not be the actor's own: a
+/// sponsor answers requests from any program of the deployment, and each program's
+/// trail must show what happened to its records.
+pub fn record_in(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    program: ProgramId,
+    action: &str,
+    kind: RecordKind,
+    record_id: &str,
+) -> Result<(), StoreError> {
     let (actor_kind, actor_id) = actor.principal.actor();
     diesel::insert_into(audit_events::table)
         .values(AuditRow {
             id: AuditEventId::new().to_string(),
-            program_id: actor.principal.program_id().to_string(),
+            program_id: program.to_string(),
             actor_kind: actor_kind.to_owned(),
             actor_id,
             action: action.to_owned(),
             record_kind: kind.as_str().to_owned(),
             record_id: record_id.to_owned(),
             request_id: Some(actor.request_id.clone()),
+            occurred_at: now(),
+        })
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Records what the service did on its own (expiry, a job), under `job`'s name.
+pub fn record_service(
+    conn: &mut AnyConnection,
+    program: ProgramId,
+    job: &str,
+    action: &str,
+    kind: RecordKind,
+    record_id: &str,
+) -> Result<(), StoreError> {
+    diesel::insert_into(audit_events::table)
+        .values(AuditRow {
+            id: AuditEventId::new().to_string(),
+            program_id: program.to_string(),
+            actor_kind: "service".to_owned(),
+            actor_id: job.to_owned(),
+            action: action.to_owned(),
+            record_kind: kind.as_str().to_owned(),
+            record_id: record_id.to_owned(),
+            request_id: None,
             occurred_at: now(),
         })
         .execute(conn)?;

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use super::audit::{self, Actor, RecordKind};
 use super::schema::{matching_policies, seekers, sponsor_changes, sponsor_profiles, users};
-use super::{AnyConnection, StoreError, enum_from_text, from_json, now, parse_id};
+use super::{AnyConnection, StoreError, enum_from_text, from_json, matches, now, parse_id};
 use crate::domain::ids::{ProgramId, SeekerId};
 use crate::domain::seeker::SoftPreferences;
 use crate::domain::sponsor::SponsorStatus;
@@ -22,7 +22,7 @@ use crate::matching::facts::{
     day_number, fellowship_bit, modes,
 };
 use crate::matching::hours::ZoneCache;
-use crate::matching::policy::{MatchingPolicy, Weights};
+use crate::matching::policy::{LifecycleRules, MatchingPolicy, Weights};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PolicyRecord {
@@ -32,26 +32,41 @@ pub struct PolicyRecord {
     pub updated_at: DateTime<Utc>,
 }
 
-type PolicyRow = (i32, i32, f64, f64, f64, f64, f64, i32, NaiveDateTime);
+type PolicyRow = (
+    (i32, i32, f64, f64, f64, f64, f64),
+    (bool, i32, i32, bool),
+    i32,
+    NaiveDateTime,
+);
 
 pub fn get_policy(
     conn: &mut AnyConnection,
     program: ProgramId,
 ) -> Result<PolicyRecord, StoreError> {
-    let (min, half, s, a, p, d, l, version, updated_at) = matching_policies::table
-        .find(program.to_string())
-        .select((
-            matching_policies::min_sobriety_days,
-            matching_policies::sobriety_half_life_days,
-            matching_policies::weight_sobriety,
-            matching_policies::weight_availability,
-            matching_policies::weight_preferences,
-            matching_policies::weight_distance,
-            matching_policies::weight_load,
-            matching_policies::version,
-            matching_policies::updated_at,
-        ))
-        .first::<PolicyRow>(conn)?;
+    let ((min, half, s, a, p, d, l), (review, answer, urgent, advance), version, updated_at) =
+        matching_policies::table
+            .find(program.to_string())
+            .select((
+                (
+                    matching_policies::min_sobriety_days,
+                    matching_policies::sobriety_half_life_days,
+                    matching_policies::weight_sobriety,
+                    matching_policies::weight_availability,
+                    matching_policies::weight_preferences,
+                    matching_policies::weight_distance,
+                    matching_policies::weight_load,
+                ),
+                (
+                    matching_policies::review_required,
+                    matching_policies::answer_within_hours,
+                    matching_policies::urgent_answer_within_hours,
+                    matching_policies::auto_advance,
+                ),
+                matching_policies::version,
+                matching_policies::updated_at,
+            ))
+            .first::<PolicyRow>(conn)?;
+    let hours = |h: i32| u32::try_from(h).unwrap_or(1);
     Ok(PolicyRecord {
         policy: MatchingPolicy {
             min_sobriety_days: u32::try_from(min).unwrap_or_default(),
@@ -62,6 +77,12 @@ pub fn get_policy(
                 preferences: p,
                 distance: d,
                 load: l,
+            },
+            lifecycle: LifecycleRules {
+                review_required: review,
+                answer_within_hours: hours(answer),
+                urgent_answer_within_hours: hours(urgent),
+                auto_advance: advance,
             },
         },
         version,
@@ -78,19 +99,28 @@ type PolicyValues = (
     diesel::dsl::Eq<matching_policies::weight_distance, f64>,
     diesel::dsl::Eq<matching_policies::weight_load, f64>,
     diesel::dsl::Eq<matching_policies::updated_at, NaiveDateTime>,
+    diesel::dsl::Eq<matching_policies::review_required, bool>,
+    diesel::dsl::Eq<matching_policies::answer_within_hours, i32>,
+    diesel::dsl::Eq<matching_policies::urgent_answer_within_hours, i32>,
+    diesel::dsl::Eq<matching_policies::auto_advance, bool>,
 );
 
 fn policy_values(policy: &MatchingPolicy) -> PolicyValues {
-    let days = |d: u32| i32::try_from(d).unwrap_or(i32::MAX);
+    let int = |d: u32| i32::try_from(d).unwrap_or(i32::MAX);
     (
-        matching_policies::min_sobriety_days.eq(days(policy.min_sobriety_days)),
-        matching_policies::sobriety_half_life_days.eq(days(policy.sobriety_half_life_days)),
+        matching_policies::min_sobriety_days.eq(int(policy.min_sobriety_days)),
+        matching_policies::sobriety_half_life_days.eq(int(policy.sobriety_half_life_days)),
         matching_policies::weight_sobriety.eq(policy.weights.sobriety),
         matching_policies::weight_availability.eq(policy.weights.availability),
         matching_policies::weight_preferences.eq(policy.weights.preferences),
         matching_policies::weight_distance.eq(policy.weights.distance),
         matching_policies::weight_load.eq(policy.weights.load),
         matching_policies::updated_at.eq(now()),
+        matching_policies::review_required.eq(policy.lifecycle.review_required),
+        matching_policies::answer_within_hours.eq(int(policy.lifecycle.answer_within_hours)),
+        matching_policies::urgent_answer_within_hours
+            .eq(int(policy.lifecycle.urgent_answer_within_hours)),
+        matching_policies::auto_advance.eq(policy.lifecycle.auto_advance),
     )
 }
 
@@ -319,7 +349,7 @@ impl SponsorMatchRow {
             area,
             sober_since: day_number(self.sobriety_date),
             capacity: u8::try_from(self.capacity).map_err(|_| corrupt("capacity"))?,
-            // Matches land with the match lifecycle; until then nobody carries a load.
+            // Filled in from the matches by `sponsor_facts`.
             load: 0,
             hours: zones.to_utc(zone.tz(), &week),
         })
@@ -340,11 +370,23 @@ pub fn sponsor_facts(
     if let Some(ids) = only {
         query = query.filter(sponsor_profiles::user_id.eq_any(ids.to_vec()));
     }
-    query
+    let mut facts = query
         .load::<SponsorMatchRow>(conn)?
         .into_iter()
         .map(|row| row.facts(zones, &mut decoder))
-        .collect()
+        .collect::<Result<Vec<SponsorFacts>, StoreError>>()?;
+    let held: HashMap<uuid::Uuid, i64> = matches::held_slots(conn, only)?
+        .into_iter()
+        .map(|(id, count)| Ok((parse_id("matches.sponsor_id", &id)?, count)))
+        .collect::<Result<_, StoreError>>()?;
+    if !held.is_empty() {
+        for sponsor in &mut facts {
+            if let Some(count) = held.get(&sponsor.id) {
+                sponsor.load = u8::try_from(*count).unwrap_or(u8::MAX);
+            }
+        }
+    }
+    Ok(facts)
 }
 
 /// A seeker of the program as matching sees them.

@@ -5,7 +5,10 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod idempotency;
+pub mod matches;
 pub mod matching;
+pub mod outbox;
 pub mod schema;
 pub mod seekers;
 pub mod sponsors;
@@ -48,6 +51,9 @@ pub enum StoreError {
     Database(diesel::result::Error),
     #[error("stored data could not be read: {0}")]
     Corrupt(String),
+    /// A rule of the match lifecycle refused the step.
+    #[error("refused: {0}")]
+    Refused(crate::domain::lifecycle::Refusal),
 }
 
 impl From<diesel::result::Error> for StoreError {

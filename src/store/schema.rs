@@ -183,8 +183,92 @@ diesel::table! {
         weight_load -> Double,
         version -> Integer,
         updated_at -> Timestamp,
+        review_required -> Bool,
+        answer_within_hours -> Integer,
+        urgent_answer_within_hours -> Integer,
+        auto_advance -> Bool,
     }
 }
+
+diesel::table! {
+    matches (id) {
+        id -> Text,
+        program_id -> Text,
+        seeker_id -> Text,
+        sponsor_id -> Text,
+        state -> Text,
+        score -> Double,
+        breakdown -> Text,
+        policy_version -> Integer,
+        urgent -> Bool,
+        answer_by -> Nullable<Timestamp>,
+        reason -> Nullable<Text>,
+        sponsor_contact_consent_at -> Nullable<Timestamp>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    match_transitions (id) {
+        id -> Text,
+        match_id -> Text,
+        action -> Text,
+        from_state -> Nullable<Text>,
+        to_state -> Text,
+        actor_kind -> Text,
+        actor_id -> Text,
+        reason -> Nullable<Text>,
+        occurred_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (caller_id, idempotency_key) {
+        caller_id -> Text,
+        idempotency_key -> Text,
+        request_hash -> Text,
+        status -> Integer,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    disclosures (id) {
+        id -> Text,
+        program_id -> Text,
+        seeker_id -> Text,
+        match_id -> Text,
+        recipient_id -> Text,
+        items -> Text,
+        purpose -> Text,
+        consent_id -> Nullable<Text>,
+        disclosed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    outbox_messages (id) {
+        id -> Text,
+        program_id -> Text,
+        match_id -> Nullable<Text>,
+        kind -> Text,
+        dedupe_key -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(match_transitions -> matches (match_id));
+diesel::joinable!(matches -> seekers (seeker_id));
+diesel::joinable!(matches -> sponsor_profiles (sponsor_id));
 
 diesel::table! {
     sponsor_changes (seq) {
@@ -195,6 +279,11 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(
+    matches,
+    match_transitions,
+    idempotency_keys,
+    disclosures,
+    outbox_messages,
     matching_policies,
     sponsor_changes,
     programs,

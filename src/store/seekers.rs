@@ -148,16 +148,24 @@ fn program_seeker(
         .filter(seekers::program_id.eq(program.to_string()))
 }
 
-fn consent_in_force(conn: &mut AnyConnection, id: SeekerId) -> Result<bool, StoreError> {
-    let expiries = consents::table
+/// A consent of the seeker to disclose to `class` that is in force now, if any.
+pub(crate) fn consent_for(
+    conn: &mut AnyConnection,
+    id: SeekerId,
+    class: RecipientClass,
+) -> Result<Option<ConsentId>, StoreError> {
+    let rows = consents::table
         .filter(consents::seeker_id.eq(id.to_string()))
+        .filter(consents::recipient_class.eq(enum_to_text(&class)))
         .filter(consents::revoked_at.is_null())
-        .select(consents::expires_at)
-        .load::<NaiveDateTime>(conn)?;
+        .select((consents::id, consents::expires_at))
+        .order(consents::id.desc())
+        .load::<(String, NaiveDateTime)>(conn)?;
     let now = Utc::now();
-    Ok(expiries
-        .into_iter()
-        .any(|expires| is_in_force(expires.and_utc(), None, now)))
+    rows.into_iter()
+        .find(|(_, expires)| is_in_force(expires.and_utc(), None, now))
+        .map(|(consent, _)| parse_id("consents.id", &consent))
+        .transpose()
 }
 
 /// One seeker of the program. Reading it is audited when the reader is a person.
@@ -215,7 +223,7 @@ fn load(
             email: contact.email,
             phone: contact.phone,
         },
-        disclosure_permitted: consent_in_force(conn, id)?,
+        disclosure_permitted: consent_for(conn, id, RecipientClass::CandidateSponsors)?.is_some(),
         version: row.version,
         created_at: row.created_at.and_utc(),
         updated_at: row.updated_at.and_utc(),
@@ -452,6 +460,9 @@ pub fn record_consent(
         RecordKind::Consent,
         &id.to_string(),
     )?;
+    if consent.recipient_class == RecipientClass::MatchedSponsor {
+        super::matches::introduce_agreed(conn, seeker)?;
+    }
     get_consent(conn, program, seeker, id)
 }
 
@@ -516,6 +527,7 @@ pub fn revoke_consent(
             RecordKind::Consent,
             &id.to_string(),
         )?;
+        super::matches::on_consent_revoked(conn, actor, seeker, consent.recipient_class)?;
     }
     get_consent(conn, program, seeker, id)
 }

@@ -293,6 +293,20 @@ impl TestApp {
         expect_json(response, StatusCode::CREATED).await
     }
 
+    /// A new sponsor of the admin's program with the standard profile, changed by `change`.
+    pub async fn add_sponsor(&self, admin: &Caller, change: impl FnOnce(&mut Value)) -> Caller {
+        let sponsor = self.add_user(admin, "sponsor").await;
+        let mut body = sponsor_body();
+        change(&mut body);
+        let response = self
+            .put("/api/v1/sponsors/me", &sponsor, &body)
+            .send()
+            .await
+            .expect("put profile");
+        expect_json(response, StatusCode::OK).await;
+        sponsor
+    }
+
     pub async fn put_sponsor_profile(&self, sponsor: &Caller) -> Value {
         let response = self
             .put("/api/v1/sponsors/me", sponsor, &sponsor_body())

@@ -4,6 +4,7 @@ mod audit;
 mod auth;
 mod authorization;
 mod helpers;
+mod lifecycle;
 mod matching;
 mod operations;
 mod seekers;

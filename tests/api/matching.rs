@@ -7,20 +7,6 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Caller, TestApp, expect_json, expect_problem, sponsor_body};
 
-/// A sponsor with the standard profile, changed by `change`.
-async fn sponsor_with(app: &TestApp, admin: &Caller, change: impl FnOnce(&mut Value)) -> Caller {
-    let sponsor = app.add_user(admin, "sponsor").await;
-    let mut body = sponsor_body();
-    change(&mut body);
-    let response = app
-        .put("/api/v1/sponsors/me", &sponsor, &body)
-        .send()
-        .await
-        .unwrap();
-    expect_json(response, StatusCode::OK).await;
-    sponsor
-}
-
 fn id(caller: &Caller) -> String {
     caller.user_id.unwrap().to_string()
 }
@@ -48,21 +34,26 @@ async fn candidates_pass_every_filter_are_ranked_and_show_nothing_private() {
     let seeker = app.create_seeker(&portal).await;
     let seeker_id = seeker["id"].as_str().unwrap();
 
-    let best = sponsor_with(&app, &admin, |b| {
-        b["availability"] = json!({ "tue": [19, 20], "sun": [10, 11] })
-    })
-    .await;
-    let good = sponsor_with(&app, &admin, |_| {}).await;
-    let paused = sponsor_with(&app, &admin, |b| b["status"] = json!("paused")).await;
-    let man = sponsor_with(&app, &admin, |b| b["gender"] = json!("man")).await;
-    let no_mat = sponsor_with(&app, &admin, |b| {
-        b["attributes"] = json!(["lgbtq_affirming"])
-    })
-    .await;
-    let new_in_recovery =
-        sponsor_with(&app, &admin, |b| b["sobriety_date"] = json!("2026-06-01")).await;
+    let best = app
+        .add_sponsor(&admin, |b| {
+            b["availability"] = json!({ "tue": [19, 20], "sun": [10, 11] })
+        })
+        .await;
+    let good = app.add_sponsor(&admin, |_| {}).await;
+    let paused = app
+        .add_sponsor(&admin, |b| b["status"] = json!("paused"))
+        .await;
+    let man = app
+        .add_sponsor(&admin, |b| b["gender"] = json!("man"))
+        .await;
+    let no_mat = app
+        .add_sponsor(&admin, |b| b["attributes"] = json!(["lgbtq_affirming"]))
+        .await;
+    let new_in_recovery = app
+        .add_sponsor(&admin, |b| b["sobriety_date"] = json!("2026-06-01"))
+        .await;
     let other_program = app.create_program("Lakeside").await;
-    let shared_pool = sponsor_with(&app, &other_program, |_| {}).await;
+    let shared_pool = app.add_sponsor(&other_program, |_| {}).await;
 
     let list = candidates(&app, &manager, seeker_id).await;
     let ids = candidate_ids(&list);
@@ -149,7 +140,7 @@ async fn changes_to_a_sponsor_change_their_candidacy_at_once() {
     let admin = app.create_program("Riverside").await;
     let seeker = app.create_seeker(&admin).await;
     let seeker_id = seeker["id"].as_str().unwrap();
-    let sponsor = sponsor_with(&app, &admin, |_| {}).await;
+    let sponsor = app.add_sponsor(&admin, |_| {}).await;
     assert_eq!(
         candidate_ids(&candidates(&app, &admin, seeker_id).await),
         [id(&sponsor)]
@@ -174,7 +165,7 @@ async fn limits_are_checked_and_reads_are_audited() {
     let manager = app.add_user(&admin, "case_manager").await;
     let seeker = app.create_seeker(&admin).await;
     let seeker_id = seeker["id"].as_str().unwrap();
-    let sponsor = sponsor_with(&app, &admin, |_| {}).await;
+    let sponsor = app.add_sponsor(&admin, |_| {}).await;
     for query in ["limit=0", "limit=51", "limit=x", "other=1"] {
         let path = format!("/api/v1/seekers/{seeker_id}/candidates?{query}");
         let problem = expect_problem(
@@ -277,7 +268,7 @@ async fn the_policy_is_versioned_validated_and_steers_the_ranking() {
 
     // Ten years' minimum: the seven-year sponsor is no longer a candidate.
     let seeker = app.create_seeker(&admin).await;
-    sponsor_with(&app, &admin, |_| {}).await;
+    app.add_sponsor(&admin, |_| {}).await;
     let list = candidates(&app, &admin, seeker["id"].as_str().unwrap()).await;
     assert_eq!(list["policy_version"], 2);
     assert!(candidate_ids(&list).is_empty(), "{list}");
@@ -309,7 +300,7 @@ async fn a_second_instance_follows_sponsor_changes_within_a_second() {
     );
 
     let changed = Instant::now();
-    let sponsor = sponsor_with(&app, &admin, |_| {}).await;
+    let sponsor = app.add_sponsor(&admin, |_| {}).await;
     loop {
         let list = expect_json(on_other().await.unwrap(), StatusCode::OK).await;
         if candidate_ids(&list) == [id(&sponsor)] {

@@ -1,0 +1,57 @@
+//! Notifications: what the service tells people, and the outbox worker that delivers it.
+//! Messages are rows written with the transition that causes them; their text is
+//! rendered at delivery from the records as they are then.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// What a queued message is. One message of a kind per match: the outbox's unique key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageKind {
+    /// To the sponsor: a new request, with links to accept or decline.
+    SponsorRequest,
+    /// To the sponsor: the seeker's contact details, after both agreed.
+    IntroductionToSponsor,
+    /// To the seeker: the sponsor's contact details, after both agreed.
+    IntroductionToSeeker,
+    /// To the program's case managers: a request was declined.
+    DeclineNotice,
+    /// To the program's case managers: a request expired unanswered.
+    ExpiryNotice,
+}
+
+impl MessageKind {
+    pub const ALL: [MessageKind; 5] = [
+        MessageKind::SponsorRequest,
+        MessageKind::IntroductionToSponsor,
+        MessageKind::IntroductionToSeeker,
+        MessageKind::DeclineNotice,
+        MessageKind::ExpiryNotice,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageKind::SponsorRequest => "sponsor_request",
+            MessageKind::IntroductionToSponsor => "introduction_to_sponsor",
+            MessageKind::IntroductionToSeeker => "introduction_to_seeker",
+            MessageKind::DeclineNotice => "decline_notice",
+            MessageKind::ExpiryNotice => "expiry_notice",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+
+    /// Messages that lose their purpose when the match stops short of an introduction
+    /// or the consent behind them is revoked; notices to staff are kept.
+    pub fn cancelled_with_match(self) -> bool {
+        matches!(
+            self,
+            MessageKind::SponsorRequest
+                | MessageKind::IntroductionToSponsor
+                | MessageKind::IntroductionToSeeker
+        )
+    }
+}

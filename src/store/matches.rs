@@ -1,0 +1,970 @@
+//! Matches: proposing one, moving it through the lifecycle, reading it.
+//!
+//! Each step runs inside the caller's write transaction: the match row, its transition,
+//! the audit event, the outbox messages and the disclosure log land together or not at
+//! all. The rank index proposes candidates; every one is checked again here against the
+//! database, which is the source of truth.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::audit::{self, Actor, RecordKind};
+use super::schema::{consents, disclosures, match_transitions, matches, seekers, sponsor_profiles};
+use super::seekers::consent_for;
+use super::{AnyConnection, PageRequest, StoreError, from_json, now, outbox, parse_id, to_json};
+use crate::auth::{Principal, Role};
+use crate::domain::consent::{DisclosedItem, RecipientClass};
+use crate::domain::ids::{ConsentId, MatchId, ProgramId, SeekerId, UserId};
+use crate::domain::lifecycle::{Action, MatchState, Party, Reason, Refusal, transition};
+use crate::domain::values::Fellowship;
+use crate::matching::facts::day_number;
+use crate::matching::hours::ZoneCache;
+use crate::matching::policy::LifecycleRules;
+use crate::matching::score::{
+    Component, DistanceBand, Explanation, Query, explain, failed_filters,
+};
+use crate::notify::MessageKind;
+use crate::store::matching::{get_policy, record_sponsor_change, seeker_facts, sponsor_facts};
+
+/// Who takes a step.
+#[derive(Debug, Clone, Copy)]
+pub enum By<'a> {
+    /// A caller, as the party their role makes them.
+    Caller(&'a Actor),
+    /// The service: for a caller (a sponsor's pause declines their requests) or on its
+    /// own, as the job named.
+    Service {
+        on_behalf_of: Option<&'a Actor>,
+        job: &'static str,
+    },
+}
+
+/// The party a caller is in the lifecycle.
+pub fn party_of(principal: &Principal) -> Party {
+    match principal {
+        Principal::Portal { .. } => Party::Portal,
+        Principal::User {
+            role: Role::Sponsor,
+            ..
+        } => Party::Sponsor,
+        Principal::User { .. } => Party::Staff,
+    }
+}
+
+impl By<'_> {
+    fn party(&self) -> Party {
+        match self {
+            By::Caller(actor) => party_of(&actor.principal),
+            By::Service { .. } => Party::System,
+        }
+    }
+
+    fn actor(&self) -> (String, String) {
+        match self {
+            By::Caller(actor)
+            | By::Service {
+                on_behalf_of: Some(actor),
+                ..
+            } => {
+                let (kind, id) = actor.principal.actor();
+                (kind.to_owned(), id)
+            }
+            By::Service {
+                on_behalf_of: None,
+                job,
+            } => ("service".to_owned(), (*job).to_owned()),
+        }
+    }
+
+    fn audit(
+        &self,
+        conn: &mut AnyConnection,
+        program: ProgramId,
+        action: &str,
+        id: MatchId,
+    ) -> Result<(), StoreError> {
+        let id = id.to_string();
+        match self {
+            By::Caller(actor)
+            | By::Service {
+                on_behalf_of: Some(actor),
+                ..
+            } => audit::record_in(conn, actor, program, action, RecordKind::Match, &id),
+            By::Service {
+                on_behalf_of: None,
+                job,
+            } => audit::record_service(conn, program, job, action, RecordKind::Match, &id),
+        }
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = matches)]
+struct MatchRow {
+    id: String,
+    program_id: String,
+    seeker_id: String,
+    sponsor_id: String,
+    state: String,
+    score: f64,
+    breakdown: String,
+    policy_version: i32,
+    urgent: bool,
+    answer_by: Option<NaiveDateTime>,
+    reason: Option<String>,
+    sponsor_contact_consent_at: Option<NaiveDateTime>,
+    version: i32,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+impl MatchRow {
+    fn state(&self) -> Result<MatchState, StoreError> {
+        MatchState::parse(&self.state).ok_or_else(|| StoreError::Corrupt("matches.state".into()))
+    }
+
+    fn id(&self) -> Result<MatchId, StoreError> {
+        parse_id("matches.id", &self.id)
+    }
+
+    fn program(&self) -> Result<ProgramId, StoreError> {
+        parse_id("matches.program_id", &self.program_id)
+    }
+
+    fn seeker(&self) -> Result<SeekerId, StoreError> {
+        parse_id("matches.seeker_id", &self.seeker_id)
+    }
+}
+
+/// A step of a match's history.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TransitionRecord {
+    /// `propose`, or the action taken.
+    pub action: String,
+    pub from_state: Option<MatchState>,
+    pub to_state: MatchState,
+    /// `user`, `api_key` or `service`.
+    pub actor_kind: String,
+    pub actor_id: String,
+    pub reason: Option<Reason>,
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// A match as the seeker's program sees it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MatchRecord {
+    pub id: MatchId,
+    pub seeker_id: SeekerId,
+    pub sponsor_id: UserId,
+    pub state: MatchState,
+    /// The score when proposed, and its breakdown.
+    pub score: f64,
+    pub breakdown: Explanation,
+    pub policy_version: i32,
+    /// The seeker leaves treatment within two days: shorter answer windows.
+    pub urgent: bool,
+    /// Until when the party now asked may answer.
+    pub answer_by: Option<DateTime<Utc>>,
+    /// Why it was declined, vetoed, withdrawn or ended.
+    pub reason: Option<Reason>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Every step, oldest first.
+    pub history: Vec<TransitionRecord>,
+}
+
+/// A request as its sponsor sees it: only what the seeker consented to disclose.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SponsorRequest {
+    pub id: MatchId,
+    pub state: MatchState,
+    pub answer_by: Option<DateTime<Utc>>,
+    pub seeker: SeekerSummaryForSponsor,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct SeekerSummaryForSponsor {
+    pub alias: Option<String>,
+    pub fellowships: Option<Vec<Fellowship>>,
+    pub languages: Option<Vec<String>>,
+    pub needs: Option<Vec<crate::domain::values::Attribute>>,
+    /// Hours a week both are free.
+    pub shared_hours: Option<u32>,
+    /// How far apart they are, as a band; only when they could meet in person.
+    pub distance_band: Option<DistanceBand>,
+}
+
+/// What a step carries besides its action.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StepDetails {
+    pub reason: Option<Reason>,
+    /// The sponsor's consent, given with their yes, to share their contact details
+    /// with the seeker at introduction.
+    pub sponsor_shares_contact: bool,
+}
+
+/// How the seeker's program asks for a match: a chosen sponsor, or the best candidate
+/// the rank index offers (`rank` returns sponsor ids, best first).
+pub struct Proposal<'a> {
+    pub chosen: Option<UserId>,
+    pub zones: &'a mut ZoneCache,
+    pub today: NaiveDate,
+    pub rank: &'a dyn Fn(&Query, usize) -> Vec<uuid::Uuid>,
+}
+
+/// How many of the index's best are checked against the database before giving up:
+/// the index may be a moment behind it.
+const CANDIDATES_CHECKED: usize = 10;
+
+const HOLDING: [&str; 4] = ["awaiting_seeker", "agreed", "introduced", "active"];
+const LIVE: [&str; 7] = [
+    "proposed",
+    "pending_review",
+    "awaiting_sponsor",
+    "awaiting_seeker",
+    "agreed",
+    "introduced",
+    "active",
+];
+const BARRING: [&str; 4] = ["declined", "expired", "ended", "vetoed"];
+
+/// Proposes a match for a seeker of the caller's program and submits it: to review, or
+/// straight to the sponsor.
+pub fn propose(
+    conn: &mut AnyConnection,
+    by: By,
+    program: ProgramId,
+    seeker: SeekerId,
+    proposal: Proposal,
+) -> Result<MatchRecord, StoreError> {
+    let seeker_facts = seeker_facts(conn, program, seeker, proposal.zones)?;
+    if live_match(conn, seeker)?.is_some() {
+        return Err(StoreError::Refused(Refusal::SeekerHasLiveMatch));
+    }
+    let consent = consent_for(conn, seeker, RecipientClass::CandidateSponsors)?.ok_or(
+        StoreError::Refused(Refusal::ConsentRequired(
+            "the seeker's consent to disclose a summary to candidate sponsors",
+        )),
+    )?;
+    let policy = get_policy(conn, program)?;
+    let excluded = barred_sponsors(conn, seeker)?;
+    let query = Query {
+        seeker: &seeker_facts,
+        policy: &policy.policy,
+        today: day_number(proposal.today),
+        excluded: &excluded,
+    };
+    let candidates = match proposal.chosen {
+        Some(sponsor) => vec![sponsor.as_uuid()],
+        None => (proposal.rank)(&query, CANDIDATES_CHECKED),
+    };
+    let mut picked = None;
+    for candidate in candidates {
+        let id = candidate.to_string();
+        let Some(facts) = sponsor_facts(conn, Some(&[id]), proposal.zones)?.pop() else {
+            if proposal.chosen.is_some() {
+                return Err(StoreError::NotFound);
+            }
+            continue;
+        };
+        let failed = failed_filters(&query, &facts);
+        if failed.is_empty() {
+            picked = Some((candidate, explain(&query, &facts)));
+            break;
+        }
+        if proposal.chosen.is_some() {
+            return Err(StoreError::Refused(Refusal::NotEligible(failed)));
+        }
+    }
+    let (sponsor, explanation) = picked.ok_or(StoreError::Refused(Refusal::NoCandidate))?;
+    let discharge = seekers::table
+        .find(seeker.to_string())
+        .select(seekers::discharge_date)
+        .first::<Option<NaiveDate>>(conn)?;
+    let id = MatchId::new();
+    let created = now();
+    diesel::insert_into(matches::table)
+        .values(MatchRow {
+            id: id.to_string(),
+            program_id: program.to_string(),
+            seeker_id: seeker.to_string(),
+            sponsor_id: sponsor.to_string(),
+            state: MatchState::Proposed.as_str().to_owned(),
+            score: explanation.score.unwrap_or_default(),
+            breakdown: to_json(&explanation),
+            policy_version: policy.version,
+            urgent: is_urgent(discharge, proposal.today),
+            answer_by: None,
+            reason: None,
+            sponsor_contact_consent_at: None,
+            version: 1,
+            created_at: created,
+            updated_at: created,
+        })
+        .execute(conn)
+        .map_err(|error| match StoreError::from(error) {
+            // Another request for this seeker won the race.
+            StoreError::Conflict(_) => StoreError::Refused(Refusal::SeekerHasLiveMatch),
+            other => other,
+        })?;
+    record_transition(conn, id, "propose", None, MatchState::Proposed, by, None)?;
+    by.audit(conn, program, "match.propose", id)?;
+    let rules = policy.policy.lifecycle;
+    let row = load_row(conn, id, None)?;
+    let submitted = transition(
+        MatchState::Proposed,
+        Action::Submit,
+        Party::System,
+        rules.review_required,
+    )
+    .map_err(StoreError::Refused)?;
+    let system = By::Service {
+        on_behalf_of: None,
+        job: "submit",
+    };
+    move_to(
+        conn,
+        &row,
+        Action::Submit,
+        submitted,
+        StepDetails::default(),
+        &rules,
+        system,
+    )?;
+    if submitted == MatchState::AwaitingSponsor {
+        reach_sponsor(conn, &row, Some(consent))?;
+    }
+    get(conn, id)
+}
+
+/// Takes `action` on a match the caller can see.
+pub fn act(
+    conn: &mut AnyConnection,
+    by: By,
+    id: MatchId,
+    action: Action,
+    details: StepDetails,
+) -> Result<MatchRecord, StoreError> {
+    let row = load_row(conn, id, Some(by))?;
+    let current = row.state()?;
+    let rules = get_policy(conn, row.program()?)?.policy.lifecycle;
+    let next = transition(current, action, by.party(), rules.review_required)
+        .map_err(StoreError::Refused)?;
+    if action == Action::SponsorAccept {
+        ensure_free_slot(conn, &row.sponsor_id)?;
+    }
+    move_to(conn, &row, action, next, details, &rules, by)?;
+    by.audit(
+        conn,
+        row.program()?,
+        &format!("match.{}", action.as_str()),
+        id,
+    )?;
+    get(conn, id)
+}
+
+/// Moves the match on from the state in `row`, or refuses if it has moved since, then
+/// does what arriving in the new state entails.
+fn move_to(
+    conn: &mut AnyConnection,
+    row: &MatchRow,
+    action: Action,
+    next: MatchState,
+    details: StepDetails,
+    rules: &LifecycleRules,
+    by: By,
+) -> Result<(), StoreError> {
+    let current = row.state()?;
+    let id = row.id()?;
+    let answer_by = matches!(
+        next,
+        MatchState::AwaitingSponsor | MatchState::AwaitingSeeker
+    )
+    .then(|| now() + rules.answer_window(row.urgent));
+    let contact_consent = if action == Action::SponsorAccept && details.sponsor_shares_contact {
+        Some(now())
+    } else {
+        row.sponsor_contact_consent_at
+    };
+    let updated = diesel::update(matches::table.find(&row.id))
+        .filter(matches::version.eq(row.version))
+        .set((
+            matches::state.eq(next.as_str()),
+            matches::answer_by.eq(answer_by),
+            matches::reason.eq(details
+                .reason
+                .map(|r| r.as_str().to_owned())
+                .or(row.reason.clone())),
+            matches::sponsor_contact_consent_at.eq(contact_consent),
+            matches::version.eq(row.version + 1),
+            matches::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    if updated == 0 {
+        let now_state = load_row(conn, id, None)?.state()?;
+        return Err(StoreError::Refused(Refusal::InvalidTransition {
+            action,
+            current: now_state,
+        }));
+    }
+    record_transition(
+        conn,
+        id,
+        action.as_str(),
+        Some(current),
+        next,
+        by,
+        details.reason,
+    )?;
+    if current.holds_slot() != next.holds_slot() {
+        record_sponsor_change(conn, &row.sponsor_id)?;
+    }
+    let program = row.program()?;
+    match next {
+        MatchState::AwaitingSponsor if current == MatchState::PendingReview => {
+            let consent = consent_for(conn, row.seeker()?, RecipientClass::CandidateSponsors)?;
+            if consent.is_none() {
+                return Err(StoreError::Refused(Refusal::ConsentRequired(
+                    "the seeker's consent to disclose a summary to candidate sponsors",
+                )));
+            }
+            reach_sponsor(conn, row, consent)?;
+        }
+        MatchState::Declined => {
+            outbox::cancel_for_match(conn, id)?;
+            outbox::enqueue(conn, program, id, MessageKind::DeclineNotice)?;
+        }
+        MatchState::Expired => {
+            outbox::cancel_for_match(conn, id)?;
+            outbox::enqueue(conn, program, id, MessageKind::ExpiryNotice)?;
+        }
+        MatchState::Withdrawn | MatchState::Vetoed => {
+            outbox::cancel_for_match(conn, id)?;
+        }
+        MatchState::Agreed => introduce_if_consented(conn, id)?,
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The request reaches the sponsor: what the seeker's consent covers is disclosed to
+/// them (and logged), and the request email is queued.
+fn reach_sponsor(
+    conn: &mut AnyConnection,
+    row: &MatchRow,
+    consent: Option<ConsentId>,
+) -> Result<(), StoreError> {
+    let id = row.id()?;
+    record_disclosure(conn, row, &row.sponsor_id, consent, |item| {
+        item != DisclosedItem::ContactDetails
+    })?;
+    outbox::enqueue(conn, row.program()?, id, MessageKind::SponsorRequest)
+}
+
+/// Introduces an agreed pair once both have consented to share contact details: the
+/// sponsor with their yes, the seeker through a consent naming the matched sponsor.
+pub fn introduce_if_consented(conn: &mut AnyConnection, id: MatchId) -> Result<(), StoreError> {
+    let row = load_row(conn, id, None)?;
+    if row.state()? != MatchState::Agreed || row.sponsor_contact_consent_at.is_none() {
+        return Ok(());
+    }
+    let Some(consent) = consent_for(conn, row.seeker()?, RecipientClass::MatchedSponsor)? else {
+        return Ok(());
+    };
+    let program = row.program()?;
+    let rules = get_policy(conn, program)?.policy.lifecycle;
+    let system = By::Service {
+        on_behalf_of: None,
+        job: "introduce",
+    };
+    move_to(
+        conn,
+        &row,
+        Action::Introduce,
+        MatchState::Introduced,
+        StepDetails::default(),
+        &rules,
+        system,
+    )?;
+    record_disclosure(conn, &row, &row.sponsor_id, Some(consent), |_| true)?;
+    outbox::enqueue(conn, program, id, MessageKind::IntroductionToSponsor)?;
+    outbox::enqueue(conn, program, id, MessageKind::IntroductionToSeeker)?;
+    system.audit(conn, program, "match.introduce", id)
+}
+
+/// A consent for the matched sponsor arrived: introduces the seeker's agreed match, if any.
+pub fn introduce_agreed(conn: &mut AnyConnection, seeker: SeekerId) -> Result<(), StoreError> {
+    let agreed = matches::table
+        .filter(matches::seeker_id.eq(seeker.to_string()))
+        .filter(matches::state.eq(MatchState::Agreed.as_str()))
+        .select(matches::id)
+        .first::<String>(conn)
+        .optional()?;
+    match agreed {
+        Some(id) => introduce_if_consented(conn, parse_id("matches.id", &id)?),
+        None => Ok(()),
+    }
+}
+
+/// Logs what of the seeker's record went to `recipient` under `consent`.
+fn record_disclosure(
+    conn: &mut AnyConnection,
+    row: &MatchRow,
+    recipient: &str,
+    consent: Option<ConsentId>,
+    keep: impl Fn(DisclosedItem) -> bool,
+) -> Result<(), StoreError> {
+    let Some(consent) = consent else {
+        return Ok(());
+    };
+    let (information, purpose) = consents::table
+        .find(consent.to_string())
+        .select((consents::information, consents::purpose))
+        .first::<(String, String)>(conn)?;
+    let items: Vec<DisclosedItem> = from_json("consents.information", &information)?;
+    let items: Vec<DisclosedItem> = items.into_iter().filter(|i| keep(*i)).collect();
+    diesel::insert_into(disclosures::table)
+        .values((
+            disclosures::id.eq(uuid::Uuid::now_v7().to_string()),
+            disclosures::program_id.eq(&row.program_id),
+            disclosures::seeker_id.eq(&row.seeker_id),
+            disclosures::match_id.eq(&row.id),
+            disclosures::recipient_id.eq(recipient),
+            disclosures::items.eq(to_json(&items)),
+            disclosures::purpose.eq(purpose),
+            disclosures::consent_id.eq(Some(consent.to_string())),
+            disclosures::disclosed_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+fn record_transition(
+    conn: &mut AnyConnection,
+    id: MatchId,
+    action: &str,
+    from: Option<MatchState>,
+    to: MatchState,
+    by: By,
+    reason: Option<Reason>,
+) -> Result<(), StoreError> {
+    let (actor_kind, actor_id) = by.actor();
+    diesel::insert_into(match_transitions::table)
+        .values((
+            match_transitions::id.eq(uuid::Uuid::now_v7().to_string()),
+            match_transitions::match_id.eq(id.to_string()),
+            match_transitions::action.eq(action),
+            match_transitions::from_state.eq(from.map(|s| s.as_str())),
+            match_transitions::to_state.eq(to.as_str()),
+            match_transitions::actor_kind.eq(actor_kind),
+            match_transitions::actor_id.eq(actor_id),
+            match_transitions::reason.eq(reason.map(|r| r.as_str())),
+            match_transitions::occurred_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Refuses a sponsor's yes when their slots are taken. On PostgreSQL the sponsor's row is
+/// locked first, so concurrent answers for one sponsor count one after another; SQLite
+/// write transactions already run one at a time.
+fn ensure_free_slot(conn: &mut AnyConnection, sponsor: &str) -> Result<(), StoreError> {
+    if let AnyConnection::Postgresql(pg) = conn {
+        diesel::sql_query("SELECT user_id FROM sponsor_profiles WHERE user_id = $1 FOR UPDATE")
+            .bind::<diesel::sql_types::Text, _>(sponsor)
+            .execute(pg)?;
+    }
+    let capacity = sponsor_profiles::table
+        .find(sponsor)
+        .select(sponsor_profiles::capacity)
+        .first::<i32>(conn)?;
+    let held = matches::table
+        .filter(matches::sponsor_id.eq(sponsor))
+        .filter(matches::state.eq_any(HOLDING))
+        .count()
+        .get_result::<i64>(conn)?;
+    if held >= i64::from(capacity) {
+        return Err(StoreError::Refused(Refusal::NoCapacity));
+    }
+    Ok(())
+}
+
+/// A seeker is urgent when they leave treatment within two days (or have left).
+pub fn is_urgent(discharge: Option<NaiveDate>, today: NaiveDate) -> bool {
+    discharge
+        .is_some_and(|d| d <= today + chrono::Days::new(LifecycleRules::URGENT_WITHIN_DAYS as u64))
+}
+
+fn live_match(conn: &mut AnyConnection, seeker: SeekerId) -> Result<Option<String>, StoreError> {
+    Ok(matches::table
+        .filter(matches::seeker_id.eq(seeker.to_string()))
+        .filter(matches::state.eq_any(LIVE))
+        .select(matches::id)
+        .first::<String>(conn)
+        .optional()?)
+}
+
+/// Sponsors this seeker may not be offered again, sorted.
+pub fn barred_sponsors(
+    conn: &mut AnyConnection,
+    seeker: SeekerId,
+) -> Result<Vec<uuid::Uuid>, StoreError> {
+    let mut ids = matches::table
+        .filter(matches::seeker_id.eq(seeker.to_string()))
+        .filter(matches::state.eq_any(BARRING))
+        .select(matches::sponsor_id)
+        .load::<String>(conn)?
+        .iter()
+        .map(|id| parse_id("matches.sponsor_id", id))
+        .collect::<Result<Vec<uuid::Uuid>, _>>()?;
+    ids.sort();
+    ids.dedup();
+    Ok(ids)
+}
+
+/// Slots held per sponsor (all sponsors, or those named), for the rank index's load.
+pub fn held_slots(
+    conn: &mut AnyConnection,
+    only: Option<&[String]>,
+) -> Result<Vec<(String, i64)>, StoreError> {
+    let mut query = matches::table
+        .filter(matches::state.eq_any(HOLDING))
+        .group_by(matches::sponsor_id)
+        .select((matches::sponsor_id, diesel::dsl::count_star()))
+        .into_boxed();
+    if let Some(ids) = only {
+        query = query.filter(matches::sponsor_id.eq_any(ids.to_vec()));
+    }
+    Ok(query.load::<(String, i64)>(conn)?)
+}
+
+/// The match row, if `by` may see it: the seeker's program, or the match's sponsor.
+/// `None` reads for the service itself.
+fn load_row(conn: &mut AnyConnection, id: MatchId, by: Option<By>) -> Result<MatchRow, StoreError> {
+    let mut query = matches::table
+        .find(id.to_string())
+        .select(MatchRow::as_select())
+        .into_boxed();
+    if let Some(By::Caller(actor)) = by {
+        query = match actor.principal {
+            Principal::User {
+                id: user,
+                role: Role::Sponsor,
+                ..
+            } => query.filter(matches::sponsor_id.eq(user.to_string())),
+            _ => query.filter(matches::program_id.eq(actor.principal.program_id().to_string())),
+        };
+    }
+    Ok(query.first(conn)?)
+}
+
+fn get(conn: &mut AnyConnection, id: MatchId) -> Result<MatchRecord, StoreError> {
+    let row = load_row(conn, id, None)?;
+    let history = history(conn, std::slice::from_ref(&row.id))?;
+    record(row, history.into_iter().map(|(_, t)| t).collect())
+}
+
+fn record(row: MatchRow, history: Vec<TransitionRecord>) -> Result<MatchRecord, StoreError> {
+    Ok(MatchRecord {
+        id: row.id()?,
+        seeker_id: row.seeker()?,
+        sponsor_id: parse_id("matches.sponsor_id", &row.sponsor_id)?,
+        state: row.state()?,
+        score: row.score,
+        breakdown: from_json("matches.breakdown", &row.breakdown)?,
+        policy_version: row.policy_version,
+        urgent: row.urgent,
+        answer_by: row.answer_by.map(|t| t.and_utc()),
+        reason: row.reason.as_deref().and_then(Reason::parse),
+        version: row.version,
+        created_at: row.created_at.and_utc(),
+        updated_at: row.updated_at.and_utc(),
+        history,
+    })
+}
+
+/// The transitions of the matches named, oldest first, each with its match's id.
+fn history(
+    conn: &mut AnyConnection,
+    ids: &[String],
+) -> Result<Vec<(String, TransitionRecord)>, StoreError> {
+    match_transitions::table
+        .filter(match_transitions::match_id.eq_any(ids.to_vec()))
+        .order(match_transitions::id.asc())
+        .select((
+            match_transitions::match_id,
+            match_transitions::action,
+            match_transitions::from_state,
+            match_transitions::to_state,
+            match_transitions::actor_kind,
+            match_transitions::actor_id,
+            match_transitions::reason,
+            match_transitions::occurred_at,
+        ))
+        .load::<(
+            String,
+            String,
+            Option<String>,
+            String,
+            String,
+            String,
+            Option<String>,
+            NaiveDateTime,
+        )>(conn)?
+        .into_iter()
+        .map(
+            |(match_id, action, from, to, actor_kind, actor_id, reason, at)| {
+                let state = |s: &str| {
+                    MatchState::parse(s)
+                        .ok_or_else(|| StoreError::Corrupt("match_transitions".into()))
+                };
+                let step = TransitionRecord {
+                    action,
+                    from_state: from.as_deref().map(state).transpose()?,
+                    to_state: state(&to)?,
+                    actor_kind,
+                    actor_id,
+                    reason: reason.as_deref().and_then(Reason::parse),
+                    occurred_at: at.and_utc(),
+                };
+                Ok((match_id, step))
+            },
+        )
+        .collect()
+}
+
+/// One match of the caller's program, or addressed to the calling sponsor. Reads by
+/// people are audited.
+pub fn read(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: MatchId,
+) -> Result<MatchRecord, StoreError> {
+    let row = load_row(conn, id, Some(By::Caller(actor)))?;
+    let program = row.program()?;
+    if actor.principal.is_person() {
+        audit::record_in(
+            conn,
+            actor,
+            program,
+            "match.read",
+            RecordKind::Match,
+            &row.id,
+        )?;
+    }
+    let history = history(conn, std::slice::from_ref(&row.id))?;
+    record(row, history.into_iter().map(|(_, t)| t).collect())
+}
+
+/// Every match of a seeker of the caller's program, newest first, with their histories.
+pub fn seeker_history(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    seeker: SeekerId,
+) -> Result<Vec<MatchRecord>, StoreError> {
+    let program = actor.principal.program_id();
+    seekers::table
+        .find(seeker.to_string())
+        .filter(seekers::program_id.eq(program.to_string()))
+        .select(seekers::id)
+        .first::<String>(conn)?;
+    let rows = matches::table
+        .filter(matches::seeker_id.eq(seeker.to_string()))
+        .order(matches::id.desc())
+        .select(MatchRow::as_select())
+        .load::<MatchRow>(conn)?;
+    if actor.principal.is_person() {
+        audit::record(
+            conn,
+            actor,
+            "seeker.matches",
+            RecordKind::Seeker,
+            &seeker.to_string(),
+        )?;
+    }
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut steps: std::collections::HashMap<String, Vec<TransitionRecord>> =
+        std::collections::HashMap::new();
+    for (match_id, step) in history(conn, &ids)? {
+        steps.entry(match_id).or_default().push(step);
+    }
+    rows.into_iter()
+        .map(|row| {
+            let mine = steps.remove(&row.id).unwrap_or_default();
+            record(row, mine)
+        })
+        .collect()
+}
+
+/// The requests addressed to the calling sponsor, newest first: open ones, or all.
+pub fn sponsor_requests(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    sponsor: UserId,
+    page: PageRequest,
+) -> Result<Vec<SponsorRequest>, StoreError> {
+    let mut query = matches::table
+        .filter(matches::sponsor_id.eq(sponsor.to_string()))
+        .select(MatchRow::as_select())
+        .order(matches::id.desc())
+        .limit(page.limit)
+        .into_boxed();
+    if let Some(after) = page.after {
+        query = query.filter(matches::id.lt(after.to_string()));
+    }
+    let rows = query.load::<MatchRow>(conn)?;
+    let mut requests = Vec::with_capacity(rows.len());
+    for row in rows {
+        let state = row.state()?;
+        // Nothing of the seeker reaches the sponsor before review.
+        if matches!(state, MatchState::Proposed | MatchState::PendingReview) {
+            continue;
+        }
+        audit::record_in(
+            conn,
+            actor,
+            row.program()?,
+            "match.read",
+            RecordKind::Match,
+            &row.id,
+        )?;
+        requests.push(SponsorRequest {
+            id: row.id()?,
+            state,
+            answer_by: row.answer_by.map(|t| t.and_utc()),
+            seeker: summary_for_sponsor(conn, &row)?,
+            created_at: row.created_at.and_utc(),
+        });
+    }
+    Ok(requests)
+}
+
+/// What was disclosed to the sponsor about the seeker, as they may see it now.
+fn summary_for_sponsor(
+    conn: &mut AnyConnection,
+    row: &MatchRow,
+) -> Result<SeekerSummaryForSponsor, StoreError> {
+    let disclosed = disclosures::table
+        .filter(disclosures::match_id.eq(&row.id))
+        .filter(disclosures::recipient_id.eq(&row.sponsor_id))
+        .select(disclosures::items)
+        .load::<String>(conn)?;
+    let mut items = Vec::new();
+    for text in disclosed {
+        items.extend(from_json::<Vec<DisclosedItem>>("disclosures.items", &text)?);
+    }
+    let (alias, fellowships, languages, needs) = seekers::table
+        .find(&row.seeker_id)
+        .select((
+            seekers::alias,
+            seekers::fellowships,
+            seekers::languages,
+            seekers::needs,
+        ))
+        .first::<(String, String, String, String)>(conn)?;
+    let has = |item| items.contains(&item);
+    let breakdown: Explanation = from_json("matches.breakdown", &row.breakdown)?;
+    let mut summary = SeekerSummaryForSponsor {
+        alias: has(DisclosedItem::Alias).then_some(alias),
+        fellowships: has(DisclosedItem::Fellowships)
+            .then(|| from_json("seekers.fellowships", &fellowships))
+            .transpose()?,
+        languages: has(DisclosedItem::Languages)
+            .then(|| from_json("seekers.languages", &languages))
+            .transpose()?,
+        needs: has(DisclosedItem::Needs)
+            .then(|| from_json("seekers.needs", &needs))
+            .transpose()?,
+        ..SeekerSummaryForSponsor::default()
+    };
+    for component in breakdown.components {
+        match component {
+            Component::Availability { shared_hours, .. } if has(DisclosedItem::Availability) => {
+                summary.shared_hours = Some(shared_hours);
+            }
+            Component::Distance { band, .. } if has(DisclosedItem::MeetingArea) => {
+                summary.distance_band = band;
+            }
+            _ => {}
+        }
+    }
+    Ok(summary)
+}
+
+/// A sponsor going on pause declines the requests waiting for them, in the pausing
+/// transaction.
+pub fn decline_for_pause(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    sponsor: &str,
+) -> Result<usize, StoreError> {
+    let waiting = matches::table
+        .filter(matches::sponsor_id.eq(sponsor))
+        .filter(matches::state.eq(MatchState::AwaitingSponsor.as_str()))
+        .select(matches::id)
+        .load::<String>(conn)?;
+    let by = By::Service {
+        on_behalf_of: Some(actor),
+        job: "pause",
+    };
+    for id in &waiting {
+        let id: MatchId = parse_id("matches.id", id)?;
+        act(
+            conn,
+            by,
+            id,
+            Action::SponsorDecline,
+            StepDetails {
+                reason: Some(Reason::SponsorPaused),
+                sponsor_shares_contact: false,
+            },
+        )?;
+    }
+    Ok(waiting.len())
+}
+
+/// Revoking a seeker's consent to disclose to candidate sponsors withdraws their open
+/// requests at once; revoking the consent for the matched sponsor stops introductions
+/// not yet sent.
+pub fn on_consent_revoked(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    seeker: SeekerId,
+    class: RecipientClass,
+) -> Result<(), StoreError> {
+    let rows = matches::table
+        .filter(matches::seeker_id.eq(seeker.to_string()))
+        .filter(matches::state.eq_any(LIVE))
+        .select(MatchRow::as_select())
+        .load::<MatchRow>(conn)?;
+    for row in rows {
+        let id = row.id()?;
+        match class {
+            RecipientClass::CandidateSponsors if row.state()?.is_open() => {
+                let by = By::Service {
+                    on_behalf_of: Some(actor),
+                    job: "consent_revoked",
+                };
+                act(
+                    conn,
+                    by,
+                    id,
+                    Action::Withdraw,
+                    StepDetails {
+                        reason: Some(Reason::ConsentRevoked),
+                        sponsor_shares_contact: false,
+                    },
+                )?;
+            }
+            RecipientClass::MatchedSponsor => {
+                outbox::cancel_for_match(conn, id)?;
+            }
+            RecipientClass::CandidateSponsors => {}
+        }
+    }
+    Ok(())
+}
