@@ -30,6 +30,8 @@ struct Program {
     target_user_id: String,
     /// A key the matrix keeps revoking.
     target_key_id: String,
+    /// A match of the program's seeker with the program's sponsor.
+    match_id: String,
 }
 
 impl Program {
@@ -58,6 +60,17 @@ impl Program {
             .await
             .expect("key");
         let target_key = expect_json(target_key, StatusCode::CREATED).await;
+        let sponsor_id = sponsor.user_id.map(|id| id.to_string()).unwrap_or_default();
+        let proposed = app
+            .post(
+                &format!("/api/v1/seekers/{seeker_id}/matches"),
+                &portal,
+                &json!({ "sponsor_id": sponsor_id }),
+            )
+            .send()
+            .await
+            .expect("propose");
+        let proposed = expect_json(proposed, StatusCode::CREATED).await;
         Self {
             admin,
             case_manager,
@@ -70,6 +83,78 @@ impl Program {
                 .map(|id| id.to_string())
                 .unwrap_or_default(),
             target_key_id: target_key["id"].as_str().unwrap_or_default().to_owned(),
+            match_id: proposed["id"].as_str().unwrap_or_default().to_owned(),
+        }
+    }
+
+    /// A new match of a new consenting seeker with the program's sponsor, moved on to
+    /// `state`: awaiting_sponsor, awaiting_seeker or introduced.
+    async fn fresh_match(&self, app: &TestApp, state: &str) -> String {
+        let seeker = app.create_seeker(&self.portal).await;
+        let seeker = seeker["id"].as_str().unwrap_or_default().to_owned();
+        let consents = format!("/api/v1/seekers/{seeker}/consents");
+        let consent = app
+            .post(&consents, &self.portal, &consent_body())
+            .send()
+            .await;
+        expect_json(consent.expect("consent"), StatusCode::CREATED).await;
+        let sponsor_id = self
+            .sponsor
+            .user_id
+            .map(|id| id.to_string())
+            .unwrap_or_default();
+        let proposed = app
+            .post(
+                &format!("/api/v1/seekers/{seeker}/matches"),
+                &self.portal,
+                &json!({ "sponsor_id": sponsor_id }),
+            )
+            .send()
+            .await
+            .expect("propose");
+        let id = expect_json(proposed, StatusCode::CREATED).await["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let steps: &[(&Caller, &str, Value)] = match state {
+            "awaiting_sponsor" => &[],
+            "awaiting_seeker" => &[(
+                &self.sponsor,
+                "sponsor-accept",
+                json!({ "share_contact_details": true }),
+            )],
+            _ => &[
+                (
+                    &self.sponsor,
+                    "sponsor-accept",
+                    json!({ "share_contact_details": true }),
+                ),
+                (&self.portal, "seeker-accept", json!({})),
+            ],
+        };
+        for (caller, action, body) in steps {
+            let path = format!("/api/v1/matches/{id}/{action}");
+            let response = app.post(&path, caller, body).send().await.expect("step");
+            expect_json(response, StatusCode::OK).await;
+        }
+        if state == "introduced" {
+            let mut contact = consent_body();
+            contact["recipient_class"] = json!("matched_sponsor");
+            contact["information"] = json!(["contact_details"]);
+            let consent = app.post(&consents, &self.portal, &contact).send().await;
+            expect_json(consent.expect("consent"), StatusCode::CREATED).await;
+        }
+        id
+    }
+
+    /// Frees the sponsor's slot a fresh match may hold, whatever state it reached.
+    async fn release(&self, app: &TestApp, id: &str) {
+        for (action, body) in [
+            ("withdraw", json!({})),
+            ("end", json!({ "reason": "other" })),
+        ] {
+            let path = format!("/api/v1/matches/{id}/{action}");
+            let _ = app.post(&path, &self.admin, &body).send().await;
         }
     }
 
@@ -89,6 +174,7 @@ impl Program {
             self.consent_id.clone(),
             self.target_user_id.clone(),
             self.target_key_id.clone(),
+            self.match_id.clone(),
         ];
         ids.extend(
             [&self.admin, &self.case_manager, &self.sponsor]
@@ -125,11 +211,19 @@ enum Endpoint {
     PutPolicy,
     Candidates,
     Candidate,
+    ProposeMatch,
+    SeekerMatches,
+    GetMatch,
+    SponsorRequests,
+    SponsorAccept,
+    SeekerAccept,
+    VetoMatch,
+    EndMatch,
     /// Last: it ends the caller's session.
     Logout,
 }
 
-const ENDPOINTS: [Endpoint; 25] = [
+const ENDPOINTS: [Endpoint; 33] = [
     Endpoint::Me,
     Endpoint::Invite,
     Endpoint::ListUsers,
@@ -154,6 +248,14 @@ const ENDPOINTS: [Endpoint; 25] = [
     Endpoint::PutPolicy,
     Endpoint::Candidates,
     Endpoint::Candidate,
+    Endpoint::ProposeMatch,
+    Endpoint::SeekerMatches,
+    Endpoint::GetMatch,
+    Endpoint::SponsorRequests,
+    Endpoint::SponsorAccept,
+    Endpoint::SeekerAccept,
+    Endpoint::VetoMatch,
+    Endpoint::EndMatch,
     Endpoint::Logout,
 ];
 
@@ -171,7 +273,12 @@ impl Endpoint {
             | Endpoint::ListKeys
             | Endpoint::RevokeKey
             | Endpoint::PutPolicy => &[Admin],
-            Endpoint::GetOwnSponsorProfile | Endpoint::PutOwnSponsorProfile => &[Sponsor],
+            Endpoint::GetOwnSponsorProfile
+            | Endpoint::PutOwnSponsorProfile
+            | Endpoint::SponsorRequests
+            | Endpoint::SponsorAccept => &[Sponsor],
+            Endpoint::VetoMatch => &[Admin, CaseManager],
+            Endpoint::EndMatch => &[Portal, Admin, CaseManager, Sponsor],
             Endpoint::ListSponsors
             | Endpoint::GetSponsor
             | Endpoint::ListAuditEvents
@@ -184,7 +291,11 @@ impl Endpoint {
             | Endpoint::ListConsents
             | Endpoint::RevokeConsent
             | Endpoint::Candidates
-            | Endpoint::Candidate => &[Portal, Admin, CaseManager],
+            | Endpoint::Candidate
+            | Endpoint::ProposeMatch
+            | Endpoint::SeekerMatches
+            | Endpoint::GetMatch
+            | Endpoint::SeekerAccept => &[Portal, Admin, CaseManager],
         };
         allowed.contains(&kind)
     }
@@ -204,10 +315,45 @@ impl Endpoint {
                 | Endpoint::RevokeConsent
                 | Endpoint::Candidates
                 | Endpoint::Candidate
+                | Endpoint::ProposeMatch
+                | Endpoint::SeekerMatches
+                | Endpoint::GetMatch
+                | Endpoint::SponsorAccept
+                | Endpoint::SeekerAccept
+                | Endpoint::VetoMatch
+                | Endpoint::EndMatch
         )
     }
 
-    async fn request(self, app: &TestApp, a: &Program, token: Option<&str>) -> RequestBuilder {
+    /// The state of the fresh match the endpoint acts on, if it needs one.
+    fn fresh_match_state(self) -> Option<&'static str> {
+        match self {
+            Endpoint::SponsorAccept | Endpoint::VetoMatch => Some("awaiting_sponsor"),
+            Endpoint::SeekerAccept => Some("awaiting_seeker"),
+            Endpoint::EndMatch => Some("introduced"),
+            _ => None,
+        }
+    }
+
+    /// The request, and the fresh match it acts on (to release afterwards).
+    async fn request(
+        self,
+        app: &TestApp,
+        a: &Program,
+        token: Option<&str>,
+    ) -> (RequestBuilder, Option<String>) {
+        let fresh = match self.fresh_match_state() {
+            Some(state) => Some(a.fresh_match(app, state).await),
+            None => None,
+        };
+        let fresh_id = fresh.clone().unwrap_or_default();
+        let step = |action: &str, body: Value| {
+            app.request(
+                Method::POST,
+                &format!("/api/v1/matches/{fresh_id}/{action}"),
+            )
+            .json(&body)
+        };
         let seeker = &a.seeker_id;
         let a_sponsor = a
             .sponsor
@@ -302,11 +448,38 @@ impl Endpoint {
                 Method::GET,
                 &format!("/api/v1/seekers/{seeker}/candidates/{a_sponsor}"),
             ),
+            Endpoint::ProposeMatch => {
+                // A new seeker each time: a seeker has one match under way.
+                let fresh_seeker = app.create_seeker(&a.portal).await;
+                let fresh_seeker = fresh_seeker["id"].as_str().unwrap_or_default();
+                let consents = format!("/api/v1/seekers/{fresh_seeker}/consents");
+                let consent = app.post(&consents, &a.portal, &consent_body()).send().await;
+                expect_json(consent.expect("consent"), StatusCode::CREATED).await;
+                app.request(
+                    Method::POST,
+                    &format!("/api/v1/seekers/{fresh_seeker}/matches"),
+                )
+                .json(&json!({ "sponsor_id": a_sponsor }))
+            }
+            Endpoint::SeekerMatches => {
+                app.request(Method::GET, &format!("/api/v1/seekers/{seeker}/matches"))
+            }
+            Endpoint::GetMatch => {
+                app.request(Method::GET, &format!("/api/v1/matches/{}", a.match_id))
+            }
+            Endpoint::SponsorRequests => app.request(Method::GET, "/api/v1/sponsors/me/requests"),
+            Endpoint::SponsorAccept => {
+                step("sponsor-accept", json!({ "share_contact_details": true }))
+            }
+            Endpoint::SeekerAccept => step("seeker-accept", json!({})),
+            Endpoint::VetoMatch => step("veto", json!({ "reason": "safety_concern" })),
+            Endpoint::EndMatch => step("end", json!({ "reason": "not_a_good_fit" })),
         };
-        match token {
+        let request = match token {
             Some(token) => request.bearer_auth(token),
             None => request,
-        }
+        };
+        (request, fresh)
     }
 }
 
@@ -444,14 +617,13 @@ async fn every_endpoint_admits_exactly_its_callers() {
                 Who::Nobody => (None, Err(StatusCode::UNAUTHORIZED)),
                 Who::Credential(_, token) => (Some(token.as_str()), Err(StatusCode::UNAUTHORIZED)),
             };
-            let response = endpoint
-                .request(&app, &a, token)
-                .await
-                .send()
-                .await
-                .expect("request");
+            let (request, fresh) = endpoint.request(&app, &a, token).await;
+            let response = request.send().await.expect("request");
             let status = response.status();
             let body = response.text().await.unwrap_or_default();
+            if let Some(id) = fresh {
+                a.release(&app, &id).await;
+            }
             cells += 1;
             match expected {
                 Ok(()) => {
