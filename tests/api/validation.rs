@@ -1387,6 +1387,12 @@ const CONSENT_CASES: &[Case] = &[
         "revocation_instructions",
         "required",
     ),
+    (
+        "contact details to candidate sponsors",
+        |b| b["information"] = json!(["alias", "contact_details"]),
+        "information",
+        "contact_details_before_agreement",
+    ),
 ];
 
 #[tokio::test]
@@ -2265,6 +2271,24 @@ async fn malformed_if_match_is_rejected_on_every_versioned_write() {
 /// (method, path, status, problem kind); `{seeker}` stands for an existing seeker's id.
 const ROUTE_CASES: &[(&str, &str, StatusCode, &str)] = &[
     ("GET", "/api/v1/nope", StatusCode::NOT_FOUND, "not-found"),
+    (
+        "GET",
+        "/api/v1/matches/0190f5a4-0000-7000-8000-000000000000",
+        StatusCode::NOT_FOUND,
+        "not-found",
+    ),
+    (
+        "GET",
+        "/api/v1/matches/not-a-uuid",
+        StatusCode::NOT_FOUND,
+        "not-found",
+    ),
+    (
+        "DELETE",
+        "/api/v1/seekers/{seeker}/matches",
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+    ),
     ("GET", "/api/v2/seekers", StatusCode::NOT_FOUND, "not-found"),
     ("GET", "/nope", StatusCode::NOT_FOUND, "not-found"),
     (
@@ -2361,4 +2385,323 @@ async fn unknown_paths_and_methods_get_problems() {
         [id],
         "the seeker is still there"
     );
+}
+
+// ---------------------------------------------------------------------------------
+// Matches: proposals, steps, idempotency keys, the policy that steers them
+
+const PROPOSE_CASES: &[Case] = &[
+    (
+        "sponsor_id not a UUID",
+        |b| b["sponsor_id"] = json!("sam"),
+        "sponsor_id",
+        "invalid",
+    ),
+    (
+        "sponsor_id a number",
+        |b| b["sponsor_id"] = json!(7),
+        "sponsor_id",
+        "invalid",
+    ),
+    (
+        "seeker_id",
+        |b| b["seeker_id"] = json!(uuid::Uuid::now_v7()),
+        "seeker_id",
+        "unknown_field",
+    ),
+    (
+        "state",
+        |b| b["state"] = json!("agreed"),
+        "state",
+        "unknown_field",
+    ),
+    (
+        "score",
+        |b| b["score"] = json!(1.0),
+        "score",
+        "unknown_field",
+    ),
+];
+
+const STEP_CASES: &[Case] = &[
+    (
+        "reason unknown",
+        |b| b["reason"] = json!("bored"),
+        "reason",
+        "invalid",
+    ),
+    (
+        "reason in other case",
+        |b| b["reason"] = json!("Safety_Concern"),
+        "reason",
+        "invalid",
+    ),
+    (
+        "reason the service's own",
+        |b| b["reason"] = json!("sponsor_paused"),
+        "reason",
+        "reserved",
+    ),
+    (
+        "reason consent revoked",
+        |b| b["reason"] = json!("consent_revoked"),
+        "reason",
+        "reserved",
+    ),
+    (
+        "reason a list",
+        |b| b["reason"] = json!(["other"]),
+        "reason",
+        "invalid",
+    ),
+    (
+        "share_contact_details on a decline",
+        |b| b["share_contact_details"] = json!(true),
+        "share_contact_details",
+        "not_applicable",
+    ),
+    (
+        "share_contact_details a string",
+        |b| b["share_contact_details"] = json!("yes"),
+        "share_contact_details",
+        "invalid",
+    ),
+    ("note", |b| b["note"] = json!("hi"), "note", "unknown_field"),
+    (
+        "state",
+        |b| b["state"] = json!("declined"),
+        "state",
+        "unknown_field",
+    ),
+];
+
+const ACCEPT_CASES: &[Case] = &[
+    (
+        "share_contact_details false",
+        |b| b["share_contact_details"] = json!(false),
+        "share_contact_details",
+        "required",
+    ),
+    (
+        "share_contact_details missing",
+        |b| remove(b, "share_contact_details"),
+        "share_contact_details",
+        "required",
+    ),
+    (
+        "share_contact_details null",
+        |b| b["share_contact_details"] = Value::Null,
+        "share_contact_details",
+        "required",
+    ),
+];
+
+const END_CASES: &[Case] = &[
+    (
+        "reason missing",
+        |b| remove(b, "reason"),
+        "reason",
+        "required",
+    ),
+    (
+        "reason null",
+        |b| b["reason"] = Value::Null,
+        "reason",
+        "required",
+    ),
+];
+
+const IDEMPOTENCY_KEY_CASES: &[&str] = &["", "has space", "tab\there", "ключ"];
+
+/// (match id, state, version) of each of the seeker's matches.
+async fn match_states(app: &TestApp, caller: &Caller, seeker: &str) -> Vec<(String, String, u64)> {
+    let path = format!("/api/v1/seekers/{seeker}/matches");
+    let history = app.get(&path, caller).send().await.expect("history");
+    expect_json(history, StatusCode::OK)
+        .await
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|m| {
+            (
+                m["id"].as_str().expect("id").to_owned(),
+                m["state"].as_str().expect("state").to_owned(),
+                m["version"].as_u64().expect("version"),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn match_requests_reject_each_bad_field_and_change_nothing() {
+    let app = TestApp::spawn().await;
+    let (admin, portal) = portal(&app).await;
+    let sponsor = app.add_sponsor(&admin, |_| {}).await;
+    let seeker = app.create_seeker(&portal).await;
+    let seeker = seeker["id"].as_str().expect("id").to_owned();
+    let consents = format!("/api/v1/seekers/{seeker}/consents");
+    let consent = app.post(&consents, &portal, &consent_body()).send().await;
+    expect_json(consent.expect("consent"), StatusCode::CREATED).await;
+    let propose = format!("/api/v1/seekers/{seeker}/matches");
+    let valid = json!({ "sponsor_id": sponsor.user_id.expect("id") });
+
+    reject_all("propose", PROPOSE_CASES, &valid, |body| {
+        app.post(&propose, &portal, body)
+    })
+    .await;
+    let mut failures = Vec::new();
+    for key in IDEMPOTENCY_KEY_CASES {
+        let response = app
+            .post(&propose, &portal, &valid)
+            .header("Idempotency-Key", *key)
+            .send()
+            .await
+            .expect("request sent");
+        if let Err(why) = validation_problem(response, "Idempotency-Key", "invalid").await {
+            failures.push(format!("key {key:?}: {why}"));
+        }
+    }
+    assert_no_failures("idempotency key", IDEMPOTENCY_KEY_CASES.len(), &failures);
+    assert_eq!(
+        match_states(&app, &portal, &seeker).await,
+        [],
+        "a rejected proposal was made"
+    );
+
+    let proposed = app
+        .post(&propose, &portal, &valid)
+        .send()
+        .await
+        .expect("propose");
+    let id = expect_json(proposed, StatusCode::CREATED).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let before = match_states(&app, &portal, &seeker).await;
+    let decline = format!("/api/v1/matches/{id}/sponsor-decline");
+    reject_all("step", STEP_CASES, &json!({ "reason": "other" }), |body| {
+        app.post(&decline, &sponsor, body)
+    })
+    .await;
+    let accept = format!("/api/v1/matches/{id}/sponsor-accept");
+    reject_all(
+        "sponsor accept",
+        ACCEPT_CASES,
+        &json!({ "share_contact_details": true }),
+        |body| app.post(&accept, &sponsor, body),
+    )
+    .await;
+    let end = format!("/api/v1/matches/{id}/end");
+    reject_all("end", END_CASES, &json!({ "reason": "other" }), |body| {
+        app.post(&end, &portal, body)
+    })
+    .await;
+    assert_eq!(
+        match_states(&app, &portal, &seeker).await,
+        before,
+        "a rejected step changed the match"
+    );
+
+    let accepted = app
+        .post(&accept, &sponsor, &json!({ "share_contact_details": true }))
+        .send()
+        .await
+        .expect("accept");
+    assert_eq!(
+        expect_json(accepted, StatusCode::OK).await["state"],
+        "awaiting_seeker"
+    );
+}
+
+const POLICY_CASES: &[Case] = &[
+    (
+        "weight negative",
+        |b| b["weights"]["load"] = json!(-0.1),
+        "weights.load",
+        "out_of_range",
+    ),
+    (
+        "weights all zero",
+        |b| {
+            b["weights"] = json!({ "sobriety": 0, "availability": 0, "preferences": 0, "distance": 0, "load": 0 })
+        },
+        "weights",
+        "all_zero",
+    ),
+    (
+        "min_sobriety_days negative",
+        |b| b["min_sobriety_days"] = json!(-1),
+        "min_sobriety_days",
+        "invalid",
+    ),
+    (
+        "answer_within_hours zero",
+        |b| b["lifecycle"]["answer_within_hours"] = json!(0),
+        "lifecycle.answer_within_hours",
+        "out_of_range",
+    ),
+    (
+        "answer_within_hours over a month",
+        |b| b["lifecycle"]["answer_within_hours"] = json!(721),
+        "lifecycle.answer_within_hours",
+        "out_of_range",
+    ),
+    (
+        "urgent window longer than the normal one",
+        |b| b["lifecycle"]["urgent_answer_within_hours"] = json!(100),
+        "lifecycle.urgent_answer_within_hours",
+        "out_of_range",
+    ),
+    (
+        "review_required a string",
+        |b| b["lifecycle"]["review_required"] = json!("yes"),
+        "lifecycle.review_required",
+        "invalid",
+    ),
+    (
+        "lifecycle unknown field",
+        |b| b["lifecycle"]["escalate"] = json!(true),
+        "lifecycle.escalate",
+        "unknown_field",
+    ),
+    (
+        "version in the body",
+        |b| b["version"] = json!(2),
+        "version",
+        "unknown_field",
+    ),
+];
+
+#[tokio::test]
+async fn policy_rejects_each_bad_field_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let (admin, _) = portal(&app).await;
+    let valid = json!({
+        "min_sobriety_days": 365,
+        "sobriety_half_life_days": 730,
+        "weights": { "sobriety": 0.2, "availability": 0.35, "preferences": 0.2, "distance": 0.1, "load": 0.15 },
+        "lifecycle": { "review_required": false, "answer_within_hours": 72, "urgent_answer_within_hours": 24, "auto_advance": true }
+    });
+    reject_all("policy", POLICY_CASES, &valid, |body| {
+        app.put("/api/v1/matching-policy", &admin, body)
+            .header(IF_MATCH, "\"1\"")
+    })
+    .await;
+    let policy = app
+        .get("/api/v1/matching-policy", &admin)
+        .send()
+        .await
+        .expect("policy");
+    assert_eq!(
+        expect_json(policy, StatusCode::OK).await["version"],
+        1,
+        "a rejected policy was saved"
+    );
+    let saved = app
+        .put("/api/v1/matching-policy", &admin, &valid)
+        .header(IF_MATCH, "\"1\"")
+        .send()
+        .await
+        .expect("save");
+    assert_eq!(expect_json(saved, StatusCode::OK).await["version"], 2);
 }
