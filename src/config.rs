@@ -16,6 +16,7 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub log: LogSettings,
     pub matching: MatchingSettings,
+    pub outbox: OutboxSettings,
     #[serde(default)]
     pub secrets: SecretSettings,
 }
@@ -35,7 +36,60 @@ pub struct DatabaseSettings {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct EmailSettings {
+    pub transport: EmailTransport,
+    /// Where the file transport leaves each message as an `.eml` file.
     pub file_dir: PathBuf,
+    /// The sender, e.g. `Sponsor Match <no-reply@example.org>`.
+    pub from: String,
+    /// The service's address as people reach it, for links in emails.
+    pub public_url: String,
+    pub smtp: SmtpSettings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmailTransport {
+    File,
+    Smtp,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    /// Empty for a server that takes mail without logging in.
+    pub username: String,
+    pub password: Option<SecretString>,
+    pub timeout_seconds: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SmtpSecurity {
+    /// Plain SMTP upgraded with STARTTLS, which must succeed (port 587).
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: only for a relay on the same machine.
+    None,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct OutboxSettings {
+    /// Whether `serve` delivers messages itself; off when a separate `worker` does.
+    pub deliver_in_serve: bool,
+    pub poll_interval_ms: u64,
+    /// Messages claimed per round.
+    pub batch_size: u32,
+    /// How long a claimed message is reserved for its worker; after that another
+    /// worker may take it (the first one died).
+    pub lease_seconds: u64,
+    /// Attempts before a message that keeps failing is dead-lettered.
+    pub max_attempts: u32,
+    /// The first retry waits this long, each next one twice as long, up to the maximum.
+    pub retry_base_seconds: u64,
+    pub retry_max_seconds: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -1,4 +1,4 @@
-//! The command line: serve, migrate, create-admin.
+//! The command line: serve, worker, migrate, create-admin, demo-data.
 
 use std::path::PathBuf;
 
@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use sponsor_match::auth::credentials::{NewPassword, random_token};
 use sponsor_match::config::Settings;
 use sponsor_match::domain::values::{EmailAddress, Label, PersonName};
+use sponsor_match::notify::worker::Worker;
 use sponsor_match::startup::Application;
 use sponsor_match::store::{Db, accounts, write_transaction};
 use sponsor_match::telemetry;
@@ -25,6 +26,9 @@ struct Cli {
 enum Command {
     /// Run the HTTP service (applies pending migrations first).
     Serve,
+    /// Deliver queued messages (email) without serving HTTP; run beside `serve` with
+    /// `outbox.deliver_in_serve = false`, as many as needed.
+    Worker,
     /// Apply pending database migrations and exit.
     Migrate,
     /// Create a program and its first program admin.
@@ -62,6 +66,17 @@ async fn main() -> anyhow::Result<()> {
             let app = Application::build(settings).await?;
             app.run_until_signalled().await?;
         }
+        Command::Worker => {
+            let secrets = settings.secrets()?;
+            let db = Db::connect(settings.database_url(), settings.database.pool_size)?;
+            db.migrate().await?;
+            let worker = Worker::new(&settings, &secrets, db)?;
+            tracing::info!("delivering queued messages");
+            tokio::select! {
+                () = worker.run() => {}
+                () = terminated() => tracing::info!("stopping"),
+            }
+        }
         Command::Migrate => {
             let db = Db::connect(settings.database_url(), 1)?;
             let applied = db.migrate().await?;
@@ -90,6 +105,25 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Resolves on SIGTERM or SIGINT. A message in flight when the worker stops is sent
+/// again by the next worker once its lease ends; receivers drop the repeat by its
+/// Message-ID.
+async fn terminated() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(mut terminate), Ok(mut interrupt)) => {
+            tokio::select! {
+                _ = terminate.recv() => {}
+                _ = interrupt.recv() => {}
+            }
+        }
+        _ => std::future::pending().await,
+    }
 }
 
 async fn create_admin(

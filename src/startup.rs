@@ -12,6 +12,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use crate::api;
 use crate::auth::throttle::LoginThrottle;
 use crate::config::{Secrets, Settings};
+use crate::notify::worker::Worker;
 use crate::pool::SponsorPool;
 use crate::store::Db;
 
@@ -42,7 +43,6 @@ impl Application {
         if applied > 0 {
             tracing::info!(applied, "migrations applied");
         }
-        std::fs::create_dir_all(&settings.email.file_dir)?;
         let pool = SponsorPool::load(&db).await?;
         tracing::info!(sponsors = pool.len(), "rank index built");
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
@@ -58,6 +58,10 @@ impl Application {
             pool,
         });
         tokio::spawn(follow_changes(state.clone()));
+        if state.settings.outbox.deliver_in_serve {
+            let worker = Worker::new(&state.settings, &state.secrets, state.db.clone())?;
+            tokio::spawn(worker.run());
+        }
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())

@@ -34,6 +34,9 @@ pub enum ApiError {
     NotFound,
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// It existed, and may no longer be used: an expired or spent link.
+    #[error("{0}")]
+    Gone(String),
     #[error("conflict: {0}")]
     Conflict(String),
     /// A rule of the match lifecycle refused the step.
@@ -94,6 +97,7 @@ impl ApiError {
             ApiError::Forbidden => ("forbidden", "Not allowed"),
             ApiError::NotFound => ("not-found", "Not found"),
             ApiError::MethodNotAllowed => ("method-not-allowed", "Method not allowed"),
+            ApiError::Gone(_) => ("gone", "No longer available"),
             ApiError::Conflict(_) => ("conflict", "Conflict"),
             ApiError::Refused(refusal) => match refusal {
                 Refusal::InvalidTransition { .. } => ("invalid-transition", "Invalid transition"),
@@ -129,14 +133,9 @@ impl ApiError {
             ApiError::Forbidden => "Your role may not do this.".into(),
             ApiError::NotFound => "No such resource.".into(),
             ApiError::MethodNotAllowed => "This resource does not support that method.".into(),
+            ApiError::Gone(why) => sentence(why),
             ApiError::Conflict(detail) => detail.clone(),
-            ApiError::Refused(refusal) => {
-                let mut text = refusal.to_string();
-                if let Some(first) = text.get_mut(0..1) {
-                    first.make_ascii_uppercase();
-                }
-                format!("{text}.")
-            }
+            ApiError::Refused(refusal) => sentence(&refusal.to_string()),
             ApiError::PreconditionFailed { current } => format!(
                 "The record changed since you read it; version {current} is current. \
                  Read it again and reapply your change."
@@ -159,6 +158,15 @@ impl ApiError {
     }
 }
 
+/// `the link has expired` as a sentence: `The link has expired.`
+fn sentence(text: &str) -> String {
+    let mut text = format!("{text}.");
+    if let Some(first) = text.get_mut(0..1) {
+        first.make_ascii_uppercase();
+    }
+    text
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
@@ -168,6 +176,7 @@ impl ResponseError for ApiError {
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Gone(_) => StatusCode::GONE,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Refused(Refusal::NotPermitted(_)) => StatusCode::FORBIDDEN,
             ApiError::Refused(_) => StatusCode::CONFLICT,

@@ -13,7 +13,7 @@ use super::extract::{
 };
 use crate::auth::Principal;
 use crate::domain::ids::{MatchId, SeekerId, UserId};
-use crate::domain::lifecycle::{Action, Reason, permits, reason_required};
+use crate::domain::lifecycle::{Action, Reason, permits, reason_required, takes_reason};
 use crate::startup::AppState;
 use crate::store::audit::Actor;
 use crate::store::idempotency::{self, StoredAnswer};
@@ -87,7 +87,8 @@ pub async fn propose(
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StepInput {
-    /// Why; required to veto or end, optional to decline or withdraw.
+    /// Why; required to veto or end, optional to decline, withdraw or complete, and
+    /// refused on other steps.
     #[serde(default)]
     pub reason: Option<Reason>,
     /// A sponsor's yes must confirm this: their contact details go to the seeker at
@@ -119,6 +120,13 @@ fn step_details(action: Action, input: &StepInput) -> Result<StepDetails, ApiErr
             "reason",
             "reserved",
             "this reason is given only by the service",
+        ));
+    }
+    if input.reason.is_some() && !takes_reason(action) {
+        return Err(ApiError::field(
+            "reason",
+            "not_applicable",
+            "only a step that stops or finishes a match takes a reason",
         ));
     }
     if reason_required(action) && input.reason.is_none() {

@@ -10,6 +10,8 @@ pub mod health;
 pub mod matches;
 pub mod matching;
 pub mod openapi;
+pub mod outbox;
+pub mod respond;
 pub mod seekers;
 pub mod sponsors;
 pub mod users;
@@ -33,6 +35,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/healthz").route(web::get().to(health::healthz)))
         .service(resource("/readyz").route(web::get().to(health::readyz)))
         .service(resource("/metrics").route(web::get().to(health::metrics)))
+        .service(
+            resource("/respond/{token}")
+                .route(web::get().to(respond::show))
+                .route(web::post().to(respond::answer)),
+        )
         .service(web::redirect("/docs", "/docs/"))
         .service(
             SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi::ApiDoc::openapi()),
@@ -105,6 +112,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .route(web::get().to(matching::get_policy))
                         .route(web::put().to(matching::put_policy)),
                 )
+                .service(
+                    resource("/outbox/messages/{id}/retry").route(web::post().to(outbox::retry)),
+                )
+                .service(resource("/outbox/{status}").route(web::get().to(outbox::list)))
                 .service(resource("/audit-events").route(web::get().to(audit::list))),
         );
 }

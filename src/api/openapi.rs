@@ -3,7 +3,9 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{api_keys, audit, auth, health, matches, matching, seekers, sponsors, users};
+use super::{
+    api_keys, audit, auth, health, matches, matching, outbox, respond, seekers, sponsors, users,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -21,7 +23,8 @@ use super::{api_keys, audit, auth, health, matches, matching, seekers, sponsors,
         seekers::record_consent, seekers::list_consents, seekers::revoke_consent,
         matching::get_policy, matching::put_policy, matching::candidates, matching::candidate,
         matches::propose, matches::step, matches::get, matches::seeker_history,
-        matches::sponsor_requests,
+        matches::sponsor_requests, respond::show, respond::answer,
+        outbox::list, outbox::retry,
         audit::list,
         health::healthz, health::readyz, health::metrics,
     ),

@@ -156,5 +156,7 @@ pub async fn revoke_consent(
         .db
         .write(move |conn| seekers::revoke_consent(conn, &actor, seeker, consent))
         .await?;
+    // Withdrawn matches may have freed a sponsor's slot.
+    state.pool.catch_up(&state.db).await;
     Ok(HttpResponse::Ok().json(record))
 }

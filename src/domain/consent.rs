@@ -100,6 +100,15 @@ impl Consent {
                 "contact details may go only to the matched sponsor",
             ));
         }
+        if input.recipient_class == RecipientClass::MatchedSponsor
+            && !information.contains(&DisclosedItem::ContactDetails)
+        {
+            errors.push(FieldError::new(
+                "information",
+                "contact_details_required",
+                "a consent for the matched sponsor is for sharing contact details; include contact_details",
+            ));
+        }
         if input.signed_at > now + Self::CLOCK_SKEW {
             errors.push(FieldError::new(
                 "signed_at",
@@ -199,7 +208,10 @@ mod tests {
         let errors = Consent::parse(early.clone(), now).unwrap_err().into_vec();
         assert_eq!(errors[0].code, "contact_details_before_agreement");
         early.recipient_class = RecipientClass::MatchedSponsor;
-        assert!(Consent::parse(early, now).is_ok());
+        assert!(Consent::parse(early.clone(), now).is_ok());
+        early.information = vec![DisclosedItem::Alias];
+        let errors = Consent::parse(early, now).unwrap_err().into_vec();
+        assert_eq!(errors[0].code, "contact_details_required");
     }
 
     #[test]

@@ -21,7 +21,7 @@ pub enum MatchState {
     AwaitingSeeker,
     /// Both said yes; the introduction waits for both consents to share contact details.
     Agreed,
-    /// Introduction emails are on their way to both.
+    /// Both consented to share contact details; the introduction emails are queued.
     Introduced,
     /// They have met and the sponsorship runs.
     Active,
@@ -385,6 +385,20 @@ impl Reason {
 /// Actions that must say why.
 pub fn reason_required(action: Action) -> bool {
     matches!(action, Action::Veto | Action::End)
+}
+
+/// Actions that may say why: the ones that stop a match or finish it.
+pub fn takes_reason(action: Action) -> bool {
+    matches!(
+        action,
+        Action::Veto
+            | Action::Withdraw
+            | Action::SponsorDecline
+            | Action::SeekerDecline
+            | Action::Complete
+            | Action::End
+            | Action::Expire
+    )
 }
 
 #[cfg(test)]

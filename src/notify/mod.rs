@@ -2,6 +2,11 @@
 //! Messages are rows written with the transition that causes them; their text is
 //! rendered at delivery from the records as they are then.
 
+pub mod letters;
+pub mod links;
+pub mod transport;
+pub mod worker;
+
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -44,14 +49,16 @@ impl MessageKind {
         Self::ALL.into_iter().find(|k| k.as_str() == text)
     }
 
-    /// Messages that lose their purpose when the match stops short of an introduction
-    /// or the consent behind them is revoked; notices to staff are kept.
-    pub fn cancelled_with_match(self) -> bool {
-        matches!(
-            self,
-            MessageKind::SponsorRequest
-                | MessageKind::IntroductionToSponsor
-                | MessageKind::IntroductionToSeeker
-        )
-    }
+    /// Messages that lose their purpose when a match stops short of an introduction;
+    /// notices to staff are kept.
+    pub const TO_THE_PAIR: [MessageKind; 3] = [
+        MessageKind::SponsorRequest,
+        MessageKind::IntroductionToSponsor,
+        MessageKind::IntroductionToSeeker,
+    ];
+
+    pub const INTRODUCTIONS: [MessageKind; 2] = [
+        MessageKind::IntroductionToSponsor,
+        MessageKind::IntroductionToSeeker,
+    ];
 }

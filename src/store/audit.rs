@@ -28,6 +28,7 @@ pub enum RecordKind {
     ApiKey,
     MatchingPolicy,
     Match,
+    OutboxMessage,
 }
 
 impl RecordKind {
@@ -41,6 +42,7 @@ impl RecordKind {
             RecordKind::ApiKey => "api_key",
             RecordKind::MatchingPolicy => "matching_policy",
             RecordKind::Match => "match",
+            RecordKind::OutboxMessage => "outbox_message",
         }
     }
 }

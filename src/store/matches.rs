@@ -20,7 +20,7 @@ use crate::domain::ids::{ConsentId, MatchId, ProgramId, SeekerId, UserId};
 use crate::domain::lifecycle::{Action, MatchState, Party, Reason, Refusal, transition};
 use crate::domain::values::Fellowship;
 use crate::matching::facts::day_number;
-use crate::matching::hours::ZoneCache;
+use crate::matching::hours::{ZoneCache, week_start};
 use crate::matching::policy::LifecycleRules;
 use crate::matching::score::{
     Component, DistanceBand, Explanation, Query, explain, failed_filters,
@@ -354,8 +354,11 @@ pub fn act(
     let rules = get_policy(conn, row.program()?)?.policy.lifecycle;
     let next = transition(current, action, by.party(), rules.review_required)
         .map_err(StoreError::Refused)?;
-    if action == Action::SponsorAccept {
-        ensure_free_slot(conn, &row.sponsor_id)?;
+    match action {
+        Action::SponsorAccept => ensure_free_slot(conn, &row.sponsor_id)?,
+        // The sponsor may have paused, filled up or changed since the proposal.
+        Action::Approve => ensure_still_a_candidate(conn, &row)?,
+        _ => {}
     }
     move_to(conn, &row, action, next, details, &rules, by)?;
     by.audit(
@@ -435,15 +438,15 @@ fn move_to(
             reach_sponsor(conn, row, consent)?;
         }
         MatchState::Declined => {
-            outbox::cancel_for_match(conn, id)?;
+            outbox::cancel(conn, id, &MessageKind::TO_THE_PAIR)?;
             outbox::enqueue(conn, program, id, MessageKind::DeclineNotice)?;
         }
         MatchState::Expired => {
-            outbox::cancel_for_match(conn, id)?;
+            outbox::cancel(conn, id, &MessageKind::TO_THE_PAIR)?;
             outbox::enqueue(conn, program, id, MessageKind::ExpiryNotice)?;
         }
         MatchState::Withdrawn | MatchState::Vetoed => {
-            outbox::cancel_for_match(conn, id)?;
+            outbox::cancel(conn, id, &MessageKind::TO_THE_PAIR)?;
         }
         MatchState::Agreed => introduce_if_consented(conn, id)?,
         _ => {}
@@ -496,18 +499,28 @@ pub fn introduce_if_consented(conn: &mut AnyConnection, id: MatchId) -> Result<(
     system.audit(conn, program, "match.introduce", id)
 }
 
-/// A consent for the matched sponsor arrived: introduces the seeker's agreed match, if any.
+/// A consent for the matched sponsor arrived: introduces the seeker's agreed match, or
+/// queues again the introductions a revoked consent had stopped.
 pub fn introduce_agreed(conn: &mut AnyConnection, seeker: SeekerId) -> Result<(), StoreError> {
-    let agreed = matches::table
+    let live = matches::table
         .filter(matches::seeker_id.eq(seeker.to_string()))
-        .filter(matches::state.eq(MatchState::Agreed.as_str()))
-        .select(matches::id)
-        .first::<String>(conn)
+        .filter(
+            matches::state.eq_any([MatchState::Agreed.as_str(), MatchState::Introduced.as_str()]),
+        )
+        .select(MatchRow::as_select())
+        .first::<MatchRow>(conn)
         .optional()?;
-    match agreed {
-        Some(id) => introduce_if_consented(conn, parse_id("matches.id", &id)?),
-        None => Ok(()),
+    let Some(row) = live else {
+        return Ok(());
+    };
+    let id = row.id()?;
+    if row.state()? == MatchState::Agreed {
+        return introduce_if_consented(conn, id);
     }
+    for kind in MessageKind::INTRODUCTIONS {
+        outbox::enqueue(conn, row.program()?, id, kind)?;
+    }
+    Ok(())
 }
 
 /// Logs what of the seeker's record went to `recipient` under `consent`.
@@ -591,6 +604,36 @@ fn ensure_free_slot(conn: &mut AnyConnection, sponsor: &str) -> Result<(), Store
         return Err(StoreError::Refused(Refusal::NoCapacity));
     }
     Ok(())
+}
+
+/// Checks the pair against every filter again, on the records as they are now.
+fn ensure_still_a_candidate(conn: &mut AnyConnection, row: &MatchRow) -> Result<(), StoreError> {
+    let program = row.program()?;
+    let seeker = row.seeker()?;
+    let now = Utc::now();
+    let mut zones = ZoneCache::new(week_start(now));
+    let seeker_facts = seeker_facts(conn, program, seeker, &mut zones)?;
+    let policy = get_policy(conn, program)?;
+    let excluded = barred_sponsors(conn, seeker)?;
+    let query = Query {
+        seeker: &seeker_facts,
+        policy: &policy.policy,
+        today: day_number(now.date_naive()),
+        excluded: &excluded,
+    };
+    let sponsor = sponsor_facts(
+        conn,
+        Some(std::slice::from_ref(&row.sponsor_id)),
+        &mut zones,
+    )?
+    .pop()
+    .ok_or(StoreError::NotFound)?;
+    let failed = failed_filters(&query, &sponsor);
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(StoreError::Refused(Refusal::NotEligible(failed)))
+    }
 }
 
 /// A seeker is urgent when they leave treatment within two days (or have left).
@@ -800,15 +843,21 @@ pub fn seeker_history(
         .collect()
 }
 
-/// The requests addressed to the calling sponsor, newest first: open ones, or all.
+/// The requests that reached the calling sponsor, newest first, whatever became of them.
+/// Requests still under review, or stopped before they reached the sponsor, are not
+/// theirs to see.
 pub fn sponsor_requests(
     conn: &mut AnyConnection,
     actor: &Actor,
     sponsor: UserId,
     page: PageRequest,
 ) -> Result<Vec<SponsorRequest>, StoreError> {
+    let reached = disclosures::table
+        .filter(disclosures::recipient_id.eq(sponsor.to_string()))
+        .select(disclosures::match_id);
     let mut query = matches::table
         .filter(matches::sponsor_id.eq(sponsor.to_string()))
+        .filter(matches::id.eq_any(reached))
         .select(MatchRow::as_select())
         .order(matches::id.desc())
         .limit(page.limit)
@@ -817,21 +866,21 @@ pub fn sponsor_requests(
         query = query.filter(matches::id.lt(after.to_string()));
     }
     let rows = query.load::<MatchRow>(conn)?;
+    // The row past the page only tells whether another page follows: nobody sees it.
+    let shown = usize::try_from(page.limit - 1).unwrap_or_default();
     let mut requests = Vec::with_capacity(rows.len());
-    for row in rows {
+    for (index, row) in rows.into_iter().enumerate() {
         let state = row.state()?;
-        // Nothing of the seeker reaches the sponsor before review.
-        if matches!(state, MatchState::Proposed | MatchState::PendingReview) {
-            continue;
+        if index < shown {
+            audit::record_in(
+                conn,
+                actor,
+                row.program()?,
+                "match.read",
+                RecordKind::Match,
+                &row.id,
+            )?;
         }
-        audit::record_in(
-            conn,
-            actor,
-            row.program()?,
-            "match.read",
-            RecordKind::Match,
-            &row.id,
-        )?;
         requests.push(SponsorRequest {
             id: row.id()?,
             state,
@@ -895,8 +944,8 @@ fn summary_for_sponsor(
     Ok(summary)
 }
 
-/// A sponsor going on pause declines the requests waiting for them, in the pausing
-/// transaction.
+/// A sponsor going on pause declines the requests waiting for them, and withdraws the
+/// ones still under review, in the pausing transaction.
 pub fn decline_for_pause(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -904,38 +953,45 @@ pub fn decline_for_pause(
 ) -> Result<usize, StoreError> {
     let waiting = matches::table
         .filter(matches::sponsor_id.eq(sponsor))
-        .filter(matches::state.eq(MatchState::AwaitingSponsor.as_str()))
-        .select(matches::id)
-        .load::<String>(conn)?;
+        .filter(matches::state.eq_any([
+            MatchState::PendingReview.as_str(),
+            MatchState::AwaitingSponsor.as_str(),
+        ]))
+        .select((matches::id, matches::state))
+        .load::<(String, String)>(conn)?;
     let by = By::Service {
         on_behalf_of: Some(actor),
         job: "pause",
     };
-    for id in &waiting {
+    for (id, state) in &waiting {
         let id: MatchId = parse_id("matches.id", id)?;
-        act(
-            conn,
-            by,
-            id,
-            Action::SponsorDecline,
-            StepDetails {
-                reason: Some(Reason::SponsorPaused),
-                sponsor_shares_contact: false,
-            },
-        )?;
+        let action = if state == MatchState::AwaitingSponsor.as_str() {
+            Action::SponsorDecline
+        } else {
+            Action::Withdraw
+        };
+        let details = StepDetails {
+            reason: Some(Reason::SponsorPaused),
+            sponsor_shares_contact: false,
+        };
+        act(conn, by, id, action, details)?;
     }
     Ok(waiting.len())
 }
 
-/// Revoking a seeker's consent to disclose to candidate sponsors withdraws their open
-/// requests at once; revoking the consent for the matched sponsor stops introductions
-/// not yet sent.
+/// Revoking a seeker's last consent to disclose to candidate sponsors withdraws their
+/// open requests at once; revoking the last consent for the matched sponsor stops
+/// introductions not yet sent. Another consent of the same kind still in force keeps
+/// things as they are.
 pub fn on_consent_revoked(
     conn: &mut AnyConnection,
     actor: &Actor,
     seeker: SeekerId,
     class: RecipientClass,
 ) -> Result<(), StoreError> {
+    if consent_for(conn, seeker, class)?.is_some() {
+        return Ok(());
+    }
     let rows = matches::table
         .filter(matches::seeker_id.eq(seeker.to_string()))
         .filter(matches::state.eq_any(LIVE))
@@ -961,10 +1017,46 @@ pub fn on_consent_revoked(
                 )?;
             }
             RecipientClass::MatchedSponsor => {
-                outbox::cancel_for_match(conn, id)?;
+                outbox::cancel(conn, id, &MessageKind::INTRODUCTIONS)?;
             }
             RecipientClass::CandidateSponsors => {}
         }
     }
     Ok(())
+}
+
+/// A request as its email link shows it: enough to decide, and who would answer.
+#[derive(Debug, Clone)]
+pub struct LinkedRequest {
+    pub state: MatchState,
+    pub version: i32,
+    /// The sponsor as the caller the link stands for; `None` when the account is disabled.
+    pub sponsor: Option<Principal>,
+    pub seeker: SeekerSummaryForSponsor,
+}
+
+pub fn linked_request(conn: &mut AnyConnection, id: MatchId) -> Result<LinkedRequest, StoreError> {
+    let row = load_row(conn, id, None)?;
+    let (program, status) = super::schema::users::table
+        .find(&row.sponsor_id)
+        .select((
+            super::schema::users::program_id,
+            super::schema::users::status,
+        ))
+        .first::<(String, String)>(conn)?;
+    let sponsor = (status == "active")
+        .then(|| -> Result<Principal, StoreError> {
+            Ok(Principal::User {
+                id: parse_id("matches.sponsor_id", &row.sponsor_id)?,
+                program_id: parse_id("users.program_id", &program)?,
+                role: Role::Sponsor,
+            })
+        })
+        .transpose()?;
+    Ok(LinkedRequest {
+        state: row.state()?,
+        version: row.version,
+        sponsor,
+        seeker: summary_for_sponsor(conn, &row)?,
+    })
 }

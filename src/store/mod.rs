@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod idempotency;
+pub mod letters;
 pub mod matches;
 pub mod matching;
 pub mod outbox;

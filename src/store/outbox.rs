@@ -1,14 +1,19 @@
 //! The transactional outbox: messages queued in the transaction of the change that
 //! causes them, claimed by delivery workers with a lease.
 
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
 
+use super::audit::{self, Actor, RecordKind};
 use super::schema::outbox_messages;
-use super::{AnyConnection, StoreError, now};
+use super::{AnyConnection, PageRequest, StoreError, now, parse_id};
 use crate::domain::ids::{MatchId, ProgramId};
 use crate::notify::MessageKind;
 
-/// Queues one message of `kind` for the match; queuing it again changes nothing.
+/// Queues one message of `kind` for the match. Queuing it again changes nothing while
+/// it waits or once it went; a cancelled one is queued anew (a consent given again).
 pub fn enqueue(
     conn: &mut AnyConnection,
     program: ProgramId,
@@ -16,37 +21,52 @@ pub fn enqueue(
     kind: MessageKind,
 ) -> Result<(), StoreError> {
     let dedupe_key = format!("{match_id}:{}", kind.as_str());
-    let queued = outbox_messages::table
+    let existing = outbox_messages::table
         .filter(outbox_messages::dedupe_key.eq(&dedupe_key))
-        .count()
-        .get_result::<i64>(conn)?;
-    if queued > 0 {
-        return Ok(());
-    }
+        .select(outbox_messages::status)
+        .first::<String>(conn)
+        .optional()?;
     let created = now();
-    diesel::insert_into(outbox_messages::table)
-        .values((
-            outbox_messages::id.eq(uuid::Uuid::now_v7().to_string()),
-            outbox_messages::program_id.eq(program.to_string()),
-            outbox_messages::match_id.eq(Some(match_id.to_string())),
-            outbox_messages::kind.eq(kind.as_str()),
-            outbox_messages::dedupe_key.eq(dedupe_key),
-            outbox_messages::status.eq("pending"),
-            outbox_messages::attempts.eq(0),
-            outbox_messages::next_attempt_at.eq(created),
-            outbox_messages::created_at.eq(created),
-        ))
-        .execute(conn)?;
+    match existing.as_deref() {
+        Some("cancelled") => {
+            diesel::update(
+                outbox_messages::table.filter(outbox_messages::dedupe_key.eq(&dedupe_key)),
+            )
+            .set((
+                outbox_messages::status.eq("pending"),
+                outbox_messages::attempts.eq(0),
+                outbox_messages::next_attempt_at.eq(created),
+                outbox_messages::last_error.eq(None::<String>),
+            ))
+            .execute(conn)?;
+        }
+        Some(_) => {}
+        None => {
+            diesel::insert_into(outbox_messages::table)
+                .values((
+                    outbox_messages::id.eq(uuid::Uuid::now_v7().to_string()),
+                    outbox_messages::program_id.eq(program.to_string()),
+                    outbox_messages::match_id.eq(Some(match_id.to_string())),
+                    outbox_messages::kind.eq(kind.as_str()),
+                    outbox_messages::dedupe_key.eq(dedupe_key),
+                    outbox_messages::status.eq("pending"),
+                    outbox_messages::attempts.eq(0),
+                    outbox_messages::next_attempt_at.eq(created),
+                    outbox_messages::created_at.eq(created),
+                ))
+                .execute(conn)?;
+        }
+    }
     Ok(())
 }
 
-/// Cancels the match's messages still waiting that it no longer wants sent.
-pub fn cancel_for_match(conn: &mut AnyConnection, match_id: MatchId) -> Result<usize, StoreError> {
-    let kinds: Vec<&str> = MessageKind::ALL
-        .into_iter()
-        .filter(|k| k.cancelled_with_match())
-        .map(MessageKind::as_str)
-        .collect();
+/// Cancels the match's messages of these kinds that still wait.
+pub fn cancel(
+    conn: &mut AnyConnection,
+    match_id: MatchId,
+    kinds: &[MessageKind],
+) -> Result<usize, StoreError> {
+    let kinds: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
     Ok(diesel::update(
         outbox_messages::table
             .filter(outbox_messages::match_id.eq(match_id.to_string()))
@@ -55,4 +75,250 @@ pub fn cancel_for_match(conn: &mut AnyConnection, match_id: MatchId) -> Result<u
     )
     .set(outbox_messages::status.eq("cancelled"))
     .execute(conn)?)
+}
+
+/// A message claimed for delivery.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct Claimed {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub id: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub program_id: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub match_id: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub kind: String,
+    /// Including this one.
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pub attempts: i32,
+}
+
+/// Claims up to `limit` messages that are due and not leased to another worker, leasing
+/// them until `lease_until`. On PostgreSQL rows locked by another worker's claim are
+/// skipped, so workers never wait on each other and never take the same message; SQLite
+/// runs one write transaction at a time. Run it in a write transaction.
+pub fn claim(
+    conn: &mut AnyConnection,
+    lease_until: NaiveDateTime,
+    limit: i64,
+) -> Result<Vec<Claimed>, StoreError> {
+    use diesel::sql_types::{BigInt, Timestamp};
+    let at = now();
+    let claimed = match conn {
+        AnyConnection::Postgresql(pg) => diesel::sql_query(
+            "UPDATE outbox_messages SET lease_until = $1, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM outbox_messages \
+                 WHERE status = 'pending' AND next_attempt_at <= $2 \
+                   AND (lease_until IS NULL OR lease_until <= $2) \
+                 ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
+             RETURNING id, program_id, match_id, kind, attempts",
+        )
+        .bind::<Timestamp, _>(lease_until)
+        .bind::<Timestamp, _>(at)
+        .bind::<BigInt, _>(limit)
+        .load::<Claimed>(pg)?,
+        AnyConnection::Sqlite(sqlite) => diesel::sql_query(
+            "UPDATE outbox_messages SET lease_until = ?, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM outbox_messages \
+                 WHERE status = 'pending' AND next_attempt_at <= ? \
+                   AND (lease_until IS NULL OR lease_until <= ?) \
+                 ORDER BY next_attempt_at, id LIMIT ?) \
+             RETURNING id, program_id, match_id, kind, attempts",
+        )
+        .bind::<Timestamp, _>(lease_until)
+        .bind::<Timestamp, _>(at)
+        .bind::<Timestamp, _>(at)
+        .bind::<BigInt, _>(limit)
+        .load::<Claimed>(sqlite)?,
+    };
+    Ok(claimed)
+}
+
+/// How a delivery attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Sent,
+    /// Try again at the time given.
+    Retry {
+        at: NaiveDateTime,
+        error: String,
+    },
+    /// Failed for good (or too often): kept for a program admin to see and retry.
+    Dead {
+        error: String,
+    },
+    /// No longer wanted: the match moved on or a consent was revoked.
+    Cancelled {
+        why: String,
+    },
+}
+
+/// Records the outcome of an attempt, if the message is still the claimant's to settle.
+pub fn settle(conn: &mut AnyConnection, id: &str, outcome: &Outcome) -> Result<(), StoreError> {
+    let pending = outbox_messages::table
+        .find(id)
+        .filter(outbox_messages::status.eq("pending"));
+    let no_lease: Option<NaiveDateTime> = None;
+    match outcome {
+        Outcome::Sent => diesel::update(pending)
+            .set((
+                outbox_messages::status.eq("sent"),
+                outbox_messages::sent_at.eq(Some(now())),
+                outbox_messages::lease_until.eq(no_lease),
+                outbox_messages::last_error.eq(None::<String>),
+            ))
+            .execute(conn)?,
+        Outcome::Retry { at, error } => diesel::update(pending)
+            .set((
+                outbox_messages::next_attempt_at.eq(*at),
+                outbox_messages::lease_until.eq(no_lease),
+                outbox_messages::last_error.eq(Some(error.as_str())),
+            ))
+            .execute(conn)?,
+        Outcome::Dead { error } => diesel::update(pending)
+            .set((
+                outbox_messages::status.eq("dead"),
+                outbox_messages::lease_until.eq(no_lease),
+                outbox_messages::last_error.eq(Some(error.as_str())),
+            ))
+            .execute(conn)?,
+        Outcome::Cancelled { why } => diesel::update(pending)
+            .set((
+                outbox_messages::status.eq("cancelled"),
+                outbox_messages::lease_until.eq(no_lease),
+                outbox_messages::last_error.eq(Some(why.as_str())),
+            ))
+            .execute(conn)?,
+    };
+    Ok(())
+}
+
+/// A message as a program admin sees it: what, for which match, how delivery went.
+/// Never its content: that is rendered at delivery and not kept.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MessageRecord {
+    pub id: uuid::Uuid,
+    pub match_id: Option<MatchId>,
+    pub kind: MessageKind,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+type MessageRow = (
+    String,
+    Option<String>,
+    String,
+    String,
+    i32,
+    NaiveDateTime,
+    Option<String>,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+);
+
+const COLUMNS: (
+    outbox_messages::id,
+    outbox_messages::match_id,
+    outbox_messages::kind,
+    outbox_messages::status,
+    outbox_messages::attempts,
+    outbox_messages::next_attempt_at,
+    outbox_messages::last_error,
+    outbox_messages::created_at,
+    outbox_messages::sent_at,
+) = (
+    outbox_messages::id,
+    outbox_messages::match_id,
+    outbox_messages::kind,
+    outbox_messages::status,
+    outbox_messages::attempts,
+    outbox_messages::next_attempt_at,
+    outbox_messages::last_error,
+    outbox_messages::created_at,
+    outbox_messages::sent_at,
+);
+
+fn message_record(row: MessageRow) -> Result<MessageRecord, StoreError> {
+    let (id, match_id, kind, status, attempts, next, last_error, created, sent) = row;
+    Ok(MessageRecord {
+        id: parse_id("outbox_messages.id", &id)?,
+        match_id: match_id
+            .map(|m| parse_id("outbox_messages.match_id", &m))
+            .transpose()?,
+        kind: MessageKind::parse(&kind)
+            .ok_or_else(|| StoreError::Corrupt("outbox_messages.kind".into()))?,
+        status,
+        attempts,
+        next_attempt_at: next.and_utc(),
+        last_error,
+        created_at: created.and_utc(),
+        sent_at: sent.map(|t| t.and_utc()),
+    })
+}
+
+/// The program's messages in one status, oldest first.
+pub fn list(
+    conn: &mut AnyConnection,
+    program: ProgramId,
+    status: &str,
+    page: PageRequest,
+) -> Result<Vec<MessageRecord>, StoreError> {
+    let mut query = outbox_messages::table
+        .filter(outbox_messages::program_id.eq(program.to_string()))
+        .filter(outbox_messages::status.eq(status.to_owned()))
+        .order(outbox_messages::id.asc())
+        .limit(page.limit)
+        .select(COLUMNS)
+        .into_boxed();
+    if let Some(after) = page.after {
+        query = query.filter(outbox_messages::id.gt(after.to_string()));
+    }
+    query
+        .load::<MessageRow>(conn)?
+        .into_iter()
+        .map(message_record)
+        .collect()
+}
+
+/// Puts a dead message of the program back in the queue, due now, with fresh attempts.
+pub fn retry_dead(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: uuid::Uuid,
+) -> Result<MessageRecord, StoreError> {
+    let program = actor.principal.program_id().to_string();
+    let mine = outbox_messages::table
+        .find(id.to_string())
+        .filter(outbox_messages::program_id.eq(&program));
+    let status = mine
+        .clone()
+        .select(outbox_messages::status)
+        .first::<String>(conn)?;
+    if status != "dead" {
+        return Err(StoreError::Conflict("only a dead message can be retried"));
+    }
+    diesel::update(mine)
+        .set((
+            outbox_messages::status.eq("pending"),
+            outbox_messages::attempts.eq(0),
+            outbox_messages::next_attempt_at.eq(now()),
+        ))
+        .execute(conn)?;
+    audit::record(
+        conn,
+        actor,
+        "outbox_message.retry",
+        RecordKind::OutboxMessage,
+        &id.to_string(),
+    )?;
+    message_record(
+        outbox_messages::table
+            .find(id.to_string())
+            .select(COLUMNS)
+            .first::<MessageRow>(conn)?,
+    )
 }

@@ -9,6 +9,14 @@ use sponsor_match::store::schema::{disclosures, matches, outbox_messages};
 
 use crate::helpers::{Caller, TestApp, consent_body, expect_json, expect_problem};
 
+/// A service that queues messages but does not deliver them, so tests see the queue.
+async fn quiet_app() -> TestApp {
+    TestApp::builder()
+        .with(|s| s.outbox.deliver_in_serve = false)
+        .spawn()
+        .await
+}
+
 struct Program {
     admin: Caller,
     manager: Caller,
@@ -110,7 +118,7 @@ fn accept() -> Value {
 
 #[tokio::test]
 async fn a_match_goes_from_proposal_to_completion_disclosing_only_what_was_consented() {
-    let app = TestApp::spawn().await;
+    let app = quiet_app().await;
     let p = program(&app).await;
     let sponsor = app.add_sponsor(&p.admin, |_| {}).await;
     let seeker = consenting_seeker(&app, &p.portal).await;
@@ -289,7 +297,7 @@ async fn a_match_goes_from_proposal_to_completion_disclosing_only_what_was_conse
 
 #[tokio::test]
 async fn with_review_required_a_case_manager_approves_before_the_sponsor_sees_anything() {
-    let app = TestApp::spawn().await;
+    let app = quiet_app().await;
     let p = program(&app).await;
     let policy = app
         .put("/api/v1/matching-policy", &p.admin, &json!({
@@ -356,7 +364,7 @@ async fn with_review_required_a_case_manager_approves_before_the_sponsor_sees_an
 
 #[tokio::test]
 async fn a_declined_pair_is_never_proposed_again() {
-    let app = TestApp::spawn().await;
+    let app = quiet_app().await;
     let p = program(&app).await;
     let sponsor = app.add_sponsor(&p.admin, |_| {}).await;
     let seeker = consenting_seeker(&app, &p.portal).await;
@@ -433,7 +441,7 @@ async fn a_declined_pair_is_never_proposed_again() {
 
 #[tokio::test]
 async fn proposals_need_consent_and_a_seeker_has_one_match_under_way() {
-    let app = TestApp::spawn().await;
+    let app = quiet_app().await;
     let p = program(&app).await;
     let first = app.add_sponsor(&p.admin, |_| {}).await;
     let second = app.add_sponsor(&p.admin, |_| {}).await;
@@ -480,7 +488,7 @@ async fn proposals_need_consent_and_a_seeker_has_one_match_under_way() {
 
 #[tokio::test]
 async fn many_simultaneous_accepts_for_one_free_slot_let_exactly_one_through() {
-    let app = TestApp::spawn().await;
+    let app = quiet_app().await;
     let p = program(&app).await;
     let sponsor = app
         .add_sponsor(&p.admin, |b| b["capacity"] = json!(1))
@@ -539,7 +547,7 @@ async fn many_simultaneous_accepts_for_one_free_slot_let_exactly_one_through() {
 
 #[tokio::test]
 async fn an_idempotency_key_replays_the_first_answer_with_no_second_effect() {
-    let app = TestApp::spawn().await;
+    let app = quiet_app().await;
     let p = program(&app).await;
     let sponsor = app.add_sponsor(&p.admin, |_| {}).await;
     let seeker = consenting_seeker(&app, &p.portal).await;
@@ -598,7 +606,7 @@ async fn an_idempotency_key_replays_the_first_answer_with_no_second_effect() {
 
 #[tokio::test]
 async fn pausing_declines_waiting_requests_and_revoking_consent_withdraws_them() {
-    let app = TestApp::spawn().await;
+    let app = quiet_app().await;
     let p = program(&app).await;
     let sponsor = app.add_sponsor(&p.admin, |_| {}).await;
     let seeker = consenting_seeker(&app, &p.portal).await;

@@ -83,7 +83,7 @@ CREATE TABLE outbox_messages (
     program_id TEXT NOT NULL REFERENCES programs (id),
     match_id TEXT REFERENCES matches (id),
     kind TEXT NOT NULL,
-    -- One message per (match, kind, recipient): an introduction is created once.
+    -- One message per (match, kind): an introduction is created once.
     dedupe_key TEXT NOT NULL UNIQUE,
     status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'dead', 'cancelled')),
     attempts INTEGER NOT NULL,

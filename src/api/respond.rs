@@ -1,0 +1,234 @@
+//! The pages behind the links in request emails, for sponsors answering without logging
+//! in. A GET shows the request and asks to confirm; it never changes anything (mail
+//! scanners follow links). The POST answers as the sponsor the link was made for.
+
+use std::sync::LazyLock;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use chrono::Utc;
+use minijinja::Environment;
+use secrecy::ExposeSecret;
+
+use super::error::{ApiError, REQUEST_ID};
+use crate::domain::lifecycle::{Action, MatchState, Reason};
+use crate::notify::links::{LinkAction, LinkClaim, LinkError, verify};
+use crate::startup::AppState;
+use crate::store::audit::Actor;
+use crate::store::matches::{self, By, LinkedRequest, StepDetails};
+
+static PAGES: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    if let Err(error) = env.add_template(
+        "respond.html",
+        include_str!("../../templates/pages/respond.html"),
+    ) {
+        panic!("page template: {error}");
+    }
+    env
+});
+
+/// Show the request behind an email link, with a form to confirm the answer.
+#[utoipa::path(get, path = "/respond/{token}", tag = "matches",
+    responses((status = 200, description = "An HTML page"), (status = 404), (status = 410)))]
+pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> HttpResponse {
+    match open(&state, &token).await {
+        Ok((claim, request)) => {
+            let (title, message, form) = match claim.action {
+                LinkAction::Accept => (
+                    "Accept this request?",
+                    "Here is what they agreed to share. Nothing changes until you confirm.",
+                    "accept",
+                ),
+                LinkAction::Decline => (
+                    "Decline this request?",
+                    "Nothing changes until you confirm. Declining is always fine.",
+                    "decline",
+                ),
+            };
+            page(StatusCode::OK, title, message, Some(&request), form)
+        }
+        Err(error) => failure(&req, error),
+    }
+}
+
+/// Answer the request behind an email link (a form post from the page).
+#[utoipa::path(post, path = "/respond/{token}", tag = "matches",
+    request_body(content = String, content_type = "application/x-www-form-urlencoded",
+        description = "`share_contact_details=yes` to accept; an optional `reason` to decline"),
+    responses((status = 200, description = "An HTML page"), (status = 404), (status = 409),
+        (status = 410), (status = 422)))]
+pub async fn answer(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    match answer_link(&state, &token, &body).await {
+        Ok(LinkAction::Accept) => page(
+            StatusCode::OK,
+            "Thank you",
+            "You accepted. Once they say yes too, you will both get an email to introduce you.",
+            None,
+            "",
+        ),
+        Ok(LinkAction::Decline) => page(
+            StatusCode::OK,
+            "Thank you",
+            "You declined. They will be offered someone else.",
+            None,
+            "",
+        ),
+        Err(error) => failure(&req, error),
+    }
+}
+
+async fn answer_link(state: &AppState, token: &str, body: &[u8]) -> Result<LinkAction, ApiError> {
+    let (claim, request) = open(state, token).await?;
+    let details = form_details(claim.action, body)?;
+    let principal = request
+        .sponsor
+        .ok_or_else(|| ApiError::Gone("this account is disabled".into()))?;
+    let actor = Actor {
+        principal,
+        request_id: REQUEST_ID.try_with(Clone::clone).unwrap_or_default(),
+    };
+    let action = match claim.action {
+        LinkAction::Accept => Action::SponsorAccept,
+        LinkAction::Decline => Action::SponsorDecline,
+    };
+    let id = claim.match_id;
+    state
+        .db
+        .write(move |conn| matches::act(conn, By::Caller(&actor), id, action, details))
+        .await?;
+    state.pool.catch_up(&state.db).await;
+    Ok(claim.action)
+}
+
+/// The link's claim and the request, if the link may still be used.
+async fn open(state: &AppState, token: &str) -> Result<(LinkClaim, LinkedRequest), ApiError> {
+    let key = state.secrets.token_signing_key.expose_secret().as_bytes();
+    let claim = verify(key, token, Utc::now()).map_err(|error| match error {
+        LinkError::Invalid => ApiError::NotFound,
+        LinkError::Expired => ApiError::Gone("this link has expired".into()),
+    })?;
+    let id = claim.match_id;
+    let request = state
+        .db
+        .run(move |conn| matches::linked_request(conn, id))
+        .await?;
+    if request.version != claim.version || request.state != MatchState::AwaitingSponsor {
+        return Err(ApiError::Gone(
+            "this request has already been answered or has moved on".into(),
+        ));
+    }
+    Ok((claim, request))
+}
+
+/// The confirmation form: `share_contact_details=yes` to accept, an optional `reason`
+/// to decline.
+fn form_details(action: LinkAction, body: &[u8]) -> Result<StepDetails, ApiError> {
+    let fields: Vec<(String, String)> =
+        serde_urlencoded::from_bytes(body).map_err(|_| ApiError::Malformed {
+            detail: "the form could not be read".into(),
+        })?;
+    let mut details = StepDetails::default();
+    for (name, value) in fields {
+        match (action, name.as_str()) {
+            (LinkAction::Accept, "share_contact_details") => {
+                details.sponsor_shares_contact = value == "yes";
+            }
+            (LinkAction::Decline, "reason") if value.is_empty() => {}
+            (LinkAction::Decline, "reason") => {
+                let reason = Reason::parse(&value)
+                    .filter(|r| !r.is_service())
+                    .ok_or_else(|| ApiError::field("reason", "invalid", "not a reason to give"))?;
+                details.reason = Some(reason);
+            }
+            (_, other) => {
+                return Err(ApiError::field(
+                    other,
+                    "unknown_field",
+                    "this form has no such field",
+                ));
+            }
+        }
+    }
+    if action == LinkAction::Accept && !details.sponsor_shares_contact {
+        return Err(ApiError::field(
+            "share_contact_details",
+            "required",
+            "accepting shares your contact details once they agree; tick the box",
+        ));
+    }
+    Ok(details)
+}
+
+fn page(
+    status: StatusCode,
+    title: &str,
+    message: &str,
+    request: Option<&LinkedRequest>,
+    form: &str,
+) -> HttpResponse {
+    let reasons: Vec<&str> = Reason::ALL
+        .into_iter()
+        .filter(|r| !r.is_service())
+        .map(Reason::as_str)
+        .collect();
+    let seeker = request.map(|r| minijinja::Value::from_serialize(&r.seeker));
+    let html = PAGES
+        .get_template("respond.html")
+        .and_then(|t| t.render(minijinja::context! { title, message, seeker, form, reasons }))
+        .unwrap_or_else(|error| {
+            tracing::error!(%error, "rendering a page failed");
+            String::from("Something went wrong on our side.")
+        });
+    let mut response = HttpResponse::build(status);
+    // The token is in the address: no referrer may carry it away, no cache keep it.
+    response
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+            ),
+        ));
+    response.body(html)
+}
+
+/// People get a page, programs a problem document.
+fn failure(req: &HttpRequest, error: ApiError) -> HttpResponse {
+    let wants_html = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    if !wants_html {
+        return error.error_response();
+    }
+    let message = match &error {
+        ApiError::NotFound => "This link is not valid. Sign in to see your requests.".to_owned(),
+        ApiError::Gone(why) => format!("Sorry: {why}. Sign in to see your requests."),
+        ApiError::Validation(errors) => errors
+            .first()
+            .map(|e| e.message.clone())
+            .unwrap_or_default(),
+        other => other.to_string(),
+    };
+    page(
+        error.status_code(),
+        "This link cannot be used",
+        &message,
+        None,
+        "",
+    )
+}

@@ -1,0 +1,332 @@
+//! What each message says: its recipients, a subject and preview that never reveal
+//! recovery or treatment, and plain-text and HTML bodies from the template files.
+//! Pure: the caller gathers the facts; nothing here reads the database or the clock.
+
+use std::sync::LazyLock;
+
+use minijinja::Environment;
+
+use super::MessageKind;
+use crate::domain::ids::MatchId;
+use crate::domain::lifecycle::{Reason, ReasonCategory};
+
+/// The notice 42 CFR 2.32 requires with each disclosure of a patient's record.
+pub const REDISCLOSURE_NOTICE: &str = "This record which has been disclosed to you is \
+protected by federal confidentiality rules (42 CFR part 2). These rules prohibit you from \
+using or disclosing this record, or testimony that describes the information contained in \
+this record, in any civil, criminal, administrative, or legislative proceedings by any \
+Federal, State, or local authority, against the patient, unless authorized by the consent \
+of the patient, except as provided at 42 CFR 2.12(c)(5) or as authorized by a court in \
+accordance with 42 CFR 2.64 or 2.65. In addition, the Federal rules prohibit you from making \
+any other use or disclosure of this record unless at least one of the following applies: \
+(i) Further use or disclosure is expressly permitted by the written consent of the \
+individual whose information is being disclosed in this record or as otherwise permitted by \
+42 CFR part 2. (ii) You are a covered entity or business associate and have received the \
+record for treatment, payment, or health care operations, or (iii) You have received the \
+record from a covered entity or business associate as permitted by 45 CFR part 164, subparts \
+A and E. A general authorization for the release of medical or other information is NOT \
+sufficient to meet the required elements of written consent to further use or redisclose \
+the record (see 42 CFR 2.31).";
+
+const SERVICE_NAME: &str = "Sponsor Match";
+
+/// The facts a message is written from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Letter {
+    SponsorRequest {
+        name: String,
+        /// When the answer is due, as shown (UTC).
+        answer_by: String,
+        accept_url: String,
+        decline_url: String,
+    },
+    Introduction {
+        /// Whom it is for: the sponsor or the seeker.
+        to_sponsor: bool,
+        name: String,
+        other_alias: String,
+        other_email: Option<String>,
+        other_phone: Option<String>,
+    },
+    Notice {
+        expired: bool,
+        reason: Option<Reason>,
+    },
+}
+
+/// A message ready for a transport.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// The same for every attempt at the same (match, kind): receivers can drop repeats.
+    pub message_id: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("template {template}: {source}")]
+pub struct RenderError {
+    template: String,
+    source: minijinja::Error,
+}
+
+static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    // HTML templates escape what they insert; text templates take it as it is.
+    env.set_auto_escape_callback(|name| {
+        if name.ends_with(".html") {
+            minijinja::AutoEscape::Html
+        } else {
+            minijinja::AutoEscape::None
+        }
+    });
+    for (name, source) in [
+        (
+            "layout.html",
+            include_str!("../../templates/email/layout.html"),
+        ),
+        (
+            "sponsor_request.txt",
+            include_str!("../../templates/email/sponsor_request.txt"),
+        ),
+        (
+            "sponsor_request.html",
+            include_str!("../../templates/email/sponsor_request.html"),
+        ),
+        (
+            "introduction.txt",
+            include_str!("../../templates/email/introduction.txt"),
+        ),
+        (
+            "introduction.html",
+            include_str!("../../templates/email/introduction.html"),
+        ),
+        (
+            "notice.txt",
+            include_str!("../../templates/email/notice.txt"),
+        ),
+        (
+            "notice.html",
+            include_str!("../../templates/email/notice.html"),
+        ),
+    ] {
+        if let Err(error) = env.add_template(name, source) {
+            // The templates are part of the binary; a broken one fails every test.
+            panic!("email template {name}: {error}");
+        }
+    }
+    env
+});
+
+/// Steps the fellowships' own literature suggests for a new sponsorship.
+const FIRST_STEPS_SEEKER: [&str; 4] = [
+    "Reach out within a day or two; a short call or message is enough to start.",
+    "Agree how and when you will talk: a regular time helps.",
+    "Go to a meeting together if you both can.",
+    "It is fine to take things slowly and to ask questions.",
+];
+const FIRST_STEPS_SPONSOR: [&str; 4] = [
+    "Expect to hear from them soon; if you have not in a few days, reach out yourself.",
+    "Agree how and when you will talk, and what they can expect from you.",
+    "Share your experience, not advice on medication or treatment: that stays with their clinicians.",
+    "Keep what they tell you to yourself.",
+];
+
+/// Renders `letter` as the message of `kind` for the match. `domain` names the sending
+/// domain, for the Message-ID.
+pub fn render(
+    kind: MessageKind,
+    match_id: MatchId,
+    domain: &str,
+    letter: &Letter,
+) -> Result<Rendered, RenderError> {
+    let (template, subject, preview, vars) = match letter {
+        Letter::SponsorRequest {
+            name,
+            answer_by,
+            accept_url,
+            decline_url,
+        } => (
+            "sponsor_request",
+            "A request is waiting for your answer",
+            "Please answer when you can.",
+            minijinja::context! { name, answer_by, accept_url, decline_url },
+        ),
+        Letter::Introduction {
+            to_sponsor,
+            name,
+            other_alias,
+            other_email,
+            other_phone,
+        } => {
+            let first_steps: &[&str] = if *to_sponsor {
+                &FIRST_STEPS_SPONSOR
+            } else {
+                &FIRST_STEPS_SEEKER
+            };
+            (
+                "introduction",
+                "You have been introduced",
+                "How to reach each other.",
+                minijinja::context! {
+                    name, other_alias, other_email, other_phone, first_steps,
+                    notice => REDISCLOSURE_NOTICE,
+                },
+            )
+        }
+        Letter::Notice { expired, reason } => {
+            let (subject, what) = if *expired {
+                (
+                    "A request expired without an answer",
+                    "A request was not answered in time and has expired.",
+                )
+            } else {
+                ("A request was declined", "A request was declined.")
+            };
+            let category = reason.map(|r| match r.category() {
+                ReasonCategory::Safety => "safety",
+                ReasonCategory::Fit => "fit",
+                ReasonCategory::Service => "service",
+            });
+            (
+                "notice",
+                subject,
+                "Something may need your attention.",
+                minijinja::context! {
+                    what, match_id => match_id.to_string(),
+                    reason => reason.map(Reason::as_str), category,
+                },
+            )
+        }
+    };
+    let context = minijinja::context! {
+        subject, preview, service_name => SERVICE_NAME, ..vars
+    };
+    let render = |name: String| {
+        TEMPLATES
+            .get_template(&name)
+            .and_then(|t| t.render(&context))
+            .map_err(|source| RenderError {
+                template: name,
+                source,
+            })
+    };
+    Ok(Rendered {
+        subject: subject.to_owned(),
+        text: render(format!("{template}.txt"))?,
+        html: render(format!("{template}.html"))?,
+        message_id: format!("<{match_id}.{}@{domain}>", kind.as_str()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Words a subject or preview must never carry: they would tell anyone glancing at
+    /// an inbox that the person is in recovery or treatment.
+    const REVEALING: [&str; 12] = [
+        "recovery",
+        "sponsor",
+        "sobriety",
+        "sober",
+        "addiction",
+        "treatment",
+        "alcohol",
+        "drug",
+        "anonymous",
+        "rehab",
+        "mat",
+        "relapse",
+    ];
+
+    fn letters() -> Vec<(MessageKind, Letter)> {
+        vec![
+            (
+                MessageKind::SponsorRequest,
+                Letter::SponsorRequest {
+                    name: "Sam".into(),
+                    answer_by: "2026-11-25 18:00".into(),
+                    accept_url: "https://example.org/respond/a?x=<&>".into(),
+                    decline_url: "https://example.org/respond/d".into(),
+                },
+            ),
+            (
+                MessageKind::IntroductionToSeeker,
+                Letter::Introduction {
+                    to_sponsor: false,
+                    name: "Jo".into(),
+                    other_alias: "Sam <script>".into(),
+                    other_email: Some("sam@example.org".into()),
+                    other_phone: None,
+                },
+            ),
+            (
+                MessageKind::DeclineNotice,
+                Letter::Notice {
+                    expired: false,
+                    reason: Some(Reason::SafetyConcern),
+                },
+            ),
+            (
+                MessageKind::ExpiryNotice,
+                Letter::Notice {
+                    expired: true,
+                    reason: None,
+                },
+            ),
+        ]
+    }
+
+    #[test]
+    fn subjects_and_previews_reveal_nothing() {
+        for (kind, letter) in letters() {
+            let rendered = render(kind, MatchId::new(), "example.org", &letter).unwrap();
+            let preview = rendered.text.lines().next().unwrap().to_lowercase();
+            let subject = rendered.subject.to_lowercase();
+            for word in REVEALING {
+                let has = |text: &str| {
+                    text.split(|c: char| !c.is_alphanumeric())
+                        .any(|w| w == word)
+                };
+                assert!(!has(&subject), "{kind:?} subject says {word}");
+                assert!(!has(&preview), "{kind:?} preview says {word}");
+            }
+            assert!(
+                rendered
+                    .html
+                    .contains(&rendered.text.lines().next().unwrap().to_owned())
+            );
+        }
+    }
+
+    #[test]
+    fn introductions_carry_the_contact_details_and_the_notice() {
+        let (kind, letter) = letters().swap_remove(1);
+        let rendered = render(kind, MatchId::new(), "example.org", &letter).unwrap();
+        assert!(rendered.text.contains("sam@example.org"));
+        assert!(rendered.text.contains("42 CFR part 2"));
+        assert!(rendered.html.contains("42 CFR part 2"));
+        assert!(!rendered.text.contains("Phone:"), "no phone was given");
+        assert!(
+            rendered.html.contains("Sam &lt;script&gt;"),
+            "HTML is escaped"
+        );
+        assert!(rendered.text.contains("Sam <script>"), "text is not");
+    }
+
+    #[test]
+    fn message_ids_are_stable_per_match_and_kind() {
+        let id = MatchId::new();
+        let (kind, letter) = letters().swap_remove(0);
+        let first = render(kind, id, "example.org", &letter).unwrap();
+        let again = render(kind, id, "example.org", &letter).unwrap();
+        assert_eq!(first.message_id, again.message_id);
+        assert_eq!(
+            first.message_id,
+            format!("<{id}.sponsor_request@example.org>")
+        );
+        assert!(first.html.contains("x=&lt;&amp;&gt;"), "{}", first.html);
+    }
+}

@@ -1,0 +1,101 @@
+//! Where messages go: SMTP, or `.eml` files in a directory (the embedded default).
+
+use std::time::Duration;
+
+use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use secrecy::ExposeSecret;
+
+use super::letters::Rendered;
+use crate::config::{EmailSettings, EmailTransport, SmtpSecurity};
+
+pub enum Mailer {
+    File(AsyncFileTransport<Tokio1Executor>),
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+}
+
+/// Why a message was not handed over.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// Worth another try later: the server is down, busy or said 4xx.
+    #[error("{0}")]
+    Transient(String),
+    /// Will fail again: the server refused with 5xx, or an address is malformed.
+    #[error("{0}")]
+    Permanent(String),
+}
+
+impl Mailer {
+    pub fn from_settings(email: &EmailSettings) -> anyhow::Result<Self> {
+        Ok(match email.transport {
+            EmailTransport::File => {
+                std::fs::create_dir_all(&email.file_dir)?;
+                Mailer::File(AsyncFileTransport::new(&email.file_dir))
+            }
+            EmailTransport::Smtp => {
+                let smtp = &email.smtp;
+                let builder = match smtp.security {
+                    SmtpSecurity::Starttls => {
+                        AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host)?
+                    }
+                    SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host)?,
+                    SmtpSecurity::None => {
+                        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host)
+                    }
+                };
+                let mut builder = builder
+                    .port(smtp.port)
+                    .timeout(Some(Duration::from_secs(smtp.timeout_seconds)));
+                if !smtp.username.is_empty() {
+                    let password = smtp
+                        .password
+                        .as_ref()
+                        .map(|p| p.expose_secret().to_owned())
+                        .unwrap_or_default();
+                    builder =
+                        builder.credentials(Credentials::new(smtp.username.clone(), password));
+                }
+                Mailer::Smtp(builder.build())
+            }
+        })
+    }
+
+    pub async fn send(
+        &self,
+        from: &Mailbox,
+        to: &[String],
+        rendered: &Rendered,
+    ) -> Result<(), SendError> {
+        let mut builder = Message::builder()
+            .from(from.clone())
+            .subject(rendered.subject.clone())
+            .message_id(Some(rendered.message_id.clone()));
+        for address in to {
+            let mailbox: Mailbox = address
+                .parse()
+                .map_err(|e| SendError::Permanent(format!("recipient address: {e}")))?;
+            builder = builder.to(mailbox);
+        }
+        let message = builder
+            .multipart(MultiPart::alternative_plain_html(
+                rendered.text.clone(),
+                rendered.html.clone(),
+            ))
+            .map_err(|e| SendError::Permanent(format!("building the message: {e}")))?;
+        match self {
+            Mailer::File(transport) => transport
+                .send(message)
+                .await
+                .map(|_| ())
+                .map_err(|e| SendError::Transient(format!("writing the message: {e}"))),
+            Mailer::Smtp(transport) => transport.send(message).await.map(|_| ()).map_err(|e| {
+                if e.is_permanent() {
+                    SendError::Permanent(e.to_string())
+                } else {
+                    SendError::Transient(e.to_string())
+                }
+            }),
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! The outbox worker: claims due messages, writes each from the records as they are
+//! now, hands it to the transport and records the outcome. It runs inside `serve` and
+//! alone as `sponsor-match worker`; any number run side by side, because a message is
+//! leased to one worker at a time.
+
+use std::time::Duration;
+
+use chrono::{TimeDelta, Utc};
+use futures_util::StreamExt;
+use lettre::message::Mailbox;
+use secrecy::ExposeSecret;
+
+use super::MessageKind;
+use super::letters::render;
+use super::links::LinkSigner;
+use super::transport::{Mailer, SendError};
+use crate::config::{OutboxSettings, Secrets, Settings};
+use crate::domain::ids::MatchId;
+use crate::store::letters::{Composed, compose};
+use crate::store::outbox::{self, Claimed, Outcome};
+use crate::store::{Db, StoreError};
+
+/// Messages in flight at once per worker: enough to keep an SMTP server busy.
+const IN_FLIGHT: usize = 8;
+
+pub struct Worker {
+    db: Db,
+    mailer: Mailer,
+    from: Mailbox,
+    domain: String,
+    links: LinkSigner,
+    settings: OutboxSettings,
+}
+
+impl Worker {
+    pub fn new(settings: &Settings, secrets: &Secrets, db: Db) -> anyhow::Result<Self> {
+        let from: Mailbox = settings
+            .email
+            .from
+            .parse()
+            .map_err(|e| anyhow::anyhow!("email.from is not an address: {e}"))?;
+        Ok(Self {
+            db,
+            mailer: Mailer::from_settings(&settings.email)?,
+            domain: from.email.domain().to_owned(),
+            from,
+            links: LinkSigner::new(
+                secrets.token_signing_key.expose_secret().as_bytes(),
+                &settings.email.public_url,
+            ),
+            settings: settings.outbox.clone(),
+        })
+    }
+
+    /// Delivers until the process ends: at once while messages are due, then polling.
+    pub async fn run(self) {
+        let idle = Duration::from_millis(self.settings.poll_interval_ms.max(10));
+        loop {
+            match self.deliver_due().await {
+                Ok(0) => tokio::time::sleep(idle).await,
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::warn!(%error, "outbox delivery failed; retrying");
+                    tokio::time::sleep(idle).await;
+                }
+            }
+        }
+    }
+
+    /// Claims one batch of due messages and delivers it; returns how many were claimed.
+    pub async fn deliver_due(&self) -> Result<usize, StoreError> {
+        let lease = TimeDelta::seconds(i64::try_from(self.settings.lease_seconds).unwrap_or(60));
+        let lease_until = (Utc::now() + lease).naive_utc();
+        let limit = i64::from(self.settings.batch_size.max(1));
+        let batch = self
+            .db
+            .write(move |conn| outbox::claim(conn, lease_until, limit))
+            .await?;
+        let claimed = batch.len();
+        let results: Vec<Result<(), StoreError>> = futures_util::stream::iter(batch)
+            .map(|message| self.deliver(message))
+            .buffer_unordered(IN_FLIGHT)
+            .collect()
+            .await;
+        results.into_iter().collect::<Result<(), _>>()?;
+        Ok(claimed)
+    }
+
+    async fn deliver(&self, message: Claimed) -> Result<(), StoreError> {
+        let links = self.links.clone();
+        let claimed = message.clone();
+        let composed = self
+            .db
+            .run(move |conn| compose(conn, &claimed, &links))
+            .await?;
+        let outcome = match composed {
+            Composed::Cancel(why) => Outcome::Cancelled {
+                why: why.to_owned(),
+            },
+            Composed::Undeliverable(why) => Outcome::Dead {
+                error: why.to_owned(),
+            },
+            Composed::Send { to, letter } => self.send(&message, &to, &letter).await,
+        };
+        metrics::counter!("outbox_messages_total",
+            "kind" => message.kind.clone(), "outcome" => outcome_label(&outcome))
+        .increment(1);
+        let id = message.id.clone();
+        self.db
+            .write(move |conn| outbox::settle(conn, &id, &outcome))
+            .await
+    }
+
+    async fn send(
+        &self,
+        message: &Claimed,
+        to: &[String],
+        letter: &super::letters::Letter,
+    ) -> Outcome {
+        let kind = MessageKind::parse(&message.kind);
+        let match_id = message
+            .match_id
+            .as_deref()
+            .and_then(|id| id.parse::<MatchId>().ok());
+        let (Some(kind), Some(match_id)) = (kind, match_id) else {
+            return Outcome::Dead {
+                error: "unknown kind or match".into(),
+            };
+        };
+        let rendered = match render(kind, match_id, &self.domain, letter) {
+            Ok(rendered) => rendered,
+            Err(error) => {
+                return Outcome::Dead {
+                    error: error.to_string(),
+                };
+            }
+        };
+        match self.mailer.send(&self.from, to, &rendered).await {
+            Ok(()) => Outcome::Sent,
+            Err(SendError::Permanent(error)) => Outcome::Dead { error },
+            Err(SendError::Transient(error))
+                if message.attempts >= i32::try_from(self.settings.max_attempts).unwrap_or(10) =>
+            {
+                Outcome::Dead {
+                    error: format!("gave up after {} attempts: {error}", message.attempts),
+                }
+            }
+            Err(SendError::Transient(error)) => {
+                let wait = retry_delay(
+                    message.attempts,
+                    self.settings.retry_base_seconds,
+                    self.settings.retry_max_seconds,
+                );
+                tracing::info!(kind = %message.kind, attempts = message.attempts, ?wait, %error, "delivery failed; will retry");
+                Outcome::Retry {
+                    at: (Utc::now() + wait).naive_utc(),
+                    error,
+                }
+            }
+        }
+    }
+}
+
+fn outcome_label(outcome: &Outcome) -> &'static str {
+    match outcome {
+        Outcome::Sent => "sent",
+        Outcome::Retry { .. } => "retry",
+        Outcome::Dead { .. } => "dead",
+        Outcome::Cancelled { .. } => "cancelled",
+    }
+}
+
+/// Exponential backoff: `base` after the first attempt, doubling, at most `max`.
+pub fn retry_delay(attempts: i32, base_seconds: u64, max_seconds: u64) -> TimeDelta {
+    let doublings = u32::try_from(attempts.saturating_sub(1))
+        .unwrap_or(0)
+        .min(30);
+    let seconds = base_seconds
+        .saturating_mul(1u64 << doublings)
+        .min(max_seconds);
+    TimeDelta::seconds(i64::try_from(seconds).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_exponentially_up_to_the_maximum() {
+        let waits: Vec<i64> = (1..=8)
+            .map(|n| retry_delay(n, 5, 300).num_seconds())
+            .collect();
+        assert_eq!(waits, [5, 10, 20, 40, 80, 160, 300, 300]);
+        assert_eq!(retry_delay(1000, 5, 3600).num_seconds(), 3600);
+    }
+}

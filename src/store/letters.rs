@@ -1,0 +1,232 @@
+//! What the outbox worker sends for a claimed message, gathered from the records as
+//! they are at delivery: a match that moved on or a consent revoked since the message
+//! was queued stops it here.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::outbox::Claimed;
+use super::schema::{matches, seeker_contacts, seekers, sponsor_contacts, sponsor_profiles, users};
+use super::seekers::consent_for;
+use super::{AnyConnection, StoreError, parse_id};
+use crate::domain::consent::RecipientClass;
+use crate::domain::ids::{MatchId, SeekerId};
+use crate::domain::lifecycle::{MatchState, Reason};
+use crate::notify::MessageKind;
+use crate::notify::letters::Letter;
+use crate::notify::links::{LinkAction, LinkClaim, LinkSigner};
+
+/// What to do with a claimed message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Composed {
+    Send {
+        to: Vec<String>,
+        letter: Letter,
+    },
+    /// No longer wanted.
+    Cancel(&'static str),
+    /// Wanted but impossible, e.g. no address on record: for a program admin to see.
+    Undeliverable(&'static str),
+}
+
+struct MatchFacts {
+    id: MatchId,
+    seeker: SeekerId,
+    sponsor: String,
+    program: String,
+    state: MatchState,
+    reason: Option<Reason>,
+    answer_by: Option<NaiveDateTime>,
+    version: i32,
+}
+
+fn match_facts(conn: &mut AnyConnection, id: &str) -> Result<MatchFacts, StoreError> {
+    #[allow(clippy::type_complexity)]
+    let (seeker, sponsor, program, state, reason, answer_by, version): (
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<NaiveDateTime>,
+        i32,
+    ) = matches::table
+        .find(id)
+        .select((
+            matches::seeker_id,
+            matches::sponsor_id,
+            matches::program_id,
+            matches::state,
+            matches::reason,
+            matches::answer_by,
+            matches::version,
+        ))
+        .first(conn)?;
+    Ok(MatchFacts {
+        id: parse_id("matches.id", id)?,
+        seeker: parse_id("matches.seeker_id", &seeker)?,
+        sponsor,
+        program,
+        state: MatchState::parse(&state)
+            .ok_or_else(|| StoreError::Corrupt("matches.state".into()))?,
+        reason: reason.as_deref().and_then(Reason::parse),
+        answer_by,
+        version,
+    })
+}
+
+pub fn compose(
+    conn: &mut AnyConnection,
+    message: &Claimed,
+    links: &LinkSigner,
+) -> Result<Composed, StoreError> {
+    let kind = MessageKind::parse(&message.kind)
+        .ok_or_else(|| StoreError::Corrupt("outbox_messages.kind".into()))?;
+    let Some(match_id) = &message.match_id else {
+        return Ok(Composed::Undeliverable("the message names no match"));
+    };
+    let m = match_facts(conn, match_id)?;
+    match kind {
+        MessageKind::SponsorRequest => sponsor_request(conn, &m, links),
+        MessageKind::IntroductionToSponsor | MessageKind::IntroductionToSeeker => {
+            introduction(conn, &m, kind == MessageKind::IntroductionToSponsor)
+        }
+        MessageKind::DeclineNotice | MessageKind::ExpiryNotice => {
+            let to = staff_addresses(conn, &m.program)?;
+            if to.is_empty() {
+                return Ok(Composed::Undeliverable("the program has no active staff"));
+            }
+            Ok(Composed::Send {
+                to,
+                letter: Letter::Notice {
+                    expired: kind == MessageKind::ExpiryNotice,
+                    reason: m.reason,
+                },
+            })
+        }
+    }
+}
+
+fn sponsor_request(
+    conn: &mut AnyConnection,
+    m: &MatchFacts,
+    links: &LinkSigner,
+) -> Result<Composed, StoreError> {
+    if m.state != MatchState::AwaitingSponsor {
+        return Ok(Composed::Cancel(
+            "the request is no longer waiting for the sponsor",
+        ));
+    }
+    if consent_for(conn, m.seeker, RecipientClass::CandidateSponsors)?.is_none() {
+        return Ok(Composed::Cancel(
+            "the seeker's consent is no longer in force",
+        ));
+    }
+    let Some(answer_by) = m.answer_by else {
+        return Ok(Composed::Cancel("the request has no answer time"));
+    };
+    let (email, alias) = users::table
+        .inner_join(sponsor_profiles::table)
+        .filter(users::id.eq(&m.sponsor))
+        .select((users::email, sponsor_profiles::alias))
+        .first::<(String, String)>(conn)?;
+    let link = |action| {
+        links.url(&LinkClaim {
+            match_id: m.id,
+            action,
+            version: m.version,
+            expires: answer_by.and_utc(),
+        })
+    };
+    Ok(Composed::Send {
+        to: vec![email],
+        letter: Letter::SponsorRequest {
+            name: alias,
+            answer_by: answer_by.format("%Y-%m-%d %H:%M").to_string(),
+            accept_url: link(LinkAction::Accept),
+            decline_url: link(LinkAction::Decline),
+        },
+    })
+}
+
+fn introduction(
+    conn: &mut AnyConnection,
+    m: &MatchFacts,
+    to_sponsor: bool,
+) -> Result<Composed, StoreError> {
+    if !matches!(m.state, MatchState::Introduced | MatchState::Active) {
+        return Ok(Composed::Cancel("the match is not introduced"));
+    }
+    if consent_for(conn, m.seeker, RecipientClass::MatchedSponsor)?.is_none() {
+        return Ok(Composed::Cancel(
+            "the seeker's consent to share contact details is no longer in force",
+        ));
+    }
+    let (sponsor_account, sponsor_alias) = users::table
+        .inner_join(sponsor_profiles::table)
+        .filter(users::id.eq(&m.sponsor))
+        .select((users::email, sponsor_profiles::alias))
+        .first::<(String, String)>(conn)?;
+    let (sponsor_email, sponsor_phone) = sponsor_contacts::table
+        .find(&m.sponsor)
+        .select((sponsor_contacts::email, sponsor_contacts::phone))
+        .first::<(Option<String>, Option<String>)>(conn)?;
+    let seeker_alias = seekers::table
+        .find(m.seeker.to_string())
+        .select(seekers::alias)
+        .first::<String>(conn)?;
+    let (seeker_email, seeker_phone) = seeker_contacts::table
+        .find(m.seeker.to_string())
+        .select((seeker_contacts::email, seeker_contacts::phone))
+        .first::<(Option<String>, Option<String>)>(conn)?;
+    Ok(if to_sponsor {
+        Composed::Send {
+            to: vec![sponsor_account],
+            letter: Letter::Introduction {
+                to_sponsor,
+                name: sponsor_alias,
+                other_alias: seeker_alias,
+                other_email: seeker_email,
+                other_phone: seeker_phone,
+            },
+        }
+    } else {
+        let Some(address) = seeker_email else {
+            return Ok(Composed::Undeliverable(
+                "the seeker has no email address on record",
+            ));
+        };
+        if sponsor_email.is_none() && sponsor_phone.is_none() {
+            return Ok(Composed::Undeliverable(
+                "the sponsor has no contact details to share",
+            ));
+        }
+        Composed::Send {
+            to: vec![address],
+            letter: Letter::Introduction {
+                to_sponsor,
+                name: seeker_alias,
+                other_alias: sponsor_alias,
+                other_email: sponsor_email,
+                other_phone: sponsor_phone,
+            },
+        }
+    })
+}
+
+/// The program's active case managers, or its admins when it has none.
+fn staff_addresses(conn: &mut AnyConnection, program: &str) -> Result<Vec<String>, StoreError> {
+    for role in ["case_manager", "program_admin"] {
+        let addresses = users::table
+            .filter(users::program_id.eq(program))
+            .filter(users::role.eq(role))
+            .filter(users::status.eq("active"))
+            .order(users::id.asc())
+            .select(users::email)
+            .load::<String>(conn)?;
+        if !addresses.is_empty() {
+            return Ok(addresses);
+        }
+    }
+    Ok(Vec::new())
+}
