@@ -3,11 +3,13 @@
 use std::time::Duration;
 
 use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::ExposeSecret;
 
 use super::letters::Rendered;
+use super::worker::IN_FLIGHT;
 use crate::config::{EmailSettings, EmailTransport, SmtpSecurity};
 
 pub enum Mailer {
@@ -46,7 +48,13 @@ impl Mailer {
                 };
                 let mut builder = builder
                     .port(smtp.port)
-                    .timeout(Some(Duration::from_secs(smtp.timeout_seconds)));
+                    .timeout(Some(Duration::from_secs(smtp.timeout_seconds)))
+                    // One connection per message in flight; idle ones are let go soon.
+                    .pool_config(
+                        PoolConfig::new()
+                            .max_size(u32::try_from(IN_FLIGHT).unwrap_or(8))
+                            .idle_timeout(Duration::from_secs(10)),
+                    );
                 if !smtp.username.is_empty() {
                     let password = smtp
                         .password

@@ -21,7 +21,7 @@ use crate::store::outbox::{self, Claimed, Outcome};
 use crate::store::{Db, StoreError};
 
 /// Messages in flight at once per worker: enough to keep an SMTP server busy.
-const IN_FLIGHT: usize = 8;
+pub const IN_FLIGHT: usize = 8;
 
 pub struct Worker {
     db: Db,

@@ -4,7 +4,9 @@
 //! to a PostgreSQL URL, each test gets its own database, created from that server and
 //! dropped when the test ends.
 
+use std::process::{Command, Stdio};
 use std::sync::Once;
+use std::time::{Duration, Instant};
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
@@ -307,6 +309,11 @@ impl TestApp {
         sponsor
     }
 
+    /// The settings the service runs with.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
     pub async fn put_sponsor_profile(&self, sponsor: &Caller) -> Value {
         let response = self
             .put("/api/v1/sponsors/me", sponsor, &sponsor_body())
@@ -417,4 +424,72 @@ pub fn consent_body() -> Value {
         "expires_at": (now + chrono::Duration::days(180)).to_rfc3339(),
         "revocation_instructions": "Tell your case manager or write to privacy@riverside.example.org"
     })
+}
+
+/// The built binary, serving from `dir` on a free port.
+pub struct Binary {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Binary {
+    pub async fn serve(dir: &std::path::Path, log: Stdio) -> Self {
+        Self::serve_with(dir, log, &[]).await
+    }
+
+    /// Serves with extra environment (configuration) for the process.
+    pub async fn serve_with(dir: &std::path::Path, log: Stdio, env: &[(String, String)]) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_sponsor-match"))
+            .arg("serve")
+            .current_dir(dir)
+            .env("APP__SERVER__PORT", port.to_string())
+            .env("APP__LOG__FORMAT", "json")
+            .env_remove("APP__DATABASE__URL")
+            .env_remove("RUST_LOG")
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdout(log)
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let binary = Self { child, port };
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let ready = client.get(binary.url("/readyz")).send().await;
+            if ready.is_ok_and(|r| r.status() == StatusCode::OK) {
+                return binary;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the service did not become ready"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// `kill -<signal>`, then the exit status.
+    pub async fn stop(mut self, signal: &str) -> std::process::ExitStatus {
+        let killed = Command::new("kill")
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let deadline = Instant::now() + Duration::from_secs(40);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the service did not stop");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
 }

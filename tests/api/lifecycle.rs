@@ -3,11 +3,15 @@
 
 use diesel::prelude::*;
 use futures_util::future::join_all;
-use reqwest::{Response, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sponsor_match::store::schema::{disclosures, matches, outbox_messages};
 
-use crate::helpers::{Caller, TestApp, consent_body, expect_json, expect_problem};
+use crate::helpers::{TestApp, consent_body, expect_json, expect_problem};
+use crate::journey::{
+    accept, consenting_seeker, contact_consent, get_match, program, propose, record_consent, step,
+    user_id,
+};
 
 /// A service that queues messages but does not deliver them, so tests see the queue.
 async fn quiet_app() -> TestApp {
@@ -15,78 +19,6 @@ async fn quiet_app() -> TestApp {
         .with(|s| s.outbox.deliver_in_serve = false)
         .spawn()
         .await
-}
-
-struct Program {
-    admin: Caller,
-    manager: Caller,
-    portal: Caller,
-}
-
-async fn program(app: &TestApp) -> Program {
-    let admin = app.create_program("Riverside").await;
-    let manager = app.add_user(&admin, "case_manager").await;
-    let portal = app.add_portal_key(&admin).await;
-    Program {
-        admin,
-        manager,
-        portal,
-    }
-}
-
-fn user_id(caller: &Caller) -> String {
-    caller.user_id.expect("a person").to_string()
-}
-
-/// A seeker whose consent to disclose a summary to candidate sponsors is in force.
-async fn consenting_seeker(app: &TestApp, portal: &Caller) -> String {
-    let seeker = app.create_seeker(portal).await;
-    let id = seeker["id"].as_str().unwrap().to_owned();
-    record_consent(app, portal, &id, consent_body()).await;
-    id
-}
-
-async fn record_consent(app: &TestApp, caller: &Caller, seeker: &str, body: Value) -> Value {
-    let path = format!("/api/v1/seekers/{seeker}/consents");
-    let response = app.post(&path, caller, &body).send().await.unwrap();
-    expect_json(response, StatusCode::CREATED).await
-}
-
-/// The seeker's consent to give the matched sponsor their contact details.
-fn contact_consent() -> Value {
-    let mut body = consent_body();
-    body["recipient_class"] = json!("matched_sponsor");
-    body["information"] = json!(["contact_details"]);
-    body["purpose"] = json!("To be introduced to the sponsor I agreed to");
-    body
-}
-
-async fn propose(
-    app: &TestApp,
-    caller: &Caller,
-    seeker: &str,
-    sponsor: Option<&Caller>,
-) -> Response {
-    let body = match sponsor {
-        Some(sponsor) => json!({ "sponsor_id": user_id(sponsor) }),
-        None => json!({}),
-    };
-    let path = format!("/api/v1/seekers/{seeker}/matches");
-    app.post(&path, caller, &body).send().await.unwrap()
-}
-
-async fn step(app: &TestApp, caller: &Caller, id: &str, action: &str, body: Value) -> Response {
-    let path = format!("/api/v1/matches/{id}/{action}");
-    app.post(&path, caller, &body).send().await.unwrap()
-}
-
-async fn get_match(app: &TestApp, caller: &Caller, id: &str) -> Value {
-    let response = app
-        .get(&format!("/api/v1/matches/{id}"), caller)
-        .send()
-        .await
-        .unwrap();
-    expect_json(response, StatusCode::OK).await
 }
 
 fn actions(record: &Value) -> Vec<String> {
@@ -110,10 +42,6 @@ async fn outbox_kinds(app: &TestApp, match_id: &str) -> Vec<(String, String)> {
         })
         .await
         .unwrap()
-}
-
-fn accept() -> Value {
-    json!({ "share_contact_details": true })
 }
 
 #[tokio::test]

@@ -3,10 +3,13 @@
 mod audit;
 mod auth;
 mod authorization;
+mod email;
 mod helpers;
+mod journey;
 mod lifecycle;
 mod matching;
 mod operations;
 mod seekers;
+mod smtp;
 mod sponsors;
 mod validation;

@@ -1,11 +1,10 @@
 //! Probes, metrics, the OpenAPI document and docs page, request ids, the binary itself.
 
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
 
-use crate::helpers::{TestApp, expect_json};
+use crate::helpers::{Binary, TestApp, expect_json};
 
 #[tokio::test]
 async fn probes_answer() {
@@ -153,68 +152,6 @@ async fn the_openapi_document_describes_every_route_and_the_docs_page_is_self_co
 /// Sends a request to the binary and reads its JSON answer.
 async fn json_of(request: reqwest::RequestBuilder) -> serde_json::Value {
     request.send().await.unwrap().json().await.unwrap()
-}
-
-/// The built binary, serving from `dir` on a free port.
-struct Binary {
-    child: std::process::Child,
-    port: u16,
-}
-
-impl Binary {
-    async fn serve(dir: &std::path::Path, log: Stdio) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_sponsor-match"))
-            .arg("serve")
-            .current_dir(dir)
-            .env("APP__SERVER__PORT", port.to_string())
-            .env("APP__LOG__FORMAT", "json")
-            .env_remove("APP__DATABASE__URL")
-            .env_remove("RUST_LOG")
-            .stdout(log)
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let binary = Self { child, port };
-        let client = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let ready = client.get(binary.url("/readyz")).send().await;
-            if ready.is_ok_and(|r| r.status() == StatusCode::OK) {
-                return binary;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the service did not become ready"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-
-    /// `kill -<signal>`, then the exit status.
-    async fn stop(mut self, signal: &str) -> std::process::ExitStatus {
-        let killed = Command::new("kill")
-            .args([&format!("-{signal}"), &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(killed.success());
-        let deadline = Instant::now() + Duration::from_secs(40);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "the service did not stop");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
 }
 
 /// The real binary: embedded defaults, secrets generated with mode 0600, graceful stop.
