@@ -106,6 +106,8 @@ pub struct AuthSettings {
 pub struct MatchingSettings {
     /// How often the rank index applies changes made through other instances.
     pub follow_interval_ms: u64,
+    /// How often each instance looks for requests whose answer is overdue.
+    pub expiry_interval_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

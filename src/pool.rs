@@ -103,6 +103,11 @@ impl SponsorPool {
             .top_k(query, k)
     }
 
+    /// The ids of the best `k`, best first: what a proposal checks against the database.
+    pub fn ranked_ids(&self, query: &Query, k: usize) -> Vec<Uuid> {
+        self.top_k(query, k).into_iter().map(|(id, _)| id).collect()
+    }
+
     pub fn facts(&self, id: Uuid) -> Option<SponsorFacts> {
         self.index
             .read()

@@ -12,9 +12,10 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use crate::api;
 use crate::auth::throttle::LoginThrottle;
 use crate::config::{Secrets, Settings};
+use crate::matching::score::Query;
 use crate::notify::worker::Worker;
 use crate::pool::SponsorPool;
-use crate::store::Db;
+use crate::store::{Db, idempotency, matches};
 
 /// What every handler can reach.
 pub struct AppState {
@@ -58,6 +59,7 @@ impl Application {
             pool,
         });
         tokio::spawn(follow_changes(state.clone()));
+        tokio::spawn(expire_requests(state.clone()));
         if state.settings.outbox.deliver_in_serve {
             let worker = Worker::new(&state.settings, &state.secrets, state.db.clone())?;
             tokio::spawn(worker.run());
@@ -126,6 +128,45 @@ async fn follow_changes(state: web::Data<AppState>) {
         }
         if let Err(error) = state.pool.follow(&state.db).await {
             tracing::warn!(%error, "following sponsor changes failed");
+        }
+    }
+}
+
+/// Expires requests not answered in time, proposing the next candidate where the policy
+/// says so, and forgets idempotency keys a day old. Every instance runs it; they share
+/// the work without doing any of it twice.
+async fn expire_requests(state: web::Data<AppState>) {
+    const BATCH: i64 = 100;
+    let mut tick = tokio::time::interval(Duration::from_millis(
+        state.settings.matching.expiry_interval_ms.max(10),
+    ));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let ranking = state.clone();
+        let mut zones = state.pool.zones();
+        let expired = state
+            .db
+            .write(move |conn| {
+                let rank = |query: &Query, k: usize| ranking.pool.ranked_ids(query, k);
+                matches::expire_due(conn, BATCH, &mut zones, &rank)
+            })
+            .await;
+        match expired {
+            Ok(done) if !done.is_empty() => {
+                let advanced = done.iter().filter(|e| e.proposed.is_some()).count();
+                tracing::info!(expired = done.len(), advanced, "requests expired");
+                state.pool.catch_up(&state.db).await;
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "expiring requests failed"),
+        }
+        let pruned = state
+            .db
+            .write(|conn| idempotency::prune(conn, chrono::TimeDelta::hours(24)))
+            .await;
+        if let Err(error) = pruned {
+            tracing::warn!(%error, "pruning idempotency keys failed");
         }
     }
 }

@@ -14,6 +14,7 @@ use super::extract::{
 use crate::auth::Principal;
 use crate::domain::ids::{MatchId, SeekerId, UserId};
 use crate::domain::lifecycle::{Action, Reason, permits, reason_required, takes_reason};
+use crate::matching::score::Query;
 use crate::startup::AppState;
 use crate::store::audit::Actor;
 use crate::store::idempotency::{self, StoredAnswer};
@@ -58,14 +59,7 @@ pub async fn propose(
     let answer = once(&state, &actor, key, fingerprint, StatusCode::CREATED, {
         let actor = actor.clone();
         move |conn| {
-            let rank = |query: &crate::matching::score::Query, k: usize| {
-                pool_state
-                    .pool
-                    .top_k(query, k)
-                    .into_iter()
-                    .map(|(id, _)| id)
-                    .collect()
-            };
+            let rank = |query: &Query, k: usize| pool_state.pool.ranked_ids(query, k);
             matches::propose(
                 conn,
                 By::Caller(&actor),

@@ -54,3 +54,13 @@ pub fn remember(
         .execute(conn)?;
     Ok(())
 }
+
+/// Forgets answers older than `age`: a client retries within minutes, not days.
+pub fn prune(conn: &mut AnyConnection, age: chrono::TimeDelta) -> Result<usize, StoreError> {
+    Ok(
+        diesel::delete(
+            idempotency_keys::table.filter(idempotency_keys::created_at.lt(now() - age)),
+        )
+        .execute(conn)?,
+    )
+}

@@ -606,6 +606,88 @@ fn ensure_free_slot(conn: &mut AnyConnection, sponsor: &str) -> Result<(), Store
     Ok(())
 }
 
+/// What the expiry job did with one overdue request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expiry {
+    pub expired: MatchId,
+    /// The next candidate proposed in its place, when the policy auto-advances.
+    pub proposed: Option<MatchId>,
+}
+
+/// Expires up to `limit` requests whose answer is overdue, each with its notice, and
+/// proposes the seeker's next candidate when the policy says so (and one is left).
+/// Several instances may run this at once: on PostgreSQL each overdue row is locked by
+/// one of them and skipped by the others; SQLite runs one write transaction at a time.
+/// Run it in a write transaction.
+pub fn expire_due(
+    conn: &mut AnyConnection,
+    limit: i64,
+    zones: &mut ZoneCache,
+    rank: &dyn Fn(&Query, usize) -> Vec<uuid::Uuid>,
+) -> Result<Vec<Expiry>, StoreError> {
+    use diesel::sql_types::{BigInt, Timestamp};
+    #[derive(QueryableByName)]
+    struct Due {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        id: String,
+    }
+    let at = now();
+    let due: Vec<Due> = match conn {
+        AnyConnection::Postgresql(pg) => diesel::sql_query(
+            "SELECT id FROM matches WHERE answer_by <= $1 \
+             AND state IN ('awaiting_sponsor', 'awaiting_seeker') \
+             ORDER BY answer_by LIMIT $2 FOR UPDATE SKIP LOCKED",
+        )
+        .bind::<Timestamp, _>(at)
+        .bind::<BigInt, _>(limit)
+        .load(pg)?,
+        AnyConnection::Sqlite(sqlite) => diesel::sql_query(
+            "SELECT id FROM matches WHERE answer_by <= ? \
+             AND state IN ('awaiting_sponsor', 'awaiting_seeker') \
+             ORDER BY answer_by LIMIT ?",
+        )
+        .bind::<Timestamp, _>(at)
+        .bind::<BigInt, _>(limit)
+        .load(sqlite)?,
+    };
+    let by = By::Service {
+        on_behalf_of: None,
+        job: "expiry",
+    };
+    let mut done = Vec::with_capacity(due.len());
+    for Due { id } in due {
+        let id: MatchId = parse_id("matches.id", &id)?;
+        let record = act(conn, by, id, Action::Expire, StepDetails::default())?;
+        let program: ProgramId =
+            parse_id("matches.program_id", &load_row(conn, id, None)?.program_id)?;
+        let rules = get_policy(conn, program)?.policy.lifecycle;
+        let proposed = if rules.auto_advance {
+            let proposal = Proposal {
+                chosen: None,
+                zones: &mut *zones,
+                today: Utc::now().date_naive(),
+                rank,
+            };
+            match propose(conn, by, program, record.seeker_id, proposal) {
+                Ok(next) => Some(next.id),
+                // Nobody left, or the seeker moved on: the notice tells staff.
+                Err(StoreError::Refused(refusal)) => {
+                    tracing::info!(%refusal, "no next candidate after an expiry");
+                    None
+                }
+                Err(other) => return Err(other),
+            }
+        } else {
+            None
+        };
+        done.push(Expiry {
+            expired: id,
+            proposed,
+        });
+    }
+    Ok(done)
+}
+
 /// Checks the pair against every filter again, on the records as they are now.
 fn ensure_still_a_candidate(conn: &mut AnyConnection, row: &MatchRow) -> Result<(), StoreError> {
     let program = row.program()?;

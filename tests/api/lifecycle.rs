@@ -608,3 +608,171 @@ async fn pausing_declines_waiting_requests_and_revoking_consent_withdraws_them()
         [("sponsor_request".to_owned(), "cancelled".to_owned())]
     );
 }
+
+async fn make_overdue(app: &TestApp, id: &str) {
+    let id = id.to_owned();
+    app.db
+        .run(move |conn| {
+            let past = chrono::Utc::now().naive_utc() - chrono::Duration::minutes(1);
+            diesel::update(matches::table.find(id))
+                .set(matches::answer_by.eq(Some(past)))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+}
+
+async fn seeker_matches(
+    app: &TestApp,
+    caller: &crate::helpers::Caller,
+    seeker: &str,
+) -> Vec<Value> {
+    let path = format!("/api/v1/seekers/{seeker}/matches");
+    let history = app.get(&path, caller).send().await.unwrap();
+    expect_json(history, StatusCode::OK)
+        .await
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[tokio::test]
+async fn an_unanswered_request_expires_once_and_moves_on_to_the_next_candidate() {
+    let app = TestApp::builder()
+        .with(|s| {
+            s.outbox.deliver_in_serve = false;
+            s.matching.expiry_interval_ms = 100;
+        })
+        .spawn()
+        .await;
+    // A second instance runs the same job on the same database.
+    let _second = app.another_instance().await;
+    let p = program(&app).await;
+    let first = app.add_sponsor(&p.admin, |_| {}).await;
+    let second = app.add_sponsor(&p.admin, |_| {}).await;
+    let seeker = consenting_seeker(&app, &p.portal).await;
+    let proposed = expect_json(
+        propose(&app, &p.portal, &seeker, Some(&first)).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = proposed["id"].as_str().unwrap().to_owned();
+    assert_eq!(proposed["urgent"], false);
+    let answer_by: chrono::DateTime<chrono::Utc> =
+        proposed["answer_by"].as_str().unwrap().parse().unwrap();
+    let window = answer_by - chrono::Utc::now();
+    assert!(
+        (71..=72).contains(&window.num_hours()),
+        "the policy's 72 hours: {window}"
+    );
+
+    // Both instances' rank indexes know both sponsors (each follows the other's writes).
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    make_overdue(&app, &id).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let history = loop {
+        let history = seeker_matches(&app, &p.manager, &seeker).await;
+        if history.len() == 2 {
+            break history;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not expired: {history:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    // Give the other instance its chance to do it twice.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let history_again = seeker_matches(&app, &p.manager, &seeker).await;
+    assert_eq!(history_again.len(), 2, "{history_again:?}");
+    let (next, expired) = (&history[0], &history[1]);
+    assert_eq!(expired["id"], id.as_str());
+    assert_eq!(expired["state"], "expired");
+    let expiries: Vec<&Value> = expired["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["action"] == "expire")
+        .collect();
+    assert_eq!(expiries.len(), 1);
+    assert_eq!(expiries[0]["actor_kind"], "service");
+    assert_eq!(expiries[0]["actor_id"], "expiry");
+    assert_eq!(next["state"], "awaiting_sponsor");
+    assert_eq!(
+        next["sponsor_id"],
+        user_id(&second),
+        "the expired pair is barred"
+    );
+    let kinds = outbox_kinds(&app, &id).await;
+    assert!(
+        kinds.contains(&("expiry_notice".to_owned(), "pending".to_owned())),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&("sponsor_request".to_owned(), "cancelled".to_owned())),
+        "{kinds:?}"
+    );
+}
+
+#[tokio::test]
+async fn urgent_seekers_get_the_shorter_window_and_without_auto_advance_an_expiry_just_ends() {
+    let app = TestApp::builder()
+        .with(|s| {
+            s.outbox.deliver_in_serve = false;
+            s.matching.expiry_interval_ms = 100;
+        })
+        .spawn()
+        .await;
+    let p = program(&app).await;
+    let policy = app
+        .put("/api/v1/matching-policy", &p.admin, &json!({
+            "min_sobriety_days": 365,
+            "sobriety_half_life_days": 730,
+            "weights": { "sobriety": 0.2, "availability": 0.35, "preferences": 0.2, "distance": 0.1, "load": 0.15 },
+            "lifecycle": { "answer_within_hours": 48, "urgent_answer_within_hours": 6, "auto_advance": false }
+        }))
+        .header("If-Match", "\"1\"")
+        .send()
+        .await
+        .unwrap();
+    expect_json(policy, StatusCode::OK).await;
+    let sponsor = app.add_sponsor(&p.admin, |_| {}).await;
+    app.add_sponsor(&p.admin, |_| {}).await;
+    let mut body = crate::helpers::seeker_body();
+    body["discharge_date"] =
+        json!((chrono::Utc::now().date_naive() + chrono::Days::new(1)).to_string());
+    let created = app
+        .post("/api/v1/seekers", &p.portal, &body)
+        .send()
+        .await
+        .unwrap();
+    let seeker = expect_json(created, StatusCode::CREATED).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    record_consent(&app, &p.portal, &seeker, consent_body()).await;
+    let proposed = expect_json(
+        propose(&app, &p.portal, &seeker, Some(&sponsor)).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(proposed["urgent"], true);
+    let answer_by: chrono::DateTime<chrono::Utc> =
+        proposed["answer_by"].as_str().unwrap().parse().unwrap();
+    assert!((5..=6).contains(&(answer_by - chrono::Utc::now()).num_hours()));
+
+    let id = proposed["id"].as_str().unwrap().to_owned();
+    make_overdue(&app, &id).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while get_match(&app, &p.manager, &id).await["state"] != "expired" {
+        assert!(std::time::Instant::now() < deadline, "not expired");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        seeker_matches(&app, &p.manager, &seeker).await.len(),
+        1,
+        "no auto-advance"
+    );
+}
