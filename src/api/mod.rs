@@ -15,6 +15,7 @@ pub mod respond;
 pub mod seekers;
 pub mod sponsors;
 pub mod users;
+pub mod webhooks;
 
 use std::time::Instant;
 
@@ -116,6 +117,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     resource("/outbox/messages/{id}/retry").route(web::post().to(outbox::retry)),
                 )
                 .service(resource("/outbox/{status}").route(web::get().to(outbox::list)))
+                .service(
+                    resource("/webhook")
+                        .route(web::get().to(webhooks::get))
+                        .route(web::put().to(webhooks::put))
+                        .route(web::delete().to(webhooks::delete)),
+                )
                 .service(resource("/audit-events").route(web::get().to(audit::list))),
         );
 }

@@ -5,6 +5,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     api_keys, audit, auth, health, matches, matching, outbox, respond, seekers, sponsors, users,
+    webhooks,
 };
 
 #[derive(OpenApi)]
@@ -25,6 +26,7 @@ use super::{
         matches::propose, matches::step, matches::get, matches::seeker_history,
         matches::sponsor_requests, respond::show, respond::answer,
         outbox::list, outbox::retry,
+        webhooks::get, webhooks::put, webhooks::delete,
         audit::list,
         health::healthz, health::readyz, health::metrics,
     ),

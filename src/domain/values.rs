@@ -81,6 +81,40 @@ impl EmailAddress {
     }
 }
 
+/// Where a program's webhooks go: HTTPS, or plain HTTP only to this machine (a portal
+/// beside the service, or a test). No credentials in it: the signature authenticates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct WebhookUrl(String);
+
+impl WebhookUrl {
+    pub fn parse(raw: String) -> Result<Self, FieldError> {
+        let invalid = |message: &str| FieldError::new("", "invalid_url", message);
+        if raw.len() > 2000 {
+            return Err(FieldError::new("", "too_long", "at most 2000 characters"));
+        }
+        let url =
+            reqwest::Url::parse(raw.trim()).map_err(|_| invalid("must be an absolute URL"))?;
+        let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+        match url.scheme() {
+            "https" => {}
+            "http" if loopback => {}
+            _ => return Err(invalid("must use https")),
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(invalid("must not carry credentials"));
+        }
+        if url.fragment().is_some() {
+            return Err(invalid("must not have a fragment"));
+        }
+        Ok(Self(url.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A phone number in E.164 form: `+` and 8 to 15 digits.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]

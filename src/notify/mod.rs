@@ -5,6 +5,7 @@
 pub mod letters;
 pub mod links;
 pub mod transport;
+pub mod webhook;
 pub mod worker;
 
 use serde::{Deserialize, Serialize};
@@ -24,15 +25,18 @@ pub enum MessageKind {
     DeclineNotice,
     /// To the program's case managers: a request expired unanswered.
     ExpiryNotice,
+    /// To the program's portal: a step of a match, signed.
+    Webhook,
 }
 
 impl MessageKind {
-    pub const ALL: [MessageKind; 5] = [
+    pub const ALL: [MessageKind; 6] = [
         MessageKind::SponsorRequest,
         MessageKind::IntroductionToSponsor,
         MessageKind::IntroductionToSeeker,
         MessageKind::DeclineNotice,
         MessageKind::ExpiryNotice,
+        MessageKind::Webhook,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -42,6 +46,7 @@ impl MessageKind {
             MessageKind::IntroductionToSeeker => "introduction_to_seeker",
             MessageKind::DeclineNotice => "decline_notice",
             MessageKind::ExpiryNotice => "expiry_notice",
+            MessageKind::Webhook => "webhook",
         }
     }
 

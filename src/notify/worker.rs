@@ -14,6 +14,7 @@ use super::MessageKind;
 use super::letters::render;
 use super::links::LinkSigner;
 use super::transport::{Mailer, SendError};
+use super::webhook::WebhookClient;
 use crate::config::{OutboxSettings, Secrets, Settings};
 use crate::domain::ids::MatchId;
 use crate::store::letters::{Composed, compose};
@@ -29,6 +30,7 @@ pub struct Worker {
     from: Mailbox,
     domain: String,
     links: LinkSigner,
+    webhooks: WebhookClient,
     settings: OutboxSettings,
 }
 
@@ -48,6 +50,7 @@ impl Worker {
                 secrets.token_signing_key.expose_secret().as_bytes(),
                 &settings.email.public_url,
             ),
+            webhooks: WebhookClient::new()?,
             settings: settings.outbox.clone(),
         })
     }
@@ -100,7 +103,18 @@ impl Worker {
             Composed::Undeliverable(why) => Outcome::Dead {
                 error: why.to_owned(),
             },
-            Composed::Send { to, letter } => self.send(&message, &to, &letter).await,
+            Composed::Send { to, letter } => {
+                let sent = self.send(&message, &to, &letter).await;
+                self.settled(&message, sent)
+            }
+            Composed::Post { url, secret, body } => {
+                let now = Utc::now().timestamp();
+                let posted = self
+                    .webhooks
+                    .post(&message.id, &url, &secret, &body, now)
+                    .await;
+                self.settled(&message, posted)
+            }
         };
         metrics::counter!("outbox_messages_total",
             "kind" => message.kind.clone(), "outcome" => outcome_label(&outcome))
@@ -111,31 +125,29 @@ impl Worker {
             .await
     }
 
+    /// Renders the letter and hands it to the mail transport.
     async fn send(
         &self,
         message: &Claimed,
         to: &[String],
         letter: &super::letters::Letter,
-    ) -> Outcome {
+    ) -> Result<(), SendError> {
         let kind = MessageKind::parse(&message.kind);
         let match_id = message
             .match_id
             .as_deref()
             .and_then(|id| id.parse::<MatchId>().ok());
         let (Some(kind), Some(match_id)) = (kind, match_id) else {
-            return Outcome::Dead {
-                error: "unknown kind or match".into(),
-            };
+            return Err(SendError::Permanent("unknown kind or match".into()));
         };
-        let rendered = match render(kind, match_id, &self.domain, letter) {
-            Ok(rendered) => rendered,
-            Err(error) => {
-                return Outcome::Dead {
-                    error: error.to_string(),
-                };
-            }
-        };
-        match self.mailer.send(&self.from, to, &rendered).await {
+        let rendered = render(kind, match_id, &self.domain, letter)
+            .map_err(|error| SendError::Permanent(error.to_string()))?;
+        self.mailer.send(&self.from, to, &rendered).await
+    }
+
+    /// What an attempt's result means for the message: sent, retried later, or dead.
+    fn settled(&self, message: &Claimed, result: Result<(), SendError>) -> Outcome {
+        match result {
             Ok(()) => Outcome::Sent,
             Err(SendError::Permanent(error)) => Outcome::Dead { error },
             Err(SendError::Transient(error))

@@ -29,6 +29,7 @@ pub enum RecordKind {
     MatchingPolicy,
     Match,
     OutboxMessage,
+    Webhook,
 }
 
 impl RecordKind {
@@ -43,6 +44,7 @@ impl RecordKind {
             RecordKind::MatchingPolicy => "matching_policy",
             RecordKind::Match => "match",
             RecordKind::OutboxMessage => "outbox_message",
+            RecordKind::Webhook => "webhook",
         }
     }
 }

@@ -23,6 +23,12 @@ pub enum Composed {
         to: Vec<String>,
         letter: Letter,
     },
+    /// A webhook: the event as queued, to the program's endpoint as it is now.
+    Post {
+        url: String,
+        secret: String,
+        body: String,
+    },
     /// No longer wanted.
     Cancel(&'static str),
     /// Wanted but impossible, e.g. no address on record: for a program admin to see.
@@ -82,6 +88,9 @@ pub fn compose(
 ) -> Result<Composed, StoreError> {
     let kind = MessageKind::parse(&message.kind)
         .ok_or_else(|| StoreError::Corrupt("outbox_messages.kind".into()))?;
+    if kind == MessageKind::Webhook {
+        return webhook(conn, message);
+    }
     let Some(match_id) = &message.match_id else {
         return Ok(Composed::Undeliverable("the message names no match"));
     };
@@ -91,6 +100,7 @@ pub fn compose(
         MessageKind::IntroductionToSponsor | MessageKind::IntroductionToSeeker => {
             introduction(conn, &m, kind == MessageKind::IntroductionToSponsor)
         }
+        MessageKind::Webhook => webhook(conn, message),
         MessageKind::DeclineNotice | MessageKind::ExpiryNotice => {
             let to = staff_addresses(conn, &m.program)?;
             if to.is_empty() {
@@ -105,6 +115,16 @@ pub fn compose(
             })
         }
     }
+}
+
+fn webhook(conn: &mut AnyConnection, message: &Claimed) -> Result<Composed, StoreError> {
+    let Some(body) = message.payload.clone() else {
+        return Ok(Composed::Undeliverable("the webhook has no event"));
+    };
+    Ok(match super::webhooks::target(conn, &message.program_id)? {
+        Some((url, secret)) => Composed::Post { url, secret, body },
+        None => Composed::Cancel("the program no longer has a webhook"),
+    })
 }
 
 fn sponsor_request(

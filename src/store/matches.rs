@@ -311,10 +311,16 @@ pub fn propose(
             StoreError::Conflict(_) => StoreError::Refused(Refusal::SeekerHasLiveMatch),
             other => other,
         })?;
-    record_transition(conn, id, "propose", None, MatchState::Proposed, by, None)?;
+    let row = load_row(conn, id, None)?;
+    let created = Step {
+        action: "propose",
+        from: None,
+        to: MatchState::Proposed,
+        reason: None,
+    };
+    record_transition(conn, &row, &created, by)?;
     by.audit(conn, program, "match.propose", id)?;
     let rules = policy.policy.lifecycle;
-    let row = load_row(conn, id, None)?;
     let submitted = transition(
         MatchState::Proposed,
         Action::Submit,
@@ -414,15 +420,13 @@ fn move_to(
             current: now_state,
         }));
     }
-    record_transition(
-        conn,
-        id,
-        action.as_str(),
-        Some(current),
-        next,
-        by,
-        details.reason,
-    )?;
+    let step = Step {
+        action: action.as_str(),
+        from: Some(current),
+        to: next,
+        reason: details.reason,
+    };
+    record_transition(conn, row, &step, by)?;
     if current.holds_slot() != next.holds_slot() {
         record_sponsor_change(conn, &row.sponsor_id)?;
     }
@@ -556,30 +560,70 @@ fn record_disclosure(
     Ok(())
 }
 
-fn record_transition(
-    conn: &mut AnyConnection,
-    id: MatchId,
-    action: &str,
+/// One step of a match's history.
+struct Step {
+    /// `propose`, or the action taken.
+    action: &'static str,
     from: Option<MatchState>,
     to: MatchState,
-    by: By,
     reason: Option<Reason>,
+}
+
+/// Records the step, and queues its webhook when the program has one.
+fn record_transition(
+    conn: &mut AnyConnection,
+    row: &MatchRow,
+    step: &Step,
+    by: By,
 ) -> Result<(), StoreError> {
     let (actor_kind, actor_id) = by.actor();
+    let step_id = uuid::Uuid::now_v7();
+    let occurred_at = now();
     diesel::insert_into(match_transitions::table)
         .values((
-            match_transitions::id.eq(uuid::Uuid::now_v7().to_string()),
-            match_transitions::match_id.eq(id.to_string()),
-            match_transitions::action.eq(action),
-            match_transitions::from_state.eq(from.map(|s| s.as_str())),
-            match_transitions::to_state.eq(to.as_str()),
-            match_transitions::actor_kind.eq(actor_kind),
+            match_transitions::id.eq(step_id.to_string()),
+            match_transitions::match_id.eq(&row.id),
+            match_transitions::action.eq(step.action),
+            match_transitions::from_state.eq(step.from.map(|s| s.as_str())),
+            match_transitions::to_state.eq(step.to.as_str()),
+            match_transitions::actor_kind.eq(&actor_kind),
             match_transitions::actor_id.eq(actor_id),
-            match_transitions::reason.eq(reason.map(|r| r.as_str())),
-            match_transitions::occurred_at.eq(now()),
+            match_transitions::reason.eq(step.reason.map(|r| r.as_str())),
+            match_transitions::occurred_at.eq(occurred_at),
         ))
         .execute(conn)?;
-    Ok(())
+    let event = StepEvent {
+        event: "match.step",
+        step_id,
+        match_id: row.id()?,
+        seeker_id: row.seeker()?,
+        action: step.action,
+        from_state: step.from,
+        to_state: step.to,
+        reason: step.reason,
+        by: actor_kind,
+        occurred_at: occurred_at.and_utc(),
+    };
+    super::webhooks::queue(conn, row.program()?, &event)
+}
+
+/// What a program's webhook is told of a step: ids the portal knows, never what the
+/// portal does not already hold.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StepEvent {
+    /// Always `match.step`.
+    pub event: &'static str,
+    /// Unique per step: a receiver can drop repeats by it.
+    pub step_id: uuid::Uuid,
+    pub match_id: MatchId,
+    pub seeker_id: SeekerId,
+    pub action: &'static str,
+    pub from_state: Option<MatchState>,
+    pub to_state: MatchState,
+    pub reason: Option<Reason>,
+    /// `user`, `api_key` or `service`.
+    pub by: String,
+    pub occurred_at: DateTime<Utc>,
 }
 
 /// Refuses a sponsor's yes when their slots are taken. On PostgreSQL the sponsor's row is

@@ -13,6 +13,7 @@ pub mod outbox;
 pub mod schema;
 pub mod seekers;
 pub mod sponsors;
+pub mod webhooks;
 
 use std::time::Duration;
 

@@ -60,6 +60,33 @@ pub fn enqueue(
     Ok(())
 }
 
+/// Queues a message that carries its content (a webhook's event), once per key.
+pub fn enqueue_payload(
+    conn: &mut AnyConnection,
+    program: ProgramId,
+    match_id: MatchId,
+    kind: MessageKind,
+    dedupe_key: &str,
+    payload: &str,
+) -> Result<(), StoreError> {
+    let created = now();
+    diesel::insert_into(outbox_messages::table)
+        .values((
+            outbox_messages::id.eq(uuid::Uuid::now_v7().to_string()),
+            outbox_messages::program_id.eq(program.to_string()),
+            outbox_messages::match_id.eq(Some(match_id.to_string())),
+            outbox_messages::kind.eq(kind.as_str()),
+            outbox_messages::dedupe_key.eq(dedupe_key),
+            outbox_messages::payload.eq(Some(payload)),
+            outbox_messages::status.eq("pending"),
+            outbox_messages::attempts.eq(0),
+            outbox_messages::next_attempt_at.eq(created),
+            outbox_messages::created_at.eq(created),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Cancels the match's messages of these kinds that still wait.
 pub fn cancel(
     conn: &mut AnyConnection,
@@ -88,6 +115,8 @@ pub struct Claimed {
     pub match_id: Option<String>,
     #[diesel(sql_type = diesel::sql_types::Text)]
     pub kind: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub payload: Option<String>,
     /// Including this one.
     #[diesel(sql_type = diesel::sql_types::Integer)]
     pub attempts: i32,
@@ -111,7 +140,7 @@ pub fn claim(
                  WHERE status = 'pending' AND next_attempt_at <= $2 \
                    AND (lease_until IS NULL OR lease_until <= $2) \
                  ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
-             RETURNING id, program_id, match_id, kind, attempts",
+             RETURNING id, program_id, match_id, kind, payload, attempts",
         )
         .bind::<Timestamp, _>(lease_until)
         .bind::<Timestamp, _>(at)
@@ -123,7 +152,7 @@ pub fn claim(
                  WHERE status = 'pending' AND next_attempt_at <= ? \
                    AND (lease_until IS NULL OR lease_until <= ?) \
                  ORDER BY next_attempt_at, id LIMIT ?) \
-             RETURNING id, program_id, match_id, kind, attempts",
+             RETURNING id, program_id, match_id, kind, payload, attempts",
         )
         .bind::<Timestamp, _>(lease_until)
         .bind::<Timestamp, _>(at)

@@ -256,6 +256,7 @@ diesel::table! {
         match_id -> Nullable<Text>,
         kind -> Text,
         dedupe_key -> Text,
+        payload -> Nullable<Text>,
         status -> Text,
         attempts -> Integer,
         next_attempt_at -> Timestamp,
@@ -263,6 +264,15 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    program_webhooks (program_id) {
+        program_id -> Text,
+        url -> Text,
+        secret -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -284,6 +294,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     disclosures,
     outbox_messages,
+    program_webhooks,
     matching_policies,
     sponsor_changes,
     programs,

@@ -60,6 +60,9 @@ impl Program {
             .await
             .expect("key");
         let target_key = expect_json(target_key, StatusCode::CREATED).await;
+        let hook = json!({ "url": "http://127.0.0.1:9/hooks" });
+        let webhook = app.put("/api/v1/webhook", &admin, &hook).send().await;
+        expect_json(webhook.expect("webhook"), StatusCode::OK).await;
         let sponsor_id = sponsor.user_id.map(|id| id.to_string()).unwrap_or_default();
         let proposed = app
             .post(
@@ -147,6 +150,39 @@ impl Program {
         id
     }
 
+    /// A message of the program's match that could not be delivered.
+    async fn dead_message(&self, app: &TestApp) -> String {
+        use diesel::prelude::*;
+        use sponsor_match::store::schema::outbox_messages;
+        let id = uuid::Uuid::now_v7().to_string();
+        let (row_id, program, match_id) = (
+            id.clone(),
+            self.admin.program_id.to_string(),
+            self.match_id.clone(),
+        );
+        app.db
+            .run(move |conn| {
+                let at = chrono::Utc::now().naive_utc();
+                diesel::insert_into(outbox_messages::table)
+                    .values((
+                        outbox_messages::id.eq(&row_id),
+                        outbox_messages::program_id.eq(program),
+                        outbox_messages::match_id.eq(Some(match_id)),
+                        outbox_messages::kind.eq("decline_notice"),
+                        outbox_messages::dedupe_key.eq(&row_id),
+                        outbox_messages::status.eq("dead"),
+                        outbox_messages::attempts.eq(10),
+                        outbox_messages::next_attempt_at.eq(at),
+                        outbox_messages::created_at.eq(at),
+                    ))
+                    .execute(conn)?;
+                Ok(())
+            })
+            .await
+            .expect("dead message");
+        id
+    }
+
     /// Frees the sponsor's slot a fresh match may hold, whatever state it reached.
     async fn release(&self, app: &TestApp, id: &str) {
         for (action, body) in [
@@ -219,11 +255,16 @@ enum Endpoint {
     SeekerAccept,
     VetoMatch,
     EndMatch,
+    GetWebhook,
+    PutWebhook,
+    DeleteWebhook,
+    ListOutbox,
+    RetryOutboxMessage,
     /// Last: it ends the caller's session.
     Logout,
 }
 
-const ENDPOINTS: [Endpoint; 33] = [
+const ENDPOINTS: [Endpoint; 38] = [
     Endpoint::Me,
     Endpoint::Invite,
     Endpoint::ListUsers,
@@ -256,6 +297,11 @@ const ENDPOINTS: [Endpoint; 33] = [
     Endpoint::SeekerAccept,
     Endpoint::VetoMatch,
     Endpoint::EndMatch,
+    Endpoint::GetWebhook,
+    Endpoint::PutWebhook,
+    Endpoint::DeleteWebhook,
+    Endpoint::ListOutbox,
+    Endpoint::RetryOutboxMessage,
     Endpoint::Logout,
 ];
 
@@ -272,7 +318,12 @@ impl Endpoint {
             | Endpoint::CreateKey
             | Endpoint::ListKeys
             | Endpoint::RevokeKey
-            | Endpoint::PutPolicy => &[Admin],
+            | Endpoint::PutPolicy
+            | Endpoint::GetWebhook
+            | Endpoint::PutWebhook
+            | Endpoint::DeleteWebhook
+            | Endpoint::ListOutbox
+            | Endpoint::RetryOutboxMessage => &[Admin],
             Endpoint::GetOwnSponsorProfile
             | Endpoint::PutOwnSponsorProfile
             | Endpoint::SponsorRequests
@@ -322,6 +373,7 @@ impl Endpoint {
                 | Endpoint::SeekerAccept
                 | Endpoint::VetoMatch
                 | Endpoint::EndMatch
+                | Endpoint::RetryOutboxMessage
         )
     }
 
@@ -474,6 +526,27 @@ impl Endpoint {
             Endpoint::SeekerAccept => step("seeker-accept", json!({})),
             Endpoint::VetoMatch => step("veto", json!({ "reason": "safety_concern" })),
             Endpoint::EndMatch => step("end", json!({ "reason": "not_a_good_fit" })),
+            Endpoint::GetWebhook => app.request(Method::GET, "/api/v1/webhook"),
+            Endpoint::ListOutbox => app.request(Method::GET, "/api/v1/outbox/dead"),
+            Endpoint::RetryOutboxMessage => {
+                let id = a.dead_message(app).await;
+                app.request(Method::POST, &format!("/api/v1/outbox/messages/{id}/retry"))
+            }
+            Endpoint::PutWebhook => app
+                .request(Method::PUT, "/api/v1/webhook")
+                .json(&json!({ "url": "http://127.0.0.1:9/hooks" })),
+            Endpoint::DeleteWebhook => {
+                // Each caller deletes a webhook its own program has, if it may set one.
+                if let Some(token) = token {
+                    let _ = app
+                        .request(Method::PUT, "/api/v1/webhook")
+                        .bearer_auth(token)
+                        .json(&json!({ "url": "http://127.0.0.1:9/hooks" }))
+                        .send()
+                        .await;
+                }
+                app.request(Method::DELETE, "/api/v1/webhook")
+            }
         };
         let request = match token {
             Some(token) => request.bearer_auth(token),

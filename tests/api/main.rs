@@ -13,3 +13,4 @@ mod seekers;
 mod smtp;
 mod sponsors;
 mod validation;
+mod webhooks;

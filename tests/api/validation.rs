@@ -2705,3 +2705,66 @@ async fn policy_rejects_each_bad_field_and_changes_nothing() {
         .expect("save");
     assert_eq!(expect_json(saved, StatusCode::OK).await["version"], 2);
 }
+
+const WEBHOOK_CASES: &[Case] = &[
+    (
+        "url plain HTTP to another host",
+        |b| b["url"] = json!("http://portal.example.org/hooks"),
+        "url",
+        "invalid_url",
+    ),
+    (
+        "url not a URL",
+        |b| b["url"] = json!("portal/hooks"),
+        "url",
+        "invalid_url",
+    ),
+    (
+        "url with credentials",
+        |b| b["url"] = json!("https://user:pw@portal.example.org/hooks"),
+        "url",
+        "invalid_url",
+    ),
+    (
+        "url another scheme",
+        |b| b["url"] = json!("ftp://portal.example.org/hooks"),
+        "url",
+        "invalid_url",
+    ),
+    (
+        "url too long",
+        |b| b["url"] = json!(format!("https://portal.example.org/{}", "a".repeat(2000))),
+        "url",
+        "too_long",
+    ),
+    ("url missing", |b| remove(b, "url"), "url", "required"),
+    (
+        "secret chosen by the caller",
+        |b| b["secret"] = json!("whsec_mine"),
+        "secret",
+        "unknown_field",
+    ),
+];
+
+#[tokio::test]
+async fn webhook_rejects_each_bad_field_and_sets_nothing() {
+    let app = TestApp::spawn().await;
+    let (admin, _) = portal(&app).await;
+    let valid = json!({ "url": "https://portal.example.org/hooks" });
+    reject_all("webhook", WEBHOOK_CASES, &valid, |body| {
+        app.put("/api/v1/webhook", &admin, body)
+    })
+    .await;
+    let none = app
+        .get("/api/v1/webhook", &admin)
+        .send()
+        .await
+        .expect("get");
+    expect_problem(none, StatusCode::NOT_FOUND).await;
+    let set = app
+        .put("/api/v1/webhook", &admin, &valid)
+        .send()
+        .await
+        .expect("put");
+    expect_json(set, StatusCode::OK).await;
+}

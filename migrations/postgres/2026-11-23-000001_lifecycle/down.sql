@@ -1,3 +1,4 @@
+DROP TABLE program_webhooks;
 DROP TABLE outbox_messages;
 DROP TABLE disclosures;
 DROP TABLE idempotency_keys;

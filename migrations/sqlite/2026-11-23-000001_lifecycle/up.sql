@@ -83,8 +83,11 @@ CREATE TABLE outbox_messages (
     program_id TEXT NOT NULL REFERENCES programs (id),
     match_id TEXT REFERENCES matches (id),
     kind TEXT NOT NULL,
-    -- One message per (match, kind): an introduction is created once.
+    -- One message per (match, kind): an introduction is created once. Webhooks, one
+    -- per step, add the match's version.
     dedupe_key TEXT NOT NULL UNIQUE,
+    -- What a webhook reports, fixed when the step happened; emails keep none.
+    payload TEXT,
     status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'dead', 'cancelled')),
     attempts INTEGER NOT NULL,
     next_attempt_at TIMESTAMP NOT NULL,
@@ -95,3 +98,12 @@ CREATE TABLE outbox_messages (
 );
 CREATE INDEX outbox_due ON outbox_messages (next_attempt_at) WHERE status = 'pending';
 CREATE INDEX outbox_by_program ON outbox_messages (program_id, status, id);
+
+-- A program's portal endpoint for signed notifications of match steps.
+CREATE TABLE program_webhooks (
+    program_id TEXT PRIMARY KEY NOT NULL REFERENCES programs (id),
+    url TEXT NOT NULL,
+    -- Signs each delivery (HMAC-SHA256); shown to the admin once.
+    secret TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);

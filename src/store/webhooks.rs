@@ -1,0 +1,107 @@
+//! A program's webhook: where signed notifications of its match steps go.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::audit::{self, Actor, RecordKind};
+use super::matches::StepEvent;
+use super::schema::program_webhooks;
+use super::{AnyConnection, StoreError, now, outbox, to_json};
+use crate::domain::ids::ProgramId;
+use crate::domain::values::WebhookUrl;
+use crate::notify::MessageKind;
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WebhookRecord {
+    pub url: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub fn get(conn: &mut AnyConnection, program: ProgramId) -> Result<WebhookRecord, StoreError> {
+    let (url, created_at) = program_webhooks::table
+        .find(program.to_string())
+        .select((program_webhooks::url, program_webhooks::created_at))
+        .first::<(String, NaiveDateTime)>(conn)?;
+    Ok(WebhookRecord {
+        url,
+        created_at: created_at.and_utc(),
+    })
+}
+
+/// Sets the program's webhook with a new secret, replacing any before.
+pub fn set(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    url: &WebhookUrl,
+    secret: &str,
+) -> Result<WebhookRecord, StoreError> {
+    let program = actor.principal.program_id();
+    diesel::delete(program_webhooks::table.find(program.to_string())).execute(conn)?;
+    diesel::insert_into(program_webhooks::table)
+        .values((
+            program_webhooks::program_id.eq(program.to_string()),
+            program_webhooks::url.eq(url.as_str()),
+            program_webhooks::secret.eq(secret),
+            program_webhooks::created_at.eq(now()),
+        ))
+        .execute(conn)?;
+    audit::record(
+        conn,
+        actor,
+        "webhook.set",
+        RecordKind::Webhook,
+        &program.to_string(),
+    )?;
+    get(conn, program)
+}
+
+/// Removes the program's webhook; deliveries still queued are cancelled when their turn
+/// comes.
+pub fn delete(conn: &mut AnyConnection, actor: &Actor) -> Result<(), StoreError> {
+    let program = actor.principal.program_id();
+    let removed =
+        diesel::delete(program_webhooks::table.find(program.to_string())).execute(conn)?;
+    if removed == 0 {
+        return Err(StoreError::NotFound);
+    }
+    audit::record(
+        conn,
+        actor,
+        "webhook.delete",
+        RecordKind::Webhook,
+        &program.to_string(),
+    )
+}
+
+/// Where and with which secret the program's webhooks go, if it has one.
+pub fn target(
+    conn: &mut AnyConnection,
+    program: &str,
+) -> Result<Option<(String, String)>, StoreError> {
+    Ok(program_webhooks::table
+        .find(program)
+        .select((program_webhooks::url, program_webhooks::secret))
+        .first::<(String, String)>(conn)
+        .optional()?)
+}
+
+/// Queues the step's webhook, in the step's transaction, when the program has one.
+pub fn queue(
+    conn: &mut AnyConnection,
+    program: ProgramId,
+    event: &StepEvent,
+) -> Result<(), StoreError> {
+    if target(conn, &program.to_string())?.is_none() {
+        return Ok(());
+    }
+    outbox::enqueue_payload(
+        conn,
+        program,
+        event.match_id,
+        MessageKind::Webhook,
+        &format!("{}:webhook:{}", event.match_id, event.step_id),
+        &to_json(event),
+    )
+}
