@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use super::error::{ApiError, Problem};
 use super::extract::{
-    Anyone, Authorized, IdempotencyKey, JsonBody, Page, Pagination, SeekerKeepers, Sponsors,
+    Anyone, Authorized, IdempotencyKey, JsonBody, Page, Pagination, SeekerKeepers, Sponsors, Staff,
 };
 use crate::auth::Principal;
 use crate::domain::ids::{MatchId, SeekerId, UserId};
@@ -18,7 +18,9 @@ use crate::matching::score::Query;
 use crate::startup::AppState;
 use crate::store::audit::Actor;
 use crate::store::idempotency::{self, StoredAnswer};
-use crate::store::matches::{self, By, MatchRecord, Proposal, SponsorRequest, StepDetails};
+use crate::store::matches::{
+    self, By, DisclosureRecord, MatchRecord, Proposal, SponsorRequest, StepDetails,
+};
 use crate::store::{AnyConnection, StoreError};
 
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
@@ -54,12 +56,12 @@ pub async fn propose(
     let fingerprint = fingerprint(&req, &input);
     let actor = auth.actor;
     let program = actor.principal.program_id();
-    let pool_state = state.clone();
+    let ranking = state.clone();
     let mut zones = state.pool.zones();
     let answer = once(&state, &actor, key, fingerprint, StatusCode::CREATED, {
         let actor = actor.clone();
         move |conn| {
-            let rank = |query: &Query, k: usize| pool_state.pool.ranked_ids(query, k);
+            let rank = |query: &Query, k: usize| ranking.pool.ranked_ids(query, k);
             matches::propose(
                 conn,
                 By::Caller(&actor),
@@ -76,6 +78,69 @@ pub async fn propose(
     })
     .await?;
     Ok(answer.respond(true))
+}
+
+/// Reassign an open match: withdraw it and propose another sponsor, chosen or the best
+/// available other than the one left, in one transaction. Case managers and admins.
+#[utoipa::path(post, path = "/api/v1/matches/{id}/reassign", tag = "matches",
+    security(("bearer" = [])), request_body = ProposeInput,
+    params(("Idempotency-Key" = Option<String>, Header)),
+    responses(
+        (status = 201, body = MatchRecord, headers(("Location" = String))),
+        (status = 404, body = Problem), (status = 409, body = Problem),
+    ))]
+pub async fn reassign(
+    auth: Authorized<Staff>,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<MatchId>,
+    key: IdempotencyKey,
+    JsonBody(input): JsonBody<ProposeInput>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let fingerprint = fingerprint(&req, &input);
+    let actor = auth.actor;
+    let ranking = state.clone();
+    let mut zones = state.pool.zones();
+    let answer = once(&state, &actor, key, fingerprint, StatusCode::CREATED, {
+        let actor = actor.clone();
+        move |conn| {
+            let rank = |query: &Query, k: usize| ranking.pool.ranked_ids(query, k);
+            matches::reassign(
+                conn,
+                &actor,
+                id,
+                Proposal {
+                    chosen: input.sponsor_id,
+                    zones: &mut zones,
+                    today: Utc::now().date_naive(),
+                    rank: &rank,
+                },
+            )
+        }
+    })
+    .await?;
+    state.pool.catch_up(&state.db).await;
+    Ok(answer.respond(true))
+}
+
+/// What of the seeker's record went to whom, when, under which consent: the list a
+/// program gives a person who asks. Reads by people are audited.
+#[utoipa::path(get, path = "/api/v1/seekers/{id}/disclosures", tag = "matches",
+    security(("bearer" = [])),
+    responses((status = 200, body = Vec<DisclosureRecord>), (status = 404, body = Problem)))]
+pub async fn disclosures(
+    auth: Authorized<SeekerKeepers>,
+    state: web::Data<AppState>,
+    seeker: web::Path<SeekerId>,
+) -> Result<HttpResponse, ApiError> {
+    let seeker = seeker.into_inner();
+    let actor = auth.actor;
+    let records = state
+        .db
+        .write(move |conn| matches::disclosures(conn, &actor, seeker))
+        .await?;
+    Ok(HttpResponse::Ok().json(records))
 }
 
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]

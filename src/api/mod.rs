@@ -106,7 +106,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .route(web::get().to(matches::seeker_history))
                         .route(web::post().to(matches::propose)),
                 )
+                .service(
+                    resource("/seekers/{id}/disclosures")
+                        .route(web::get().to(matches::disclosures)),
+                )
                 .service(resource("/matches/{id}").route(web::get().to(matches::get)))
+                .service(
+                    resource("/matches/{id}/reassign").route(web::post().to(matches::reassign)),
+                )
                 .service(resource("/matches/{id}/{action}").route(web::post().to(matches::step)))
                 .service(
                     resource("/matching-policy")

@@ -24,7 +24,7 @@ use super::{
         seekers::record_consent, seekers::list_consents, seekers::revoke_consent,
         matching::get_policy, matching::put_policy, matching::candidates, matching::candidate,
         matches::propose, matches::step, matches::get, matches::seeker_history,
-        matches::sponsor_requests, respond::show, respond::answer,
+        matches::sponsor_requests, matches::reassign, matches::disclosures, respond::show, respond::answer,
         outbox::list, outbox::retry,
         webhooks::get, webhooks::put, webhooks::delete,
         audit::list,

@@ -376,6 +376,119 @@ pub fn act(
     get(conn, id)
 }
 
+/// Reassigns an open match: withdraws it (reason `reassigned`) and proposes another
+/// sponsor, chosen or the best available, in one transaction. The sponsor left is not
+/// barred: reassigning is about the program's choice, not their conduct.
+pub fn reassign(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: MatchId,
+    proposal: Proposal,
+) -> Result<MatchRecord, StoreError> {
+    let by = By::Caller(actor);
+    let withdrawn = act(
+        conn,
+        by,
+        id,
+        Action::Withdraw,
+        StepDetails {
+            reason: Some(Reason::Reassigned),
+            sponsor_shares_contact: false,
+        },
+    )?;
+    let program = actor.principal.program_id();
+    let left = withdrawn.sponsor_id.as_uuid();
+    let rank = proposal.rank;
+    // The best available other than the sponsor just left.
+    let others = move |query: &Query, k: usize| -> Vec<uuid::Uuid> {
+        rank(query, k + 1)
+            .into_iter()
+            .filter(|id| *id != left)
+            .take(k)
+            .collect()
+    };
+    propose(
+        conn,
+        by,
+        program,
+        withdrawn.seeker_id,
+        Proposal {
+            chosen: proposal.chosen,
+            zones: proposal.zones,
+            today: proposal.today,
+            rank: &others,
+        },
+    )
+}
+
+/// Every disclosure of a seeker's record through matching: what went to whom, when,
+/// under which consent, so the program can answer the person's request for that list.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DisclosureRecord {
+    pub match_id: MatchId,
+    /// The sponsor who received it.
+    pub recipient_id: UserId,
+    pub items: Vec<DisclosedItem>,
+    pub purpose: String,
+    pub consent_id: Option<ConsentId>,
+    pub disclosed_at: DateTime<Utc>,
+}
+
+pub fn disclosures(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    seeker: SeekerId,
+) -> Result<Vec<DisclosureRecord>, StoreError> {
+    let program = actor.principal.program_id();
+    seekers::table
+        .find(seeker.to_string())
+        .filter(seekers::program_id.eq(program.to_string()))
+        .select(seekers::id)
+        .first::<String>(conn)?;
+    if actor.principal.is_person() {
+        audit::record(
+            conn,
+            actor,
+            "seeker.disclosures",
+            RecordKind::Seeker,
+            &seeker.to_string(),
+        )?;
+    }
+    disclosures::table
+        .filter(disclosures::seeker_id.eq(seeker.to_string()))
+        .order(disclosures::id.asc())
+        .select((
+            disclosures::match_id,
+            disclosures::recipient_id,
+            disclosures::items,
+            disclosures::purpose,
+            disclosures::consent_id,
+            disclosures::disclosed_at,
+        ))
+        .load::<(
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+            NaiveDateTime,
+        )>(conn)?
+        .into_iter()
+        .map(|(match_id, recipient, items, purpose, consent, at)| {
+            Ok(DisclosureRecord {
+                match_id: parse_id("disclosures.match_id", &match_id)?,
+                recipient_id: parse_id("disclosures.recipient_id", &recipient)?,
+                items: from_json("disclosures.items", &items)?,
+                purpose,
+                consent_id: consent
+                    .map(|c| parse_id("disclosures.consent_id", &c))
+                    .transpose()?,
+                disclosed_at: at.and_utc(),
+            })
+        })
+        .collect()
+}
+
 /// Moves the match on from the state in `row`, or refuses if it has moved since, then
 /// does what arriving in the new state entails.
 fn move_to(

@@ -260,11 +260,13 @@ enum Endpoint {
     DeleteWebhook,
     ListOutbox,
     RetryOutboxMessage,
+    Reassign,
+    Disclosures,
     /// Last: it ends the caller's session.
     Logout,
 }
 
-const ENDPOINTS: [Endpoint; 38] = [
+const ENDPOINTS: [Endpoint; 40] = [
     Endpoint::Me,
     Endpoint::Invite,
     Endpoint::ListUsers,
@@ -302,6 +304,8 @@ const ENDPOINTS: [Endpoint; 38] = [
     Endpoint::DeleteWebhook,
     Endpoint::ListOutbox,
     Endpoint::RetryOutboxMessage,
+    Endpoint::Reassign,
+    Endpoint::Disclosures,
     Endpoint::Logout,
 ];
 
@@ -328,7 +332,7 @@ impl Endpoint {
             | Endpoint::PutOwnSponsorProfile
             | Endpoint::SponsorRequests
             | Endpoint::SponsorAccept => &[Sponsor],
-            Endpoint::VetoMatch => &[Admin, CaseManager],
+            Endpoint::VetoMatch | Endpoint::Reassign => &[Admin, CaseManager],
             Endpoint::EndMatch => &[Portal, Admin, CaseManager, Sponsor],
             Endpoint::ListSponsors
             | Endpoint::GetSponsor
@@ -346,7 +350,8 @@ impl Endpoint {
             | Endpoint::ProposeMatch
             | Endpoint::SeekerMatches
             | Endpoint::GetMatch
-            | Endpoint::SeekerAccept => &[Portal, Admin, CaseManager],
+            | Endpoint::SeekerAccept
+            | Endpoint::Disclosures => &[Portal, Admin, CaseManager],
         };
         allowed.contains(&kind)
     }
@@ -374,13 +379,17 @@ impl Endpoint {
                 | Endpoint::VetoMatch
                 | Endpoint::EndMatch
                 | Endpoint::RetryOutboxMessage
+                | Endpoint::Reassign
+                | Endpoint::Disclosures
         )
     }
 
     /// The state of the fresh match the endpoint acts on, if it needs one.
     fn fresh_match_state(self) -> Option<&'static str> {
         match self {
-            Endpoint::SponsorAccept | Endpoint::VetoMatch => Some("awaiting_sponsor"),
+            Endpoint::SponsorAccept | Endpoint::VetoMatch | Endpoint::Reassign => {
+                Some("awaiting_sponsor")
+            }
             Endpoint::SeekerAccept => Some("awaiting_seeker"),
             Endpoint::EndMatch => Some("introduced"),
             _ => None,
@@ -528,6 +537,16 @@ impl Endpoint {
             Endpoint::EndMatch => step("end", json!({ "reason": "not_a_good_fit" })),
             Endpoint::GetWebhook => app.request(Method::GET, "/api/v1/webhook"),
             Endpoint::ListOutbox => app.request(Method::GET, "/api/v1/outbox/dead"),
+            Endpoint::Reassign => app
+                .request(
+                    Method::POST,
+                    &format!("/api/v1/matches/{fresh_id}/reassign"),
+                )
+                .json(&json!({ "sponsor_id": a_sponsor })),
+            Endpoint::Disclosures => app.request(
+                Method::GET,
+                &format!("/api/v1/seekers/{seeker}/disclosures"),
+            ),
             Endpoint::RetryOutboxMessage => {
                 let id = a.dead_message(app).await;
                 app.request(Method::POST, &format!("/api/v1/outbox/messages/{id}/retry"))

@@ -776,3 +776,98 @@ async fn urgent_seekers_get_the_shorter_window_and_without_auto_advance_an_expir
         "no auto-advance"
     );
 }
+
+#[tokio::test]
+async fn a_case_manager_reassigns_and_the_program_can_list_every_disclosure() {
+    let app = quiet_app().await;
+    let p = program(&app).await;
+    let first = app.add_sponsor(&p.admin, |_| {}).await;
+    let second = app.add_sponsor(&p.admin, |_| {}).await;
+    let seeker = consenting_seeker(&app, &p.portal).await;
+    let proposed = expect_json(
+        propose(&app, &p.portal, &seeker, Some(&first)).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = proposed["id"].as_str().unwrap();
+
+    let by_portal = app
+        .post(
+            &format!("/api/v1/matches/{id}/reassign"),
+            &p.portal,
+            &json!({}),
+        )
+        .send()
+        .await
+        .unwrap();
+    expect_problem(by_portal, StatusCode::FORBIDDEN).await;
+    let reassigned = app
+        .post(
+            &format!("/api/v1/matches/{id}/reassign"),
+            &p.manager,
+            &json!({}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        reassigned.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/api/v1/matches/")
+    );
+    let reassigned = expect_json(reassigned, StatusCode::CREATED).await;
+    assert_eq!(
+        reassigned["sponsor_id"],
+        user_id(&second),
+        "another sponsor than the one left"
+    );
+    assert_eq!(reassigned["state"], "awaiting_sponsor");
+    let old = get_match(&app, &p.manager, id).await;
+    assert_eq!(
+        (old["state"].as_str(), old["reason"].as_str()),
+        (Some("withdrawn"), Some("reassigned"))
+    );
+
+    // Reassigning what is no longer open changes nothing.
+    let again = app
+        .post(
+            &format!("/api/v1/matches/{id}/reassign"),
+            &p.manager,
+            &json!({}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        expect_problem(again, StatusCode::CONFLICT).await["current_state"],
+        "withdrawn"
+    );
+    assert_eq!(seeker_matches(&app, &p.manager, &seeker).await.len(), 2);
+
+    let listed = app
+        .get(&format!("/api/v1/seekers/{seeker}/disclosures"), &p.portal)
+        .send()
+        .await
+        .unwrap();
+    let listed = expect_json(listed, StatusCode::OK).await;
+    let recipients: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["recipient_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(recipients, [user_id(&first), user_id(&second)]);
+    assert_eq!(
+        listed[0]["items"],
+        json!([
+            "alias",
+            "fellowships",
+            "needs",
+            "availability",
+            "meeting_area"
+        ])
+    );
+    assert_eq!(listed[0]["purpose"], "To find a peer sponsor in recovery");
+    assert!(listed[0]["consent_id"].is_string() && listed[0]["disclosed_at"].is_string());
+}
