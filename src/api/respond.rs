@@ -15,7 +15,7 @@ use super::error::{ApiError, REQUEST_ID};
 use crate::domain::lifecycle::{Action, MatchState, Reason};
 use crate::notify::links::{LinkAction, LinkClaim, LinkError, verify};
 use crate::startup::AppState;
-use crate::store::audit::Actor;
+use crate::store::audit::{self, Actor, RecordKind};
 use crate::store::matches::{self, By, LinkedRequest, StepDetails};
 
 static PAGES: LazyLock<Environment<'static>> = LazyLock::new(|| {
@@ -39,6 +39,30 @@ pub async fn show(
 ) -> HttpResponse {
     match open(&state, &token).await {
         Ok((claim, request)) => {
+            // Showing the request discloses it again: on record, as the sponsor's read.
+            if let Some(principal) = request.sponsor.clone() {
+                let actor = Actor {
+                    principal,
+                    request_id: REQUEST_ID.try_with(Clone::clone).unwrap_or_default(),
+                };
+                let (program, id) = (request.program, claim.match_id.to_string());
+                let logged = state
+                    .db
+                    .write(move |conn| {
+                        audit::record_in(
+                            conn,
+                            &actor,
+                            program,
+                            "match.read",
+                            RecordKind::Match,
+                            &id,
+                        )
+                    })
+                    .await;
+                if let Err(error) = logged {
+                    return failure(&req, error.into());
+                }
+            }
             let (title, message, form) = match claim.action {
                 LinkAction::Accept => (
                     "Accept this request?",
@@ -127,6 +151,9 @@ async fn open(state: &AppState, token: &str) -> Result<(LinkClaim, LinkedRequest
         return Err(ApiError::Gone(
             "this request has already been answered or has moved on".into(),
         ));
+    }
+    if request.sponsor.is_none() {
+        return Err(ApiError::Gone("this account is disabled".into()));
     }
     Ok((claim, request))
 }

@@ -28,8 +28,6 @@ A and E. A general authorization for the release of medical or other information
 sufficient to meet the required elements of written consent to further use or redisclose \
 the record (see 42 CFR 2.31).";
 
-const SERVICE_NAME: &str = "Sponsor Match";
-
 /// The facts a message is written from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Letter {
@@ -200,9 +198,7 @@ pub fn render(
             )
         }
     };
-    let context = minijinja::context! {
-        subject, preview, service_name => SERVICE_NAME, ..vars
-    };
+    let context = minijinja::context! { subject, preview, ..vars };
     let render = |name: String| {
         TEMPLATES
             .get_template(&name)

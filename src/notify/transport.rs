@@ -32,7 +32,13 @@ impl Mailer {
     pub fn from_settings(email: &EmailSettings) -> anyhow::Result<Self> {
         Ok(match email.transport {
             EmailTransport::File => {
-                std::fs::create_dir_all(&email.file_dir)?;
+                // The messages carry contact details: the directory is its owner's only.
+                use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+                std::fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(&email.file_dir)?;
+                std::fs::set_permissions(&email.file_dir, std::fs::Permissions::from_mode(0o700))?;
                 Mailer::File(AsyncFileTransport::new(&email.file_dir))
             }
             EmailTransport::Smtp => {
@@ -79,11 +85,20 @@ impl Mailer {
             .from(from.clone())
             .subject(rendered.subject.clone())
             .message_id(Some(rendered.message_id.clone()));
+        // Several recipients (a program's staff) do not see each other's addresses.
+        let several = to.len() > 1;
+        if several {
+            builder = builder.to(from.clone());
+        }
         for address in to {
             let mailbox: Mailbox = address
                 .parse()
                 .map_err(|e| SendError::Permanent(format!("recipient address: {e}")))?;
-            builder = builder.to(mailbox);
+            builder = if several {
+                builder.bcc(mailbox)
+            } else {
+                builder.to(mailbox)
+            };
         }
         let message = builder
             .multipart(MultiPart::alternative_plain_html(

@@ -95,19 +95,22 @@ impl Worker {
         let composed = self
             .db
             .run(move |conn| compose(conn, &claimed, &links))
-            .await?;
+            .await;
         let outcome = match composed {
-            Composed::Cancel(why) => Outcome::Cancelled {
+            // The records could not be read: like any transient failure, retried and in
+            // the end dead-lettered, never claimed forever.
+            Err(error) => self.settled(&message, Err(SendError::Transient(error.to_string()))),
+            Ok(Composed::Cancel(why)) => Outcome::Cancelled {
                 why: why.to_owned(),
             },
-            Composed::Undeliverable(why) => Outcome::Dead {
+            Ok(Composed::Undeliverable(why)) => Outcome::Dead {
                 error: why.to_owned(),
             },
-            Composed::Send { to, letter } => {
+            Ok(Composed::Send { to, letter }) => {
                 let sent = self.send(&message, &to, &letter).await;
                 self.settled(&message, sent)
             }
-            Composed::Post { url, secret, body } => {
+            Ok(Composed::Post { url, secret, body }) => {
                 let now = Utc::now().timestamp();
                 let posted = self
                     .webhooks
@@ -119,9 +122,8 @@ impl Worker {
         metrics::counter!("outbox_messages_total",
             "kind" => message.kind.clone(), "outcome" => outcome_label(&outcome))
         .increment(1);
-        let id = message.id.clone();
         self.db
-            .write(move |conn| outbox::settle(conn, &id, &outcome))
+            .write(move |conn| outbox::settle(conn, &message, &outcome))
             .await
     }
 

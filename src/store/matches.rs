@@ -582,7 +582,8 @@ fn reach_sponsor(
     record_disclosure(conn, row, &row.sponsor_id, consent, |item| {
         item != DisclosedItem::ContactDetails
     })?;
-    outbox::enqueue(conn, row.program()?, id, MessageKind::SponsorRequest)
+    outbox::enqueue(conn, row.program()?, id, MessageKind::SponsorRequest)?;
+    Ok(())
 }
 
 /// Introduces an agreed pair once both have consented to share contact details: the
@@ -634,8 +635,13 @@ pub fn introduce_agreed(conn: &mut AnyConnection, seeker: SeekerId) -> Result<()
     if row.state()? == MatchState::Agreed {
         return introduce_if_consented(conn, id);
     }
+    let mut queued = false;
     for kind in MessageKind::INTRODUCTIONS {
-        outbox::enqueue(conn, row.program()?, id, kind)?;
+        queued |= outbox::enqueue(conn, row.program()?, id, kind)?;
+    }
+    if queued {
+        let consent = consent_for(conn, seeker, RecipientClass::MatchedSponsor)?;
+        record_disclosure(conn, &row, &row.sponsor_id, consent, |_| true)?;
     }
     Ok(())
 }
@@ -1267,6 +1273,8 @@ pub fn on_consent_revoked(
 /// A request as its email link shows it: enough to decide, and who would answer.
 #[derive(Debug, Clone)]
 pub struct LinkedRequest {
+    /// The program whose request it is.
+    pub program: ProgramId,
     pub state: MatchState,
     pub version: i32,
     /// The sponsor as the caller the link stands for; `None` when the account is disabled.
@@ -1293,6 +1301,7 @@ pub fn linked_request(conn: &mut AnyConnection, id: MatchId) -> Result<LinkedReq
         })
         .transpose()?;
     Ok(LinkedRequest {
+        program: row.program()?,
         state: row.state()?,
         version: row.version,
         sponsor,

@@ -14,12 +14,13 @@ use crate::notify::MessageKind;
 
 /// Queues one message of `kind` for the match. Queuing it again changes nothing while
 /// it waits or once it went; a cancelled one is queued anew (a consent given again).
+/// Whether anything was queued.
 pub fn enqueue(
     conn: &mut AnyConnection,
     program: ProgramId,
     match_id: MatchId,
     kind: MessageKind,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     let dedupe_key = format!("{match_id}:{}", kind.as_str());
     let existing = outbox_messages::table
         .filter(outbox_messages::dedupe_key.eq(&dedupe_key))
@@ -39,8 +40,9 @@ pub fn enqueue(
                 outbox_messages::last_error.eq(None::<String>),
             ))
             .execute(conn)?;
+            Ok(true)
         }
-        Some(_) => {}
+        Some(_) => Ok(false),
         None => {
             diesel::insert_into(outbox_messages::table)
                 .values((
@@ -55,9 +57,9 @@ pub fn enqueue(
                     outbox_messages::created_at.eq(created),
                 ))
                 .execute(conn)?;
+            Ok(true)
         }
     }
-    Ok(())
 }
 
 /// Queues a message that carries its content (a webhook's event), once per key.
@@ -117,6 +119,9 @@ pub struct Claimed {
     pub kind: String,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
     pub payload: Option<String>,
+    /// The lease this claim holds: settling is refused once another worker took over.
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamp>)]
+    pub lease_until: Option<NaiveDateTime>,
     /// Including this one.
     #[diesel(sql_type = diesel::sql_types::Integer)]
     pub attempts: i32,
@@ -140,7 +145,7 @@ pub fn claim(
                  WHERE status = 'pending' AND next_attempt_at <= $2 \
                    AND (lease_until IS NULL OR lease_until <= $2) \
                  ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
-             RETURNING id, program_id, match_id, kind, payload, attempts",
+             RETURNING id, program_id, match_id, kind, payload, lease_until, attempts",
         )
         .bind::<Timestamp, _>(lease_until)
         .bind::<Timestamp, _>(at)
@@ -152,7 +157,7 @@ pub fn claim(
                  WHERE status = 'pending' AND next_attempt_at <= ? \
                    AND (lease_until IS NULL OR lease_until <= ?) \
                  ORDER BY next_attempt_at, id LIMIT ?) \
-             RETURNING id, program_id, match_id, kind, payload, attempts",
+             RETURNING id, program_id, match_id, kind, payload, lease_until, attempts",
         )
         .bind::<Timestamp, _>(lease_until)
         .bind::<Timestamp, _>(at)
@@ -182,11 +187,18 @@ pub enum Outcome {
     },
 }
 
-/// Records the outcome of an attempt, if the message is still the claimant's to settle.
-pub fn settle(conn: &mut AnyConnection, id: &str, outcome: &Outcome) -> Result<(), StoreError> {
+/// Records the outcome of an attempt, if the message is still the claimant's to settle:
+/// pending, and under the lease this claim took (a worker that overran its lease does
+/// not overwrite the one that took over).
+pub fn settle(
+    conn: &mut AnyConnection,
+    claimed: &Claimed,
+    outcome: &Outcome,
+) -> Result<(), StoreError> {
     let pending = outbox_messages::table
-        .find(id)
-        .filter(outbox_messages::status.eq("pending"));
+        .find(&claimed.id)
+        .filter(outbox_messages::status.eq("pending"))
+        .filter(outbox_messages::lease_until.eq(claimed.lease_until));
     let no_lease: Option<NaiveDateTime> = None;
     match outcome {
         Outcome::Sent => diesel::update(pending)

@@ -1,3 +1,4 @@
+DROP INDEX sponsor_changes_by_time;
 DROP TABLE program_webhooks;
 DROP TABLE outbox_messages;
 DROP TABLE disclosures;

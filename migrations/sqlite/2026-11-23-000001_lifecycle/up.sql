@@ -84,7 +84,7 @@ CREATE TABLE outbox_messages (
     match_id TEXT REFERENCES matches (id),
     kind TEXT NOT NULL,
     -- One message per (match, kind): an introduction is created once. Webhooks, one
-    -- per step, add the match's version.
+    -- per step, add the step's id.
     dedupe_key TEXT NOT NULL UNIQUE,
     -- What a webhook reports, fixed when the step happened; emails keep none.
     payload TEXT,
@@ -107,3 +107,6 @@ CREATE TABLE program_webhooks (
     secret TEXT NOT NULL,
     created_at TIMESTAMP NOT NULL
 );
+
+-- Instances re-read the last seconds of the sponsor change log on every look.
+CREATE INDEX sponsor_changes_by_time ON sponsor_changes (changed_at);
