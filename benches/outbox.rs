@@ -41,7 +41,7 @@ fn smtp_server(counter: Counter) -> u16 {
     let mut server = Server::new(counter);
     server
         .with_name("bench.test")
-        .with_num_threads(32)
+        .with_num_threads(128)
         .with_ssl(SslConfig::None)
         .expect("no TLS")
         .with_tcp_listener(listener);
@@ -83,7 +83,6 @@ async fn main() -> anyhow::Result<()> {
     settings.email.smtp.host = "127.0.0.1".into();
     settings.email.smtp.port = smtp_server(counter.clone());
     settings.email.smtp.security = SmtpSecurity::None;
-    settings.outbox.batch_size = 100;
 
     let db = Db::connect(settings.database_url(), 8)?;
     db.migrate().await?;
@@ -140,10 +139,11 @@ async fn main() -> anyhow::Result<()> {
     }
     let elapsed = started.elapsed();
     println!(
-        "outbox: {queued} emails over SMTP on loopback in {:.2} s = {:.0} emails/s ({}, one worker, {} cores)",
+        "outbox: {queued} emails over SMTP on loopback in {:.2} s = {:.0} emails/s ({}, one worker, {} in flight, {} cores)",
         elapsed.as_secs_f64(),
         queued as f64 / elapsed.as_secs_f64(),
         if pg.is_some() { "PostgreSQL" } else { "SQLite" },
+        settings.outbox.in_flight,
         std::thread::available_parallelism().map_or(0, |n| n.get()),
     );
     drop(db);

@@ -82,6 +82,9 @@ pub struct OutboxSettings {
     pub poll_interval_ms: u64,
     /// Messages claimed per round.
     pub batch_size: u32,
+    /// Messages sent at once, each on its own SMTP connection: an SMTP exchange is
+    /// mostly waiting, so throughput grows with it.
+    pub in_flight: usize,
     /// How long a claimed message is reserved for its worker; after that another
     /// worker may take it (the first one died).
     pub lease_seconds: u64,

@@ -160,17 +160,14 @@ fn audit_candidates(
             &seeker,
         )?;
     }
-    for id in sponsors {
-        let id = id.to_string();
-        audit::record(
-            conn,
-            actor,
-            "sponsor_profile.candidate",
-            RecordKind::SponsorProfile,
-            &id,
-        )?;
-    }
-    Ok(())
+    let ids: Vec<String> = sponsors.iter().map(uuid::Uuid::to_string).collect();
+    audit::record_all(
+        conn,
+        actor,
+        "sponsor_profile.candidate",
+        RecordKind::SponsorProfile,
+        &ids,
+    )
 }
 
 /// `?limit=` 1 to 50, default 10; nothing else.

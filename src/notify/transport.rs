@@ -9,7 +9,6 @@ use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, To
 use secrecy::ExposeSecret;
 
 use super::letters::Rendered;
-use super::worker::IN_FLIGHT;
 use crate::config::{EmailSettings, EmailTransport, SmtpSecurity};
 
 pub enum Mailer {
@@ -29,7 +28,8 @@ pub enum SendError {
 }
 
 impl Mailer {
-    pub fn from_settings(email: &EmailSettings) -> anyhow::Result<Self> {
+    /// `connections`: how many SMTP connections may be open at once.
+    pub fn from_settings(email: &EmailSettings, connections: usize) -> anyhow::Result<Self> {
         Ok(match email.transport {
             EmailTransport::File => {
                 // The messages carry contact details: the directory is its owner's only.
@@ -58,7 +58,7 @@ impl Mailer {
                     // One connection per message in flight; idle ones are let go soon.
                     .pool_config(
                         PoolConfig::new()
-                            .max_size(u32::try_from(IN_FLIGHT).unwrap_or(8))
+                            .max_size(u32::try_from(connections.max(1)).unwrap_or(8))
                             .idle_timeout(Duration::from_secs(10)),
                     );
                 if !smtp.username.is_empty() {

@@ -21,9 +21,6 @@ use crate::store::letters::{Composed, compose};
 use crate::store::outbox::{self, Claimed, Outcome};
 use crate::store::{Db, StoreError};
 
-/// Messages in flight at once per worker: enough to keep an SMTP server busy.
-pub const IN_FLIGHT: usize = 8;
-
 pub struct Worker {
     db: Db,
     mailer: Mailer,
@@ -43,7 +40,7 @@ impl Worker {
             .map_err(|e| anyhow::anyhow!("email.from is not an address: {e}"))?;
         Ok(Self {
             db,
-            mailer: Mailer::from_settings(&settings.email)?,
+            mailer: Mailer::from_settings(&settings.email, settings.outbox.in_flight)?,
             domain: from.email.domain().to_owned(),
             from,
             links: LinkSigner::new(
@@ -82,7 +79,7 @@ impl Worker {
         let claimed = batch.len();
         let results: Vec<Result<(), StoreError>> = futures_util::stream::iter(batch)
             .map(|message| self.deliver(message))
-            .buffer_unordered(IN_FLIGHT)
+            .buffer_unordered(self.settings.in_flight.max(1))
             .collect()
             .await;
         results.into_iter().collect::<Result<(), _>>()?;

@@ -109,6 +109,44 @@ pub fn record_in(
     Ok(())
 }
 
+/// Records the same action on many records of the actor's program in one statement:
+/// a candidate list shows many sponsors, and each is on record.
+pub fn record_all(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    action: &str,
+    kind: RecordKind,
+    record_ids: &[String],
+) -> Result<(), StoreError> {
+    if record_ids.is_empty() {
+        return Ok(());
+    }
+    let (actor_kind, actor_id) = actor.principal.actor();
+    let program = actor.principal.program_id().to_string();
+    let occurred_at = now();
+    let rows: Vec<AuditRow> = record_ids
+        .iter()
+        .map(|record_id| AuditRow {
+            id: AuditEventId::new().to_string(),
+            program_id: program.clone(),
+            actor_kind: actor_kind.to_owned(),
+            actor_id: actor_id.clone(),
+            action: action.to_owned(),
+            record_kind: kind.as_str().to_owned(),
+            record_id: record_id.clone(),
+            request_id: Some(actor.request_id.clone()),
+            occurred_at,
+        })
+        .collect();
+    // Multi-row inserts are per backend in diesel.
+    let insert = diesel::insert_into(audit_events::table).values(&rows);
+    match conn {
+        AnyConnection::Postgresql(pg) => insert.execute(pg)?,
+        AnyConnection::Sqlite(sqlite) => insert.execute(sqlite)?,
+    };
+    Ok(())
+}
+
 /// Records what the service did on its own (expiry, a job), under `job`'s name.
 pub fn record_service(
     conn: &mut AnyConnection,

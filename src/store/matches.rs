@@ -338,7 +338,6 @@ pub fn propose(
         Action::Submit,
         submitted,
         StepDetails::default(),
-        &rules,
         system,
     )?;
     if submitted == MatchState::AwaitingSponsor {
@@ -357,16 +356,21 @@ pub fn act(
 ) -> Result<MatchRecord, StoreError> {
     let row = load_row(conn, id, Some(by))?;
     let current = row.state()?;
-    let rules = get_policy(conn, row.program()?)?.policy.lifecycle;
-    let next = transition(current, action, by.party(), rules.review_required)
-        .map_err(StoreError::Refused)?;
+    // Only a new match's submission depends on the program's review rule.
+    let review_required = action == Action::Submit
+        && get_policy(conn, row.program()?)?
+            .policy
+            .lifecycle
+            .review_required;
+    let next =
+        transition(current, action, by.party(), review_required).map_err(StoreError::Refused)?;
     match action {
         Action::SponsorAccept => ensure_free_slot(conn, &row.sponsor_id)?,
         // The sponsor may have paused, filled up or changed since the proposal.
         Action::Approve => ensure_still_a_candidate(conn, &row)?,
         _ => {}
     }
-    move_to(conn, &row, action, next, details, &rules, by)?;
+    move_to(conn, &row, action, next, details, by)?;
     by.audit(
         conn,
         row.program()?,
@@ -497,16 +501,20 @@ fn move_to(
     action: Action,
     next: MatchState,
     details: StepDetails,
-    rules: &LifecycleRules,
     by: By,
 ) -> Result<(), StoreError> {
     let current = row.state()?;
     let id = row.id()?;
-    let answer_by = matches!(
+    // Someone is now asked to answer, within the program's window.
+    let answer_by = if matches!(
         next,
         MatchState::AwaitingSponsor | MatchState::AwaitingSeeker
-    )
-    .then(|| now() + rules.answer_window(row.urgent));
+    ) {
+        let rules = get_policy(conn, row.program()?)?.policy.lifecycle;
+        Some(now() + rules.answer_window(row.urgent))
+    } else {
+        None
+    };
     let contact_consent = if action == Action::SponsorAccept && details.sponsor_shares_contact {
         Some(now())
     } else {
@@ -597,7 +605,6 @@ pub fn introduce_if_consented(conn: &mut AnyConnection, id: MatchId) -> Result<(
         return Ok(());
     };
     let program = row.program()?;
-    let rules = get_policy(conn, program)?.policy.lifecycle;
     let system = By::Service {
         on_behalf_of: None,
         job: "introduce",
@@ -608,7 +615,6 @@ pub fn introduce_if_consented(conn: &mut AnyConnection, id: MatchId) -> Result<(
         Action::Introduce,
         MatchState::Introduced,
         StepDetails::default(),
-        &rules,
         system,
     )?;
     record_disclosure(conn, &row, &row.sponsor_id, Some(consent), |_| true)?;

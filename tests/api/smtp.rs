@@ -133,7 +133,7 @@ impl MailServer {
         });
         server
             .with_name("mail.test")
-            .with_num_threads(64)
+            .with_num_threads(128)
             .with_ssl(SslConfig::None)
             .expect("no TLS")
             .with_tcp_listener(listener);
