@@ -986,8 +986,14 @@ fn history(
     conn: &mut AnyConnection,
     ids: &[String],
 ) -> Result<Vec<(String, TransitionRecord)>, StoreError> {
-    match_transitions::table
-        .filter(match_transitions::match_id.eq_any(ids.to_vec()))
+    let mut query = match_transitions::table.into_boxed();
+    // One match by equality: PostgreSQL plans `= ANY($1)` over a parameter array as a
+    // scan of the whole table.
+    query = match ids {
+        [one] => query.filter(match_transitions::match_id.eq(one.clone())),
+        _ => query.filter(match_transitions::match_id.eq_any(ids.to_vec())),
+    };
+    query
         .order(match_transitions::id.asc())
         .select((
             match_transitions::match_id,

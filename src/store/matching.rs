@@ -213,17 +213,22 @@ pub fn latest_change(conn: &mut AnyConnection) -> Result<i64, StoreError> {
 /// harmless.
 pub fn changes_since(conn: &mut AnyConnection, seq: i64) -> Result<(Vec<String>, i64), StoreError> {
     let window_start = now() - CHANGE_WINDOW;
-    let rows = sponsor_changes::table
-        .filter(
-            sponsor_changes::seq
-                .gt(seq)
-                .or(sponsor_changes::changed_at.gt(window_start)),
-        )
+    let columns = (sponsor_changes::seq, sponsor_changes::sponsor_id);
+    // Two indexed reads rather than one with OR, which would scan the whole log.
+    let mut rows = sponsor_changes::table
+        .filter(sponsor_changes::seq.gt(seq))
         .order(sponsor_changes::seq.asc())
-        .select((sponsor_changes::seq, sponsor_changes::sponsor_id))
+        .select(columns)
         .limit(10_000)
         .load::<(i64, String)>(conn)?;
-    let newest = rows.last().map_or(seq, |(s, _)| *s);
+    rows.extend(
+        sponsor_changes::table
+            .filter(sponsor_changes::changed_at.gt(window_start))
+            .filter(sponsor_changes::seq.le(seq))
+            .select(columns)
+            .load::<(i64, String)>(conn)?,
+    );
+    let newest = rows.iter().map(|(s, _)| *s).max().unwrap_or(seq).max(seq);
     let mut ids: Vec<String> = rows.into_iter().map(|(_, id)| id).collect();
     ids.sort();
     ids.dedup();

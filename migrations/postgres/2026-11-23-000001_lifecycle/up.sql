@@ -98,6 +98,7 @@ CREATE TABLE outbox_messages (
 );
 CREATE INDEX outbox_due ON outbox_messages (next_attempt_at) WHERE status = 'pending';
 CREATE INDEX outbox_by_program ON outbox_messages (program_id, status, id);
+CREATE INDEX outbox_by_match ON outbox_messages (match_id);
 
 -- A program's portal endpoint for signed notifications of match steps.
 CREATE TABLE program_webhooks (
