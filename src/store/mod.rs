@@ -200,6 +200,11 @@ impl Db {
             create_private_file(std::path::Path::new(&manager.url)).map_err(|e| {
                 StoreError::Unavailable(format!("cannot create {}: {e}", manager.url))
             })?;
+            // Switch a new file to WAL once, before the pool opens its connections side
+            // by side: the switch takes a lock the others would fail on.
+            manager
+                .connect()
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         }
         let pool = Pool::builder()
             .max_size(pool_size)
