@@ -164,6 +164,7 @@ fn action_of(segment: &str) -> Option<Action> {
         "withdraw" => Action::Withdraw,
         "sponsor-accept" => Action::SponsorAccept,
         "sponsor-decline" => Action::SponsorDecline,
+        "sponsor-withdraw" => Action::SponsorWithdraw,
         "seeker-accept" => Action::SeekerAccept,
         "seeker-decline" => Action::SeekerDecline,
         "activate" => Action::Activate,
@@ -219,7 +220,8 @@ fn step_details(action: Action, input: &StepInput) -> Result<StepDetails, ApiErr
 /// Take a step of the lifecycle.
 ///
 /// `approve` and `veto`: the program's staff. `withdraw`: the portal or staff.
-/// `sponsor-accept` and `sponsor-decline`: the match's sponsor. `seeker-accept` and
+/// `sponsor-accept` and `sponsor-decline`: the match's sponsor, who may also
+/// `sponsor-withdraw` their yes until the introduction. `seeker-accept` and
 /// `seeker-decline`: the portal relaying the seeker, or staff. `activate` (they have
 /// met), `complete` and `end`: either side or staff. A step the match's state does not
 /// allow is 409 naming the state. Send `Idempotency-Key` to retry safely.
@@ -227,7 +229,8 @@ fn step_details(action: Action, input: &StepInput) -> Result<StepDetails, ApiErr
     security(("bearer" = [])), request_body = StepInput,
     params(
         ("action" = String, Path, description = "approve, veto, withdraw, sponsor-accept, \
-            sponsor-decline, seeker-accept, seeker-decline, activate, complete, end"),
+            sponsor-decline, sponsor-withdraw, seeker-accept, seeker-decline, activate, \
+            complete, end"),
         ("Idempotency-Key" = Option<String>, Header),
     ),
     responses(

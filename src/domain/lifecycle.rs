@@ -135,6 +135,9 @@ pub enum Action {
     Withdraw,
     SponsorAccept,
     SponsorDecline,
+    /// The sponsor takes back their yes before the introduction, and with it their
+    /// consent to share contact details.
+    SponsorWithdraw,
     SeekerAccept,
     SeekerDecline,
     Introduce,
@@ -154,6 +157,7 @@ impl Action {
             Action::Withdraw => "withdraw",
             Action::SponsorAccept => "sponsor_accept",
             Action::SponsorDecline => "sponsor_decline",
+            Action::SponsorWithdraw => "sponsor_withdraw",
             Action::SeekerAccept => "seeker_accept",
             Action::SeekerDecline => "seeker_decline",
             Action::Introduce => "introduce",
@@ -197,6 +201,12 @@ const TABLE: &[(Action, &[Party], &[MatchState], MatchState)] = &[
         &[P::Sponsor, P::System],
         &[S::AwaitingSponsor],
         S::Declined,
+    ),
+    (
+        A::SponsorWithdraw,
+        &[P::Sponsor],
+        &[S::AwaitingSeeker, S::Agreed],
+        S::Withdrawn,
     ),
     (
         A::SeekerAccept,
@@ -394,6 +404,7 @@ pub fn takes_reason(action: Action) -> bool {
         Action::Veto
             | Action::Withdraw
             | Action::SponsorDecline
+            | Action::SponsorWithdraw
             | Action::SeekerDecline
             | Action::Complete
             | Action::End
@@ -406,13 +417,14 @@ mod tests {
     use super::*;
 
     const PARTIES: [Party; 4] = [Party::Portal, Party::Staff, Party::Sponsor, Party::System];
-    const ACTIONS: [Action; 13] = [
+    const ACTIONS: [Action; 14] = [
         Action::Submit,
         Action::Approve,
         Action::Veto,
         Action::Withdraw,
         Action::SponsorAccept,
         Action::SponsorDecline,
+        Action::SponsorWithdraw,
         Action::SeekerAccept,
         Action::SeekerDecline,
         Action::Introduce,

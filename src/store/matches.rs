@@ -169,11 +169,46 @@ pub struct MatchRecord {
     pub answer_by: Option<DateTime<Utc>>,
     /// Why it was declined, vetoed, withdrawn or ended.
     pub reason: Option<Reason>,
+    /// The sponsor's consent to share contact details, given with their yes.
+    pub sponsor_consent: Option<SponsorConsent>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Every step, oldest first.
     pub history: Vec<TransitionRecord>,
+}
+
+/// The sponsor's consent to share their contact details with this match's seeker, with
+/// the elements a written consent names (42 CFR 2.31 is about patients' records; the
+/// sponsor is given the same clarity).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SponsorConsent {
+    /// Who discloses: the sponsor, through the service.
+    pub discloser: &'static str,
+    /// To whom: the seeker of this match, once they agree too.
+    pub recipient: &'static str,
+    pub information: [DisclosedItem; 1],
+    pub purpose: &'static str,
+    /// When given: with the sponsor's yes.
+    pub signed_at: DateTime<Utc>,
+    pub expires: &'static str,
+    pub revocation: &'static str,
+}
+
+impl SponsorConsent {
+    fn given_at(signed_at: DateTime<Utc>) -> Self {
+        Self {
+            discloser: "the sponsor, through the service",
+            recipient: "the seeker of this match",
+            information: [DisclosedItem::ContactDetails],
+            purpose: "to introduce the sponsor and the seeker once both agreed",
+            signed_at,
+            expires: "when the match ends",
+            revocation: "before the introduction, by withdrawing the yes \
+                (POST /api/v1/matches/{id}/sponsor-withdraw, or asking the program); \
+                after it, by ending the match",
+        }
+    }
 }
 
 /// A request as its sponsor sees it: only what the seeker consented to disclose.
@@ -974,6 +1009,9 @@ fn record(row: MatchRow, history: Vec<TransitionRecord>) -> Result<MatchRecord, 
         urgent: row.urgent,
         answer_by: row.answer_by.map(|t| t.and_utc()),
         reason: row.reason.as_deref().and_then(Reason::parse),
+        sponsor_consent: row
+            .sponsor_contact_consent_at
+            .map(|at| SponsorConsent::given_at(at.and_utc())),
         version: row.version,
         created_at: row.created_at.and_utc(),
         updated_at: row.updated_at.and_utc(),

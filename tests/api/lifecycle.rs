@@ -871,3 +871,54 @@ async fn a_case_manager_reassigns_and_the_program_can_list_every_disclosure() {
     assert_eq!(listed[0]["purpose"], "To find a peer sponsor in recovery");
     assert!(listed[0]["consent_id"].is_string() && listed[0]["disclosed_at"].is_string());
 }
+
+#[tokio::test]
+async fn a_sponsor_can_take_back_their_yes_until_the_introduction() {
+    let app = quiet_app().await;
+    let p = program(&app).await;
+    let sponsor = app
+        .add_sponsor(&p.admin, |b| b["capacity"] = json!(1))
+        .await;
+    let seeker = consenting_seeker(&app, &p.portal).await;
+    let proposed = expect_json(
+        propose(&app, &p.portal, &seeker, Some(&sponsor)).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = proposed["id"].as_str().unwrap();
+    assert_eq!(proposed["sponsor_consent"], Value::Null);
+    expect_json(
+        step(&app, &sponsor, id, "sponsor-accept", accept()).await,
+        StatusCode::OK,
+    )
+    .await;
+    let record = get_match(&app, &p.manager, id).await;
+    let consent = &record["sponsor_consent"];
+    assert_eq!(consent["information"], json!(["contact_details"]));
+    assert!(
+        consent["signed_at"].is_string()
+            && consent["revocation"]
+                .as_str()
+                .unwrap()
+                .contains("sponsor-withdraw")
+    );
+
+    let by_portal = step(&app, &p.portal, id, "sponsor-withdraw", json!({})).await;
+    expect_problem(by_portal, StatusCode::FORBIDDEN).await;
+    let withdrawn = step(
+        &app,
+        &sponsor,
+        id,
+        "sponsor-withdraw",
+        json!({ "reason": "personal_circumstances" }),
+    )
+    .await;
+    assert_eq!(
+        expect_json(withdrawn, StatusCode::OK).await["state"],
+        "withdrawn"
+    );
+    // The slot is free again: the sponsor is a candidate for someone else.
+    let other = consenting_seeker(&app, &p.portal).await;
+    let again = propose(&app, &p.portal, &other, Some(&sponsor)).await;
+    expect_json(again, StatusCode::CREATED).await;
+}
