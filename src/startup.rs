@@ -143,23 +143,38 @@ async fn expire_requests(state: web::Data<AppState>) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let ranking = state.clone();
-        let mut zones = state.pool.zones();
-        let expired = state
-            .db
-            .write(move |conn| {
-                let rank = |query: &Query, k: usize| ranking.pool.ranked_ids(query, k);
-                matches::expire_due(conn, BATCH, &mut zones, &rank)
-            })
-            .await;
-        match expired {
-            Ok(done) if !done.is_empty() => {
-                let advanced = done.iter().filter(|e| e.proposed.is_some()).count();
-                tracing::info!(expired = done.len(), advanced, "requests expired");
-                state.pool.catch_up(&state.db).await;
+        let due = state.db.run(|conn| matches::overdue(conn, BATCH)).await;
+        let due = match due {
+            Ok(due) => due,
+            Err(error) => {
+                tracing::warn!(%error, "looking for overdue requests failed");
+                Vec::new()
             }
-            Ok(_) => {}
-            Err(error) => tracing::warn!(%error, "expiring requests failed"),
+        };
+        let (mut expired, mut advanced) = (0, 0);
+        for id in due {
+            let ranking = state.clone();
+            let mut zones = state.pool.zones();
+            let outcome = state
+                .db
+                .write(move |conn| {
+                    let rank = |query: &Query, k: usize| ranking.pool.ranked_ids(query, k);
+                    matches::expire_one(conn, id, &mut zones, &rank)
+                })
+                .await;
+            match outcome {
+                Ok(Some(expiry)) => {
+                    expired += 1;
+                    advanced += usize::from(expiry.proposed.is_some());
+                }
+                Ok(None) => {}
+                // One failing request holds up no other; it is tried again next round.
+                Err(error) => tracing::warn!(%error, "expiring a request failed"),
+            }
+        }
+        if expired > 0 {
+            tracing::info!(expired, advanced, "requests expired");
+            state.pool.catch_up(&state.db).await;
         }
         let pruned = state
             .db

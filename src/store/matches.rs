@@ -818,78 +818,92 @@ pub struct Expiry {
     pub proposed: Option<MatchId>,
 }
 
-/// Expires up to `limit` requests whose answer is overdue, each with its notice, and
-/// proposes the seeker's next candidate when the policy says so (and one is left).
-/// Several instances may run this at once: on PostgreSQL each overdue row is locked by
-/// one of them and skipped by the others; SQLite runs one write transaction at a time.
-/// Run it in a write transaction.
-pub fn expire_due(
+/// Requests whose answer is overdue, oldest first: what the expiry job works through,
+/// each in its own transaction ([`expire_one`]), so one that fails holds up no other.
+pub fn overdue(conn: &mut AnyConnection, limit: i64) -> Result<Vec<MatchId>, StoreError> {
+    matches::table
+        .filter(matches::answer_by.le(now()))
+        .filter(matches::state.eq_any([
+            MatchState::AwaitingSponsor.as_str(),
+            MatchState::AwaitingSeeker.as_str(),
+        ]))
+        .order(matches::answer_by.asc())
+        .limit(limit)
+        .select(matches::id)
+        .load::<String>(conn)?
+        .iter()
+        .map(|id| parse_id("matches.id", id))
+        .collect()
+}
+
+/// Expires one overdue request with its notice, and proposes the seeker's next
+/// candidate when the policy says so (and one is left). `None` when it is no longer
+/// overdue or another instance has it: on PostgreSQL the row is locked here and skipped
+/// by the others; SQLite runs one write transaction at a time. Run it in a write
+/// transaction.
+pub fn expire_one(
     conn: &mut AnyConnection,
-    limit: i64,
+    id: MatchId,
     zones: &mut ZoneCache,
     rank: &dyn Fn(&Query, usize) -> Vec<uuid::Uuid>,
-) -> Result<Vec<Expiry>, StoreError> {
-    use diesel::sql_types::{BigInt, Timestamp};
+) -> Result<Option<Expiry>, StoreError> {
+    use diesel::sql_types::{Text, Timestamp};
     #[derive(QueryableByName)]
     struct Due {
-        #[diesel(sql_type = diesel::sql_types::Text)]
+        #[diesel(sql_type = Text)]
         id: String,
     }
+    let still_due = "SELECT id FROM matches WHERE id = {id} AND answer_by <= {at} \
+         AND state IN ('awaiting_sponsor', 'awaiting_seeker')";
     let at = now();
     let due: Vec<Due> = match conn {
-        AnyConnection::Postgresql(pg) => diesel::sql_query(
-            "SELECT id FROM matches WHERE answer_by <= $1 \
-             AND state IN ('awaiting_sponsor', 'awaiting_seeker') \
-             ORDER BY answer_by LIMIT $2 FOR UPDATE SKIP LOCKED",
-        )
+        AnyConnection::Postgresql(pg) => diesel::sql_query(format!(
+            "{} FOR UPDATE SKIP LOCKED",
+            still_due.replace("{id}", "$1").replace("{at}", "$2")
+        ))
+        .bind::<Text, _>(id.to_string())
         .bind::<Timestamp, _>(at)
-        .bind::<BigInt, _>(limit)
         .load(pg)?,
-        AnyConnection::Sqlite(sqlite) => diesel::sql_query(
-            "SELECT id FROM matches WHERE answer_by <= ? \
-             AND state IN ('awaiting_sponsor', 'awaiting_seeker') \
-             ORDER BY answer_by LIMIT ?",
-        )
-        .bind::<Timestamp, _>(at)
-        .bind::<BigInt, _>(limit)
-        .load(sqlite)?,
+        AnyConnection::Sqlite(sqlite) => {
+            diesel::sql_query(still_due.replace("{id}", "?").replace("{at}", "?"))
+                .bind::<Text, _>(id.to_string())
+                .bind::<Timestamp, _>(at)
+                .load(sqlite)?
+        }
     };
+    if !due.iter().any(|row| row.id == id.to_string()) {
+        return Ok(None);
+    }
     let by = By::Service {
         on_behalf_of: None,
         job: "expiry",
     };
-    let mut done = Vec::with_capacity(due.len());
-    for Due { id } in due {
-        let id: MatchId = parse_id("matches.id", &id)?;
-        let record = act(conn, by, id, Action::Expire, StepDetails::default())?;
-        let program: ProgramId =
-            parse_id("matches.program_id", &load_row(conn, id, None)?.program_id)?;
-        let rules = get_policy(conn, program)?.policy.lifecycle;
-        let proposed = if rules.auto_advance {
-            let proposal = Proposal {
-                chosen: None,
-                zones: &mut *zones,
-                today: Utc::now().date_naive(),
-                rank,
-            };
-            match propose(conn, by, program, record.seeker_id, proposal) {
-                Ok(next) => Some(next.id),
-                // Nobody left, or the seeker moved on: the notice tells staff.
-                Err(StoreError::Refused(refusal)) => {
-                    tracing::info!(%refusal, "no next candidate after an expiry");
-                    None
-                }
-                Err(other) => return Err(other),
-            }
-        } else {
-            None
+    let record = act(conn, by, id, Action::Expire, StepDetails::default())?;
+    let program = load_row(conn, id, None)?.program()?;
+    let rules = get_policy(conn, program)?.policy.lifecycle;
+    let proposed = if rules.auto_advance {
+        let proposal = Proposal {
+            chosen: None,
+            zones,
+            today: Utc::now().date_naive(),
+            rank,
         };
-        done.push(Expiry {
-            expired: id,
-            proposed,
-        });
-    }
-    Ok(done)
+        match propose(conn, by, program, record.seeker_id, proposal) {
+            Ok(next) => Some(next.id),
+            // Nobody left, or the seeker moved on: the notice tells staff.
+            Err(StoreError::Refused(refusal)) => {
+                tracing::info!(%refusal, "no next candidate after an expiry");
+                None
+            }
+            Err(other) => return Err(other),
+        }
+    } else {
+        None
+    };
+    Ok(Some(Expiry {
+        expired: id,
+        proposed,
+    }))
 }
 
 /// Checks the pair against every filter again, on the records as they are now.
