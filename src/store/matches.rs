@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use super::audit::{self, Actor, RecordKind};
 use super::schema::{consents, disclosures, match_transitions, matches, seekers, sponsor_profiles};
-use super::seekers::consent_for;
+use super::seekers::{consent_for, ensure_seeker};
 use super::{AnyConnection, PageRequest, StoreError, from_json, now, outbox, parse_id, to_json};
 use crate::auth::{Principal, Role};
 use crate::domain::consent::{DisclosedItem, RecipientClass};
@@ -478,12 +478,7 @@ pub fn disclosures(
     actor: &Actor,
     seeker: SeekerId,
 ) -> Result<Vec<DisclosureRecord>, StoreError> {
-    let program = actor.principal.program_id();
-    seekers::table
-        .find(seeker.to_string())
-        .filter(seekers::program_id.eq(program.to_string()))
-        .select(seekers::id)
-        .first::<String>(conn)?;
+    ensure_seeker(conn, actor.principal.program_id(), seeker)?;
     if actor.principal.is_person() {
         audit::record(
             conn,
@@ -1118,12 +1113,7 @@ pub fn seeker_history(
     actor: &Actor,
     seeker: SeekerId,
 ) -> Result<Vec<MatchRecord>, StoreError> {
-    let program = actor.principal.program_id();
-    seekers::table
-        .find(seeker.to_string())
-        .filter(seekers::program_id.eq(program.to_string()))
-        .select(seekers::id)
-        .first::<String>(conn)?;
+    ensure_seeker(conn, actor.principal.program_id(), seeker)?;
     let rows = matches::table
         .filter(matches::seeker_id.eq(seeker.to_string()))
         .order(matches::id.desc())

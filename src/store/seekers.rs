@@ -415,7 +415,8 @@ impl ConsentRecord {
     }
 }
 
-fn ensure_seeker(
+/// Refuses (404) a seeker that is not of the program.
+pub(crate) fn ensure_seeker(
     conn: &mut AnyConnection,
     program: ProgramId,
     id: SeekerId,

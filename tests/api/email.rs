@@ -17,8 +17,8 @@ use sponsor_match::store::schema::{consents, outbox_messages};
 
 use crate::helpers::{Caller, TestApp, expect_json, expect_problem};
 use crate::journey::{
-    accept, consenting_seeker, contact_consent, get_match, program, propose, record_consent, step,
-    user_id,
+    accept, consenting_seeker, contact_consent, get_match, program, propose, propose_to,
+    record_consent, revoke_first_consent, step, user_id,
 };
 use crate::smtp::{Mail, MailServer};
 
@@ -71,6 +71,14 @@ async fn outbox_rows(app: &TestApp) -> Vec<(String, String, i32, Option<String>)
         })
         .await
         .unwrap()
+}
+
+async fn assert_all_sent(app: &TestApp) {
+    let rows = outbox_rows(app).await;
+    assert!(
+        rows.iter().all(|(_, status, ..)| status == "sent"),
+        "{rows:?}"
+    );
 }
 
 fn of_kind<'a>(mails: &'a [Mail], kind: &str) -> Vec<&'a Mail> {
@@ -202,11 +210,7 @@ async fn the_journey_reaches_both_people_through_real_smtp() {
             assert!(!subject.contains(word), "{subject}");
         }
     }
-    let rows = outbox_rows(&app).await;
-    assert!(
-        rows.iter().all(|(_, status, ..)| status == "sent"),
-        "{rows:?}"
-    );
+    assert_all_sent(&app).await;
 }
 
 #[tokio::test]
@@ -274,11 +278,7 @@ async fn messages_wait_while_smtp_is_down_and_all_arrive_once_it_is_back() {
     let sponsor = app.add_sponsor(&p.admin, |_| {}).await;
     for _ in 0..5 {
         let seeker = consenting_seeker(&app, &p.portal).await;
-        expect_json(
-            propose(&app, &p.portal, &seeker, Some(&sponsor)).await,
-            StatusCode::CREATED,
-        )
-        .await;
+        propose_to(&app, &p.portal, &seeker, &sponsor).await;
     }
     // Several attempts fail while the server refuses service.
     let deadline = std::time::Instant::now() + WAIT;
@@ -308,11 +308,7 @@ async fn messages_wait_while_smtp_is_down_and_all_arrive_once_it_is_back() {
         (5, 5),
         "none lost, none doubled"
     );
-    let rows = outbox_rows(&app).await;
-    assert!(
-        rows.iter().all(|(_, status, ..)| status == "sent"),
-        "{rows:?}"
-    );
+    assert_all_sent(&app).await;
 }
 
 #[tokio::test]
@@ -328,37 +324,12 @@ async fn nothing_is_sent_once_consent_is_revoked_or_runs_out_before_sending() {
 
     // Revoked through the API: the request is withdrawn and its message cancelled.
     let revoked = consenting_seeker(&app, &p.portal).await;
-    expect_json(
-        propose(&app, &p.portal, &revoked, Some(&sponsor)).await,
-        StatusCode::CREATED,
-    )
-    .await;
-    let listed = app
-        .get(&format!("/api/v1/seekers/{revoked}/consents"), &p.portal)
-        .send()
-        .await
-        .unwrap();
-    let consent = expect_json(listed, StatusCode::OK).await[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let revoke = format!("/api/v1/seekers/{revoked}/consents/{consent}/revoke");
-    expect_json(
-        app.post(&revoke, &p.portal, &json!({}))
-            .send()
-            .await
-            .unwrap(),
-        StatusCode::OK,
-    )
-    .await;
+    propose_to(&app, &p.portal, &revoked, &sponsor).await;
+    revoke_first_consent(&app, &p.portal, &revoked).await;
 
     // Ran out after queueing: the worker sees it at delivery and sends nothing.
     let lapsed = consenting_seeker(&app, &p.portal).await;
-    expect_json(
-        propose(&app, &p.portal, &lapsed, Some(&sponsor)).await,
-        StatusCode::CREATED,
-    )
-    .await;
+    propose_to(&app, &p.portal, &lapsed, &sponsor).await;
     let seeker = lapsed.clone();
     app.db
         .run(move |conn| {
@@ -399,11 +370,7 @@ async fn a_refused_message_is_dead_lettered_and_an_admin_can_send_it_again() {
     let address = email_of(&app, &sponsor).await;
     mail.refuse(&address, true);
     let seeker = consenting_seeker(&app, &p.portal).await;
-    expect_json(
-        propose(&app, &p.portal, &seeker, Some(&sponsor)).await,
-        StatusCode::CREATED,
-    )
-    .await;
+    propose_to(&app, &p.portal, &seeker, &sponsor).await;
 
     let deadline = std::time::Instant::now() + WAIT;
     let dead = loop {
@@ -579,11 +546,7 @@ async fn a_worker_killed_mid_run_resumes_after_restart_and_loses_nothing() {
     let sponsor = app.add_sponsor(&p.admin, |_| {}).await;
     for _ in 0..MESSAGES {
         let seeker = consenting_seeker(&app, &p.portal).await;
-        expect_json(
-            propose(&app, &p.portal, &seeker, Some(&sponsor)).await,
-            StatusCode::CREATED,
-        )
-        .await;
+        propose_to(&app, &p.portal, &seeker, &sponsor).await;
     }
 
     let mut worker = worker_process(&app, &mail);

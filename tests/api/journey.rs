@@ -80,3 +80,28 @@ pub async fn get_match(app: &TestApp, caller: &Caller, id: &str) -> Value {
 pub fn accept() -> Value {
     json!({ "share_contact_details": true })
 }
+
+/// Proposes the chosen sponsor for the seeker and returns the new match.
+pub async fn propose_to(app: &TestApp, portal: &Caller, seeker: &str, sponsor: &Caller) -> Value {
+    expect_json(
+        propose(app, portal, seeker, Some(sponsor)).await,
+        StatusCode::CREATED,
+    )
+    .await
+}
+
+/// Revokes the seeker's first consent, through the API.
+pub async fn revoke_first_consent(app: &TestApp, portal: &Caller, seeker: &str) {
+    let listed = app
+        .get(&format!("/api/v1/seekers/{seeker}/consents"), portal)
+        .send()
+        .await
+        .unwrap();
+    let consent = expect_json(listed, StatusCode::OK).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let revoke = format!("/api/v1/seekers/{seeker}/consents/{consent}/revoke");
+    let revoked = app.post(&revoke, portal, &json!({})).send().await.unwrap();
+    expect_json(revoked, StatusCode::OK).await;
+}

@@ -9,8 +9,8 @@ use sponsor_match::store::schema::{disclosures, matches, outbox_messages};
 
 use crate::helpers::{TestApp, consent_body, expect_json, expect_problem};
 use crate::journey::{
-    accept, consenting_seeker, contact_consent, get_match, program, propose, record_consent, step,
-    user_id,
+    accept, consenting_seeker, contact_consent, get_match, program, propose, propose_to,
+    record_consent, revoke_first_consent, step, user_id,
 };
 
 /// A service that queues messages but does not deliver them, so tests see the queue.
@@ -296,11 +296,7 @@ async fn a_declined_pair_is_never_proposed_again() {
     let p = program(&app).await;
     let sponsor = app.add_sponsor(&p.admin, |_| {}).await;
     let seeker = consenting_seeker(&app, &p.portal).await;
-    let proposed = expect_json(
-        propose(&app, &p.portal, &seeker, Some(&sponsor)).await,
-        StatusCode::CREATED,
-    )
-    .await;
+    let proposed = propose_to(&app, &p.portal, &seeker, &sponsor).await;
     let id = proposed["id"].as_str().unwrap();
     let declined = step(
         &app,
@@ -348,11 +344,7 @@ async fn a_declined_pair_is_never_proposed_again() {
 
     // A service-only reason cannot be claimed.
     let other = app.add_sponsor(&p.admin, |_| {}).await;
-    let proposed = expect_json(
-        propose(&app, &p.portal, &seeker, Some(&other)).await,
-        StatusCode::CREATED,
-    )
-    .await;
+    let proposed = propose_to(&app, &p.portal, &seeker, &other).await;
     let claimed = step(
         &app,
         &other,
@@ -424,11 +416,7 @@ async fn many_simultaneous_accepts_for_one_free_slot_let_exactly_one_through() {
     let mut ids = Vec::new();
     for _ in 0..50 {
         let seeker = consenting_seeker(&app, &p.portal).await;
-        let proposed = expect_json(
-            propose(&app, &p.portal, &seeker, Some(&sponsor)).await,
-            StatusCode::CREATED,
-        )
-        .await;
+        let proposed = propose_to(&app, &p.portal, &seeker, &sponsor).await;
         ids.push(proposed["id"].as_str().unwrap().to_owned());
     }
     let accepts = ids
@@ -538,11 +526,7 @@ async fn pausing_declines_waiting_requests_and_revoking_consent_withdraws_them()
     let p = program(&app).await;
     let sponsor = app.add_sponsor(&p.admin, |_| {}).await;
     let seeker = consenting_seeker(&app, &p.portal).await;
-    let proposed = expect_json(
-        propose(&app, &p.portal, &seeker, Some(&sponsor)).await,
-        StatusCode::CREATED,
-    )
-    .await;
+    let proposed = propose_to(&app, &p.portal, &seeker, &sponsor).await;
     let paused_id = proposed["id"].as_str().unwrap().to_owned();
     let own = app
         .get("/api/v1/sponsors/me", &sponsor)
@@ -582,24 +566,7 @@ async fn pausing_declines_waiting_requests_and_revoking_consent_withdraws_them()
         "the paused sponsor is out"
     );
     let id = proposed["id"].as_str().unwrap();
-    let consents = app
-        .get(&format!("/api/v1/seekers/{seeker}/consents"), &p.portal)
-        .send()
-        .await
-        .unwrap();
-    let consent = expect_json(consents, StatusCode::OK).await[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let revoke = format!("/api/v1/seekers/{seeker}/consents/{consent}/revoke");
-    expect_json(
-        app.post(&revoke, &p.portal, &json!({}))
-            .send()
-            .await
-            .unwrap(),
-        StatusCode::OK,
-    )
-    .await;
+    revoke_first_consent(&app, &p.portal, &seeker).await;
     let record = get_match(&app, &p.manager, id).await;
     assert_eq!(record["state"], "withdrawn");
     assert_eq!(record["reason"], "consent_revoked");
@@ -652,11 +619,7 @@ async fn an_unanswered_request_expires_once_and_moves_on_to_the_next_candidate()
     let first = app.add_sponsor(&p.admin, |_| {}).await;
     let second = app.add_sponsor(&p.admin, |_| {}).await;
     let seeker = consenting_seeker(&app, &p.portal).await;
-    let proposed = expect_json(
-        propose(&app, &p.portal, &seeker, Some(&first)).await,
-        StatusCode::CREATED,
-    )
-    .await;
+    let proposed = propose_to(&app, &p.portal, &seeker, &first).await;
     let id = proposed["id"].as_str().unwrap().to_owned();
     assert_eq!(proposed["urgent"], false);
     let answer_by: chrono::DateTime<chrono::Utc> =
@@ -752,11 +715,7 @@ async fn urgent_seekers_get_the_shorter_window_and_without_auto_advance_an_expir
         .unwrap()
         .to_owned();
     record_consent(&app, &p.portal, &seeker, consent_body()).await;
-    let proposed = expect_json(
-        propose(&app, &p.portal, &seeker, Some(&sponsor)).await,
-        StatusCode::CREATED,
-    )
-    .await;
+    let proposed = propose_to(&app, &p.portal, &seeker, &sponsor).await;
     assert_eq!(proposed["urgent"], true);
     let answer_by: chrono::DateTime<chrono::Utc> =
         proposed["answer_by"].as_str().unwrap().parse().unwrap();
@@ -784,11 +743,7 @@ async fn a_case_manager_reassigns_and_the_program_can_list_every_disclosure() {
     let first = app.add_sponsor(&p.admin, |_| {}).await;
     let second = app.add_sponsor(&p.admin, |_| {}).await;
     let seeker = consenting_seeker(&app, &p.portal).await;
-    let proposed = expect_json(
-        propose(&app, &p.portal, &seeker, Some(&first)).await,
-        StatusCode::CREATED,
-    )
-    .await;
+    let proposed = propose_to(&app, &p.portal, &seeker, &first).await;
     let id = proposed["id"].as_str().unwrap();
 
     let by_portal = app
@@ -880,11 +835,7 @@ async fn a_sponsor_can_take_back_their_yes_until_the_introduction() {
         .add_sponsor(&p.admin, |b| b["capacity"] = json!(1))
         .await;
     let seeker = consenting_seeker(&app, &p.portal).await;
-    let proposed = expect_json(
-        propose(&app, &p.portal, &seeker, Some(&sponsor)).await,
-        StatusCode::CREATED,
-    )
-    .await;
+    let proposed = propose_to(&app, &p.portal, &seeker, &sponsor).await;
     let id = proposed["id"].as_str().unwrap();
     assert_eq!(proposed["sponsor_consent"], Value::Null);
     expect_json(

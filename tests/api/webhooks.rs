@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 
 use crate::helpers::{TestApp, expect_json, expect_problem};
-use crate::journey::{accept, consenting_seeker, program, propose, step};
+use crate::journey::{accept, consenting_seeker, program, propose_to, step};
 
 /// One delivery as the receiver got it.
 #[derive(Debug, Clone)]
@@ -123,11 +123,7 @@ async fn every_step_reaches_the_portal_signed_and_retried_until_delivered() {
 
     let sponsor = app.add_sponsor(&p.admin, |_| {}).await;
     let seeker = consenting_seeker(&app, &p.portal).await;
-    let proposed = expect_json(
-        propose(&app, &p.portal, &seeker, Some(&sponsor)).await,
-        StatusCode::CREATED,
-    )
-    .await;
+    let proposed = propose_to(&app, &p.portal, &seeker, &sponsor).await;
     let id = proposed["id"].as_str().unwrap().to_owned();
     expect_json(
         step(&app, &sponsor, &id, "sponsor-accept", accept()).await,
