@@ -53,31 +53,54 @@ pub async fn propose(
     JsonBody(input): JsonBody<ProposeInput>,
 ) -> Result<HttpResponse, ApiError> {
     let seeker = seeker.into_inner();
+    let program = auth.principal().program_id();
     let fingerprint = fingerprint(&req, &input);
-    let actor = auth.actor;
-    let program = actor.principal.program_id();
-    let ranking = state.clone();
-    let mut zones = state.pool.zones();
-    let answer = once(&state, &actor, key, fingerprint, StatusCode::CREATED, {
-        let actor = actor.clone();
-        move |conn| {
-            let rank = |query: &Query, k: usize| ranking.pool.ranked_ids(query, k);
-            matches::propose(
-                conn,
-                By::Caller(&actor),
-                program,
-                seeker,
-                Proposal {
-                    chosen: input.sponsor_id,
-                    zones: &mut zones,
-                    today: Utc::now().date_naive(),
-                    rank: &rank,
-                },
-            )
-        }
-    })
+    let answer = with_proposal(
+        &state,
+        auth.actor,
+        key,
+        fingerprint,
+        input,
+        move |conn, by, proposal| matches::propose(conn, by, program, seeker, proposal),
+    )
     .await?;
     Ok(answer.respond(true))
+}
+
+/// Runs `work` once (see [`once`]) with a proposal: the chosen sponsor, or this
+/// instance's rank index to find the best available.
+async fn with_proposal<F>(
+    state: &web::Data<AppState>,
+    actor: Actor,
+    key: IdempotencyKey,
+    fingerprint: String,
+    input: ProposeInput,
+    work: F,
+) -> Result<Answer, ApiError>
+where
+    F: FnOnce(&mut AnyConnection, By, Proposal) -> Result<MatchRecord, StoreError> + Send + 'static,
+{
+    let ranking = state.clone();
+    let mut zones = state.pool.zones();
+    let caller = actor.clone();
+    once(
+        state,
+        &actor,
+        key,
+        fingerprint,
+        StatusCode::CREATED,
+        move |conn| {
+            let rank = |query: &Query, k: usize| ranking.pool.ranked_ids(query, k);
+            let proposal = Proposal {
+                chosen: input.sponsor_id,
+                zones: &mut zones,
+                today: Utc::now().date_naive(),
+                rank: &rank,
+            };
+            work(conn, By::Caller(&caller), proposal)
+        },
+    )
+    .await
 }
 
 /// Reassign an open match: withdraw it and propose another sponsor, chosen or the best
@@ -99,26 +122,14 @@ pub async fn reassign(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let fingerprint = fingerprint(&req, &input);
-    let actor = auth.actor;
-    let ranking = state.clone();
-    let mut zones = state.pool.zones();
-    let answer = once(&state, &actor, key, fingerprint, StatusCode::CREATED, {
-        let actor = actor.clone();
-        move |conn| {
-            let rank = |query: &Query, k: usize| ranking.pool.ranked_ids(query, k);
-            matches::reassign(
-                conn,
-                &actor,
-                id,
-                Proposal {
-                    chosen: input.sponsor_id,
-                    zones: &mut zones,
-                    today: Utc::now().date_naive(),
-                    rank: &rank,
-                },
-            )
-        }
-    })
+    let answer = with_proposal(
+        &state,
+        auth.actor,
+        key,
+        fingerprint,
+        input,
+        move |conn, by, proposal| matches::reassign(conn, by, id, proposal),
+    )
     .await?;
     state.pool.catch_up(&state.db).await;
     Ok(answer.respond(true))

@@ -420,11 +420,10 @@ pub fn act(
 /// barred: reassigning is about the program's choice, not their conduct.
 pub fn reassign(
     conn: &mut AnyConnection,
-    actor: &Actor,
+    by: By,
     id: MatchId,
     proposal: Proposal,
 ) -> Result<MatchRecord, StoreError> {
-    let by = By::Caller(actor);
     let withdrawn = act(
         conn,
         by,
@@ -435,7 +434,7 @@ pub fn reassign(
             sponsor_shares_contact: false,
         },
     )?;
-    let program = actor.principal.program_id();
+    let program = load_row(conn, id, None)?.program()?;
     let left = withdrawn.sponsor_id.as_uuid();
     let rank = proposal.rank;
     // The best available other than the sponsor just left.
