@@ -199,38 +199,23 @@ pub fn settle(
         .find(&claimed.id)
         .filter(outbox_messages::status.eq("pending"))
         .filter(outbox_messages::lease_until.eq(claimed.lease_until));
-    let no_lease: Option<NaiveDateTime> = None;
-    match outcome {
-        Outcome::Sent => diesel::update(pending)
-            .set((
-                outbox_messages::status.eq("sent"),
-                outbox_messages::sent_at.eq(Some(now())),
-                outbox_messages::lease_until.eq(no_lease),
-                outbox_messages::last_error.eq(None::<String>),
-            ))
-            .execute(conn)?,
-        Outcome::Retry { at, error } => diesel::update(pending)
-            .set((
-                outbox_messages::next_attempt_at.eq(*at),
-                outbox_messages::lease_until.eq(no_lease),
-                outbox_messages::last_error.eq(Some(error.as_str())),
-            ))
-            .execute(conn)?,
-        Outcome::Dead { error } => diesel::update(pending)
-            .set((
-                outbox_messages::status.eq("dead"),
-                outbox_messages::lease_until.eq(no_lease),
-                outbox_messages::last_error.eq(Some(error.as_str())),
-            ))
-            .execute(conn)?,
-        Outcome::Cancelled { why } => diesel::update(pending)
-            .set((
-                outbox_messages::status.eq("cancelled"),
-                outbox_messages::lease_until.eq(no_lease),
-                outbox_messages::last_error.eq(Some(why.as_str())),
-            ))
-            .execute(conn)?,
+    let at = now();
+    // Only a retry stays pending; for the others the next attempt time no longer counts.
+    let (status, error, next_attempt_at, sent_at) = match outcome {
+        Outcome::Sent => ("sent", None, at, Some(at)),
+        Outcome::Retry { at: next, error } => ("pending", Some(error.as_str()), *next, None),
+        Outcome::Dead { error } => ("dead", Some(error.as_str()), at, None),
+        Outcome::Cancelled { why } => ("cancelled", Some(why.as_str()), at, None),
     };
+    diesel::update(pending)
+        .set((
+            outbox_messages::status.eq(status),
+            outbox_messages::lease_until.eq(None::<NaiveDateTime>),
+            outbox_messages::last_error.eq(error),
+            outbox_messages::next_attempt_at.eq(next_attempt_at),
+            outbox_messages::sent_at.eq(sent_at),
+        ))
+        .execute(conn)?;
     Ok(())
 }
 
