@@ -41,6 +41,7 @@ pub async fn fill(
             write_transaction(conn, |conn| {
                 accounts::create_program_with_admin(
                     conn,
+                    "demo-data",
                     "Demo Program",
                     &email,
                     "Demo Admin",

@@ -148,6 +148,7 @@ async fn create_admin(
             write_transaction(conn, |conn| {
                 accounts::create_program_with_admin(
                     conn,
+                    "create-admin",
                     program.as_str(),
                     email.as_str(),
                     name.as_str(),

@@ -148,8 +148,11 @@ pub fn create_user(
 }
 
 /// A new program with its first program admin (the operator's `create-admin`).
+/// A new program and its first admin, made by an operator's command (`job`, for the
+/// audit trail: `create-admin`, `demo-data`).
 pub fn create_program_with_admin(
     conn: &mut AnyConnection,
+    job: &str,
     program_name: &str,
     email: &str,
     display_name: &str,
@@ -178,6 +181,14 @@ pub fn create_program_with_admin(
             StoreError::Conflict(_) => StoreError::Conflict("a user with this email exists"),
             other => other,
         })?;
+    super::audit::record_service(
+        conn,
+        program,
+        job,
+        "user.create",
+        super::audit::RecordKind::User,
+        &row.id,
+    )?;
     Ok((program, row.try_into()?))
 }
 

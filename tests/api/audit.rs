@@ -200,3 +200,14 @@ async fn a_database_failure_mid_write_leaves_nothing_behind() {
         "no audit event for it"
     );
 }
+
+#[tokio::test]
+async fn the_first_admin_made_from_the_command_line_is_on_record() {
+    let app = TestApp::spawn().await;
+    let admin = app.create_program("Riverside").await;
+    let first = events(&app, &admin).await.remove(0);
+    assert_eq!(first["action"], "user.create");
+    assert_eq!(first["actor_kind"], "service");
+    assert_eq!(first["actor_id"], "create-admin");
+    assert_eq!(first["record_id"], admin.user_id.unwrap().to_string());
+}

@@ -212,7 +212,14 @@ impl TestApp {
         self.db
             .run(move |conn| {
                 write_transaction(conn, |conn| {
-                    accounts::create_program_with_admin(conn, &program, &name, "Admin", hash)
+                    accounts::create_program_with_admin(
+                        conn,
+                        "create-admin",
+                        &program,
+                        &name,
+                        "Admin",
+                        hash,
+                    )
                 })
             })
             .await
