@@ -146,6 +146,10 @@ impl Worker {
 
     /// What an attempt's result means for the message: sent, retried later, or dead.
     fn settled(&self, message: &Claimed, result: Result<(), SendError>) -> Outcome {
+        let result = result.map_err(|error| match error {
+            SendError::Transient(text) => SendError::Transient(without_addresses(&text)),
+            SendError::Permanent(text) => SendError::Permanent(without_addresses(&text)),
+        });
         match result {
             Ok(()) => Outcome::Sent,
             Err(SendError::Permanent(error)) => Outcome::Dead { error },
@@ -172,6 +176,21 @@ impl Worker {
     }
 }
 
+/// A server's error text, kept and logged, without the addresses it may quote: they
+/// would tie a person to a message about recovery.
+fn without_addresses(text: &str) -> String {
+    text.split(' ')
+        .map(|word| {
+            if word.contains('@') {
+                "[address]"
+            } else {
+                word
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn outcome_label(outcome: &Outcome) -> &'static str {
     match outcome {
         Outcome::Sent => "sent",
@@ -195,6 +214,18 @@ pub fn retry_delay(attempts: i32, base_seconds: u64, max_seconds: u64) -> TimeDe
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn error_texts_lose_the_addresses_they_quote() {
+        assert_eq!(
+            without_addresses("permanent error (550): <jo@example.org> mailbox unavailable"),
+            "permanent error (550): [address] mailbox unavailable"
+        );
+        assert_eq!(
+            without_addresses("connection refused"),
+            "connection refused"
+        );
+    }
 
     #[test]
     fn retries_back_off_exponentially_up_to_the_maximum() {

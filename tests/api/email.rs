@@ -395,6 +395,10 @@ async fn a_refused_message_is_dead_lettered_and_an_admin_can_send_it_again() {
         dead["last_error"].as_str().unwrap().contains("550"),
         "{dead}"
     );
+    assert!(
+        !dead["last_error"].as_str().unwrap().contains('@'),
+        "no address is kept: {dead}"
+    );
     assert!(mail.received().is_empty());
     let manager_view = app
         .get("/api/v1/outbox/dead", &p.manager)

@@ -92,7 +92,8 @@ impl Handler for Session {
     fn rcpt(&mut self, to: &str) -> Response {
         let refused = self.shared.refused.lock().unwrap();
         if refused.iter().any(|r| r == to) {
-            return response::NO_MAILBOX;
+            // As real servers do, the refusal quotes the address.
+            return Response::custom(550, format!("5.1.1 <{to}>: Recipient address rejected"));
         }
         self.to.push(to.to_owned());
         response::OK
