@@ -22,6 +22,8 @@ use crate::domain::values::{AgeBand, Gender, LanguageCode};
 const ACTIVE: u8 = 1;
 const MODES_SHIFT: u8 = 1; // three bits: phone, video, in person
 const AGE_SHIFT: u8 = 4; // three bits: 0 = none, else band + 1
+/// Load below capacity, kept with the flags so the scan reads one column for both.
+const FREE_SLOT: u8 = 1 << 7;
 const GENDER_SHIFT: u8 = 3; // in the gender column, above the three "accepts" bits
 /// Languages past the 31 most common get this bit and an entry in `rare_languages`.
 const RARE_LANGUAGE: u32 = 1 << 31;
@@ -168,7 +170,8 @@ impl RankIndex {
 
     fn encode(&mut self, s: &SponsorFacts) -> [u8; 2] {
         let age = s.age_band.map_or(0, |b| b as u8 + 1);
-        let flags = u8::from(s.active) | (s.modes & 0b111) << MODES_SHIFT | age << AGE_SHIFT;
+        let free = if s.load < s.capacity { FREE_SLOT } else { 0 };
+        let flags = u8::from(s.active) | (s.modes & 0b111) << MODES_SHIFT | age << AGE_SHIFT | free;
         let genders = (s.accepts & 0b111) | gender_bit(s.gender) << GENDER_SHIFT;
         [flags, genders]
     }
@@ -243,17 +246,6 @@ impl RankIndex {
                 self.radius_dm[slot..=last].rotate_right(1);
                 self.hours[slot..=last].rotate_right(1);
             }
-        }
-    }
-
-    /// Open requests plus active sponsees changed.
-    pub fn set_load(&mut self, id: Uuid, load: u8) -> bool {
-        match self.slot(id) {
-            Ok(slot) => {
-                self.load[slot] = load;
-                true
-            }
-            Err(_) => false,
         }
     }
 
@@ -481,8 +473,9 @@ struct Plan {
     gender: u8,
     accepts: u8,
     needs: u8,
-    today: u16,
-    min_sober_days: u32,
+    /// Sober since this day or earlier: the minimum sobriety as of today. `None` when
+    /// the minimum reaches back before the first day the index can hold.
+    sober_by: Option<u16>,
     seeker_hours: u32,
     seeker_hours_f64: f64,
     /// The weights of the components that apply to this seeker, and their sum.
@@ -520,8 +513,14 @@ impl Plan {
             gender: gender_bit(seeker.gender),
             accepts: seeker.accepts,
             needs: seeker.needs,
-            today: query.today,
-            min_sober_days: query.policy.min_sobriety_days,
+            // As the filter reads it: days sober, counted from today and never negative,
+            // at least the minimum. With no minimum, everyone passes.
+            sober_by: match query.policy.min_sobriety_days {
+                0 => Some(u16::MAX),
+                min => u32::from(query.today)
+                    .checked_sub(min)
+                    .and_then(|day| u16::try_from(day).ok()),
+            },
             seeker_hours_f64: f64::from(seeker.hours.count().max(1)),
             preference_weight,
             distance_weight,
@@ -539,12 +538,13 @@ impl Plan {
     /// no mispredictions and the loop can use vector instructions.
     #[inline]
     fn passing(&self, index: &RankIndex, start: usize) -> u64 {
+        let Some(sober_by) = self.sober_by else {
+            return 0;
+        };
         let end = (start + 64).min(index.len());
         let flags = &index.flags[start..end];
         let len = flags.len();
         let fellowships = &index.fellowships[start..end];
-        let load = &index.load[start..end];
-        let capacity = &index.capacity[start..end];
         let languages = &index.languages[start..end];
         let genders = &index.genders[start..end];
         let sober_since = &index.sober_since[start..end];
@@ -552,13 +552,12 @@ impl Plan {
         let accepted_gender = self.accepts << GENDER_SHIFT;
         let mut mask = 0u64;
         for j in 0..len {
-            let pass = (flags[j] & ACTIVE != 0)
+            let pass = (flags[j] & (ACTIVE | FREE_SLOT) == ACTIVE | FREE_SLOT)
                 & (fellowships[j] & self.fellowships != 0)
-                & (load[j] < capacity[j])
                 & (languages[j] & self.languages != 0)
                 & (genders[j] & self.gender != 0)
                 & (accepted_gender & genders[j] != 0)
-                & (u32::from(self.today.saturating_sub(sober_since[j])) >= self.min_sober_days)
+                & (sober_since[j] <= sober_by)
                 & (self.needs & !attributes[j] == 0);
             mask |= u64::from(pass) << j;
         }

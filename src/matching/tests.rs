@@ -268,7 +268,9 @@ fn the_index_follows_updates_and_keeps_ties_in_id_order() {
         "equal scores: by id"
     );
     // Full capacity removes; pausing removes; an out-of-order insert lands in place.
-    assert!(index.set_load(Uuid::from_u128(10), 3));
+    let mut full = sponsor(10);
+    full.load = full.capacity;
+    index.upsert(&full);
     let mut paused = sponsor(20);
     paused.active = false;
     index.upsert(&paused);
