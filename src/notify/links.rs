@@ -84,9 +84,11 @@ pub fn verify(key: &[u8], token: &str, now: DateTime<Utc>) -> Result<LinkClaim, 
         b'd' => LinkAction::Decline,
         _ => return Err(LinkError::Invalid),
     };
-    let number = |range: std::ops::Range<usize>| payload[range].to_vec();
-    let version = i32::from_be_bytes(number(17..21).try_into().map_err(|_| LinkError::Invalid)?);
-    let seconds = i64::from_be_bytes(number(21..29).try_into().map_err(|_| LinkError::Invalid)?);
+    let version = <[u8; 4]>::try_from(&payload[17..21]).map(i32::from_be_bytes);
+    let seconds = <[u8; 8]>::try_from(&payload[21..29]).map(i64::from_be_bytes);
+    let (Ok(version), Ok(seconds)) = (version, seconds) else {
+        return Err(LinkError::Invalid);
+    };
     let expires = DateTime::from_timestamp(seconds, 0).ok_or(LinkError::Invalid)?;
     if expires <= now {
         return Err(LinkError::Expired);
