@@ -234,56 +234,38 @@ pub struct MessageRecord {
     pub sent_at: Option<DateTime<Utc>>,
 }
 
-type MessageRow = (
-    String,
-    Option<String>,
-    String,
-    String,
-    i32,
-    NaiveDateTime,
-    Option<String>,
-    NaiveDateTime,
-    Option<NaiveDateTime>,
-);
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = outbox_messages)]
+struct MessageRow {
+    id: String,
+    match_id: Option<String>,
+    kind: String,
+    status: String,
+    attempts: i32,
+    next_attempt_at: NaiveDateTime,
+    last_error: Option<String>,
+    created_at: NaiveDateTime,
+    sent_at: Option<NaiveDateTime>,
+}
 
-const COLUMNS: (
-    outbox_messages::id,
-    outbox_messages::match_id,
-    outbox_messages::kind,
-    outbox_messages::status,
-    outbox_messages::attempts,
-    outbox_messages::next_attempt_at,
-    outbox_messages::last_error,
-    outbox_messages::created_at,
-    outbox_messages::sent_at,
-) = (
-    outbox_messages::id,
-    outbox_messages::match_id,
-    outbox_messages::kind,
-    outbox_messages::status,
-    outbox_messages::attempts,
-    outbox_messages::next_attempt_at,
-    outbox_messages::last_error,
-    outbox_messages::created_at,
-    outbox_messages::sent_at,
-);
-
-fn message_record(row: MessageRow) -> Result<MessageRecord, StoreError> {
-    let (id, match_id, kind, status, attempts, next, last_error, created, sent) = row;
-    Ok(MessageRecord {
-        id: parse_id("outbox_messages.id", &id)?,
-        match_id: match_id
-            .map(|m| parse_id("outbox_messages.match_id", &m))
-            .transpose()?,
-        kind: MessageKind::parse(&kind)
-            .ok_or_else(|| StoreError::Corrupt("outbox_messages.kind".into()))?,
-        status,
-        attempts,
-        next_attempt_at: next.and_utc(),
-        last_error,
-        created_at: created.and_utc(),
-        sent_at: sent.map(|t| t.and_utc()),
-    })
+impl MessageRow {
+    fn record(self) -> Result<MessageRecord, StoreError> {
+        Ok(MessageRecord {
+            id: parse_id("outbox_messages.id", &self.id)?,
+            match_id: self
+                .match_id
+                .map(|m| parse_id("outbox_messages.match_id", &m))
+                .transpose()?,
+            kind: MessageKind::parse(&self.kind)
+                .ok_or_else(|| StoreError::Corrupt("outbox_messages.kind".into()))?,
+            status: self.status,
+            attempts: self.attempts,
+            next_attempt_at: self.next_attempt_at.and_utc(),
+            last_error: self.last_error,
+            created_at: self.created_at.and_utc(),
+            sent_at: self.sent_at.map(|t| t.and_utc()),
+        })
+    }
 }
 
 /// The program's messages in one status, oldest first.
@@ -298,7 +280,7 @@ pub fn list(
         .filter(outbox_messages::status.eq(status.to_owned()))
         .order(outbox_messages::id.asc())
         .limit(page.limit)
-        .select(COLUMNS)
+        .select(MessageRow::as_select())
         .into_boxed();
     if let Some(after) = page.after {
         query = query.filter(outbox_messages::id.gt(after.to_string()));
@@ -306,7 +288,7 @@ pub fn list(
     query
         .load::<MessageRow>(conn)?
         .into_iter()
-        .map(message_record)
+        .map(MessageRow::record)
         .collect()
 }
 
@@ -341,10 +323,9 @@ pub fn retry_dead(
         RecordKind::OutboxMessage,
         &id.to_string(),
     )?;
-    message_record(
-        outbox_messages::table
-            .find(id.to_string())
-            .select(COLUMNS)
-            .first::<MessageRow>(conn)?,
-    )
+    outbox_messages::table
+        .find(id.to_string())
+        .select(MessageRow::as_select())
+        .first::<MessageRow>(conn)?
+        .record()
 }

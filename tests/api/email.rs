@@ -593,3 +593,43 @@ async fn a_worker_killed_mid_run_resumes_after_restart_and_loses_nothing() {
         received.len()
     );
 }
+
+#[tokio::test]
+async fn a_link_stops_working_once_the_sponsor_account_is_disabled() {
+    let mail = MailServer::start();
+    let app = smtp_app(&mail).await;
+    let p = program(&app).await;
+    let sponsor = app.add_sponsor(&p.admin, |_| {}).await;
+    let seeker = consenting_seeker(&app, &p.portal).await;
+    propose_to(&app, &p.portal, &seeker, &sponsor).await;
+    let request = mail.wait_for(1, WAIT).await.remove(0);
+    let accept_link = respond_path(&request.line_after("Accept:").unwrap());
+
+    let user = format!("/api/v1/users/{}", user_id(&sponsor));
+    let current = app.get(&user, &p.admin).send().await.unwrap();
+    let version = current.headers()["etag"].to_str().unwrap().to_owned();
+    let disabled = app
+        .request(Method::PATCH, &user)
+        .bearer_auth(&p.admin.token)
+        .header("If-Match", version)
+        .json(&json!({ "disabled": true }))
+        .send()
+        .await
+        .unwrap();
+    expect_json(disabled, StatusCode::OK).await;
+
+    let page = app.request(Method::GET, &accept_link).send().await.unwrap();
+    let problem = expect_problem(page, StatusCode::GONE).await;
+    assert!(
+        problem["detail"].as_str().unwrap().contains("disabled"),
+        "{problem}"
+    );
+    let confirm = app
+        .request(Method::POST, &accept_link)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body("share_contact_details=yes")
+        .send()
+        .await
+        .unwrap();
+    expect_problem(confirm, StatusCode::GONE).await;
+}
