@@ -28,6 +28,7 @@ impl HourSet {
         self.0[0].count_ones() + self.0[1].count_ones() + self.0[2].count_ones()
     }
 
+    #[inline]
     pub fn overlap(&self, other: &HourSet) -> u32 {
         (self.0[0] & other.0[0]).count_ones()
             + (self.0[1] & other.0[1]).count_ones()

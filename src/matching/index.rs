@@ -3,8 +3,10 @@
 //! `k` in a bounded heap. Slots are kept in sponsor-id order, so scanning in slot order
 //! breaks ties by id and walks the seeker's exclusions in step.
 //!
-//! Per sponsor: id 16 B, availability 24 B, location 10 B, fellowships 2 B, languages 4 B,
-//! sobriety 2 B, and five one-byte columns: 63 bytes.
+//! Per sponsor: the scan's columns (flags, genders, fellowships, languages, sobriety,
+//! attributes: 11 B), then what only the sponsors passing them need, packed in one
+//! 32-byte [`Row`] (availability, latitude, radius, load, capacity) so that each costs
+//! one cache miss rather than one per column; longitude 4 B and id 16 B: 63 bytes.
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
@@ -13,6 +15,7 @@ use uuid::Uuid;
 
 use super::facts::{Area, IN_PERSON, REMOTE, SeekerFacts, SponsorFacts, age_band_bit, gender_bit};
 use super::hours::HourSet;
+use super::policy::Weights;
 use super::score::{
     MeetingFit, Query, Raw, combine, meeting_fit, preference_counts, shares_language, usable_modes,
     values,
@@ -22,6 +25,9 @@ use crate::domain::values::{AgeBand, Gender, LanguageCode};
 const ACTIVE: u8 = 1;
 const MODES_SHIFT: u8 = 1; // three bits: phone, video, in person
 const AGE_SHIFT: u8 = 4; // three bits: 0 = none, else band + 1
+/// Slots scanned before the survivors' rows are read: 1,024 keeps the survivor list on
+/// the stack and the scanned columns in the first-level cache.
+const CHUNK: usize = 1024;
 /// Load below capacity, kept with the flags so the scan reads one column for both.
 const FREE_SLOT: u8 = 1 << 7;
 const GENDER_SHIFT: u8 = 3; // in the gender column, above the three "accepts" bits
@@ -36,15 +42,40 @@ pub struct RankIndex {
     fellowships: Vec<u16>,
     languages: Vec<u32>,
     attributes: Vec<u8>,
-    capacity: Vec<u8>,
-    load: Vec<u8>,
     sober_since: Vec<u16>,
-    latitude: Vec<f32>,
+    rows: Vec<Row>,
     longitude: Vec<f32>,
-    radius_dm: Vec<u16>,
-    hours: Vec<HourSet>,
     language_bits: HashMap<LanguageCode, u32>,
     rare_languages: HashMap<Uuid, Vec<LanguageCode>>,
+}
+
+/// What the bound and the score read of a sponsor past the scan, in one half cache line.
+#[derive(Debug, Clone, Copy)]
+#[repr(C, align(32))]
+struct Row {
+    hours: HourSet,
+    /// NaN when the sponsor does not meet in person.
+    latitude: f32,
+    radius_dm: u16,
+    load: u8,
+    capacity: u8,
+}
+
+impl Row {
+    fn of(s: &SponsorFacts) -> Self {
+        let area = s.area.unwrap_or(Area {
+            latitude: f32::NAN,
+            longitude: f32::NAN,
+            radius_dm: 0,
+        });
+        Self {
+            hours: s.hours,
+            latitude: area.latitude,
+            radius_dm: area.radius_dm,
+            load: s.load,
+            capacity: s.capacity,
+        }
+    }
 }
 
 /// A heap entry; "greater" means worse, so the heap's top is the weakest kept.
@@ -107,13 +138,9 @@ impl RankIndex {
         self.fellowships.reserve(n);
         self.languages.reserve(n);
         self.attributes.reserve(n);
-        self.capacity.reserve(n);
-        self.load.reserve(n);
         self.sober_since.reserve(n);
-        self.latitude.reserve(n);
+        self.rows.reserve(n);
         self.longitude.reserve(n);
-        self.radius_dm.reserve(n);
-        self.hours.reserve(n);
     }
 
     pub fn len(&self) -> usize {
@@ -135,13 +162,9 @@ impl RankIndex {
             + bytes(&self.fellowships)
             + bytes(&self.languages)
             + bytes(&self.attributes)
-            + bytes(&self.capacity)
-            + bytes(&self.load)
             + bytes(&self.sober_since)
-            + bytes(&self.latitude)
+            + bytes(&self.rows)
             + bytes(&self.longitude)
-            + bytes(&self.radius_dm)
-            + bytes(&self.hours)
     }
 
     fn language_mask(&mut self, id: Uuid, languages: &[LanguageCode]) -> u32 {
@@ -179,24 +202,15 @@ impl RankIndex {
     fn push(&mut self, s: &SponsorFacts) {
         let [flags, genders] = self.encode(s);
         let languages = self.language_mask(s.id, &s.languages);
-        let area = s.area.unwrap_or(Area {
-            latitude: f32::NAN,
-            longitude: f32::NAN,
-            radius_dm: 0,
-        });
         self.ids.push(s.id);
         self.flags.push(flags);
         self.genders.push(genders);
         self.fellowships.push(s.fellowships);
         self.languages.push(languages);
         self.attributes.push(s.attributes);
-        self.capacity.push(s.capacity);
-        self.load.push(s.load);
         self.sober_since.push(s.sober_since);
-        self.latitude.push(area.latitude);
-        self.longitude.push(area.longitude);
-        self.radius_dm.push(area.radius_dm);
-        self.hours.push(s.hours);
+        self.rows.push(Row::of(s));
+        self.longitude.push(s.area.map_or(f32::NAN, |a| a.longitude));
     }
 
     fn slot(&self, id: Uuid) -> Result<usize, usize> {
@@ -210,22 +224,13 @@ impl RankIndex {
             Ok(slot) => {
                 let [flags, genders] = self.encode(s);
                 self.languages[slot] = self.language_mask(s.id, &s.languages);
-                let area = s.area.unwrap_or(Area {
-                    latitude: f32::NAN,
-                    longitude: f32::NAN,
-                    radius_dm: 0,
-                });
                 self.flags[slot] = flags;
                 self.genders[slot] = genders;
                 self.fellowships[slot] = s.fellowships;
                 self.attributes[slot] = s.attributes;
-                self.capacity[slot] = s.capacity;
-                self.load[slot] = s.load;
                 self.sober_since[slot] = s.sober_since;
-                self.latitude[slot] = area.latitude;
-                self.longitude[slot] = area.longitude;
-                self.radius_dm[slot] = area.radius_dm;
-                self.hours[slot] = s.hours;
+                self.rows[slot] = Row::of(s);
+                self.longitude[slot] = s.area.map_or(f32::NAN, |a| a.longitude);
             }
             Err(slot) if slot == self.len() => self.push(s),
             Err(slot) => {
@@ -238,13 +243,9 @@ impl RankIndex {
                 self.fellowships[slot..=last].rotate_right(1);
                 self.languages[slot..=last].rotate_right(1);
                 self.attributes[slot..=last].rotate_right(1);
-                self.capacity[slot..=last].rotate_right(1);
-                self.load[slot..=last].rotate_right(1);
                 self.sober_since[slot..=last].rotate_right(1);
-                self.latitude[slot..=last].rotate_right(1);
+                self.rows[slot..=last].rotate_right(1);
                 self.longitude[slot..=last].rotate_right(1);
-                self.radius_dm[slot..=last].rotate_right(1);
-                self.hours[slot..=last].rotate_right(1);
             }
         }
     }
@@ -266,7 +267,7 @@ impl RankIndex {
         }
         list.sort();
         let age = flags >> AGE_SHIFT & 0b111;
-        let latitude = self.latitude[slot];
+        let row = &self.rows[slot];
         Some(SponsorFacts {
             id,
             active: flags & ACTIVE != 0,
@@ -288,15 +289,15 @@ impl RankIndex {
             .find(|b| *b as u8 + 1 == age),
             attributes: self.attributes[slot],
             modes: flags >> MODES_SHIFT & 0b111,
-            area: (!latitude.is_nan()).then(|| Area {
-                latitude,
+            area: (!row.latitude.is_nan()).then(|| Area {
+                latitude: row.latitude,
                 longitude: self.longitude[slot],
-                radius_dm: self.radius_dm[slot],
+                radius_dm: row.radius_dm,
             }),
             sober_since: self.sober_since[slot],
-            capacity: self.capacity[slot],
-            load: self.load[slot],
-            hours: self.hours[slot],
+            capacity: row.capacity,
+            load: row.load,
+            hours: row.hours,
         })
     }
 
@@ -305,19 +306,8 @@ impl RankIndex {
         if k == 0 {
             return Vec::new();
         }
-        let seeker = query.seeker;
-        let plan = Plan::new(self, seeker, query);
-        let mut heap: BinaryHeap<Ranked> = BinaryHeap::with_capacity(k + 1);
-        let mut excluded = query.excluded.iter().peekable();
-        for start in (0..self.len()).step_by(64) {
-            let mut passing = plan.passing(self, start);
-            while passing != 0 {
-                let slot = start + passing.trailing_zeros() as usize;
-                passing &= passing - 1;
-                self.consider(slot, query, &plan, &mut excluded, &mut heap, k);
-            }
-        }
-        let mut best = heap.into_vec();
+        let plan = Plan::new(self, query.seeker, query);
+        let mut best = scan(self, query, &plan, k).into_vec();
         best.sort();
         best.into_iter()
             .map(|r| (self.ids[r.slot as usize], r.score))
@@ -350,39 +340,24 @@ impl RankIndex {
             }
         }
         let sponsor_modes = self.flags[slot] >> MODES_SHIFT & 0b111;
-        let latitude = self.latitude[slot];
+        let row = &self.rows[slot];
         let both_in_person = seeker.modes & sponsor_modes & IN_PERSON != 0
             && seeker.area.is_some()
-            && !latitude.is_nan();
+            && !row.latitude.is_nan();
         let remote = seeker.modes & sponsor_modes & REMOTE != 0;
         if !remote && !both_in_person {
             return;
         }
-        // Once the heap is full, a sponsor whose best possible score cannot beat the
-        // weakest kept is skipped: the bound takes sobriety, preferences and distance at
-        // their best and costs two popcounts and a division. The margin absorbs rounding,
-        // so pruning never changes an answer.
         if heap.len() == k
             && let Some(weakest) = heap.peek()
+            && !plan.may_reach(self, slot, weakest.score)
         {
-            let w = &query.policy.weights;
-            let shared = f64::from(seeker.hours.overlap(&self.hours[slot]));
-            let load = f64::from(self.load[slot].min(self.capacity[slot]));
-            let mut best = w.sobriety
-                + w.availability * shared / plan.seeker_hours_f64
-                + w.load * (1.0 - load / f64::from(self.capacity[slot].max(1)))
-                + plan.preference_weight;
-            if both_in_person {
-                best += plan.distance_weight;
-            }
-            if plan.total_weight > 0.0 && best / plan.total_weight + 1e-9 < weakest.score {
-                return;
-            }
+            return;
         }
-        let sponsor_area = (!latitude.is_nan()).then(|| Area {
-            latitude,
+        let sponsor_area = (!row.latitude.is_nan()).then(|| Area {
+            latitude: row.latitude,
             longitude: self.longitude[slot],
-            radius_dm: self.radius_dm[slot],
+            radius_dm: row.radius_dm,
         });
         let fit = meeting_fit(
             seeker.modes,
@@ -426,6 +401,7 @@ impl RankIndex {
         fit: MeetingFit,
     ) -> Raw {
         let seeker = query.seeker;
+        let row = &self.rows[slot];
         let age = self.flags[slot] >> AGE_SHIFT & 0b111;
         let age_bit = if age == 0 {
             0
@@ -440,14 +416,14 @@ impl RankIndex {
         );
         Raw {
             sober_days: u32::from(query.today.saturating_sub(self.sober_since[slot])),
-            shared_hours: seeker.hours.overlap(&self.hours[slot]),
+            shared_hours: seeker.hours.overlap(&row.hours),
             seeker_hours: plan.seeker_hours,
             preferences_met,
             preferences_asked,
             distance_applies: seeker.modes & IN_PERSON != 0,
             meeting: fit,
-            load: self.load[slot],
-            capacity: self.capacity[slot],
+            load: row.load,
+            capacity: row.capacity,
         }
     }
 }
@@ -464,6 +440,48 @@ fn age_band_bit_of(index: u8) -> u8 {
     .map_or(0, |b| age_band_bit(*b))
 }
 
+/// The best `k` by a scan of every slot, compiled for the wider vector instructions the
+/// processor may have (chosen at run time); the scan's loops are where they pay.
+#[multiversion::multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx2+avx+bmi1+bmi2+fma+lzcnt+popcnt",
+    "x86_64+avx2+avx+bmi1+bmi2+fma+lzcnt+popcnt",
+    "x86_64+sse4.2+popcnt",
+))]
+fn scan(index: &RankIndex, query: &Query, plan: &Plan, k: usize) -> BinaryHeap<Ranked> {
+    let mut heap: BinaryHeap<Ranked> = BinaryHeap::with_capacity(k + 1);
+    let mut excluded = query.excluded.iter().peekable();
+    // Slots past the scan, a chunk at a time, then those the bound keeps: the bound
+    // pass is a tight loop with no branch on the rows it reads, so their cache misses
+    // overlap instead of following one another.
+    let mut survivors = [0u32; CHUNK];
+    for chunk in (0..index.len()).step_by(CHUNK) {
+        // The weakest kept only rises, so pruning by its value now is safe later.
+        let weakest = match heap.peek() {
+            Some(weakest) if heap.len() == k => weakest.score,
+            _ => f64::NEG_INFINITY,
+        };
+        let mut found = 0;
+        for start in (chunk..(chunk + CHUNK).min(index.len())).step_by(64) {
+            let mut passing = plan.passing(index, start);
+            while passing != 0 {
+                survivors[found] = (start + passing.trailing_zeros() as usize) as u32;
+                found += 1;
+                passing &= passing - 1;
+            }
+        }
+        let mut kept = 0;
+        for i in 0..found {
+            let slot = survivors[i] as usize;
+            survivors[kept] = slot as u32;
+            kept += usize::from(plan.may_reach(index, slot, weakest));
+        }
+        for &slot in &survivors[..kept] {
+            index.consider(slot as usize, query, plan, &mut excluded, &mut heap, k);
+        }
+    }
+    heap
+}
+
 /// A query turned into column tests.
 struct Plan {
     fellowships: u16,
@@ -473,11 +491,18 @@ struct Plan {
     gender: u8,
     accepts: u8,
     needs: u8,
+    /// Meeting modes in the flags' position that could make a pair: the shared remote
+    /// ones, and in person when the seeker gave an area.
+    modes: u8,
+    /// In person in the flags' position, when the seeker meets in person and gave an area.
+    in_person: u8,
     /// Sober since this day or earlier: the minimum sobriety as of today. `None` when
     /// the minimum reaches back before the first day the index can hold.
     sober_by: Option<u16>,
+    hours: HourSet,
     seeker_hours: u32,
     seeker_hours_f64: f64,
+    weights: Weights,
     /// The weights of the components that apply to this seeker, and their sum.
     preference_weight: f64,
     distance_weight: f64,
@@ -498,6 +523,11 @@ impl Plan {
             languages |= RARE_LANGUAGE;
         }
         let w = &query.policy.weights;
+        let in_person = if seeker.area.is_some() {
+            (seeker.modes & IN_PERSON) << MODES_SHIFT
+        } else {
+            0
+        };
         let p = &seeker.preferences;
         let asks = p.attributes | p.modes != 0 || p.age_bands != 0;
         let preference_weight = if asks { w.preferences } else { 0.0 };
@@ -513,6 +543,8 @@ impl Plan {
             gender: gender_bit(seeker.gender),
             accepts: seeker.accepts,
             needs: seeker.needs,
+            modes: (seeker.modes & REMOTE) << MODES_SHIFT | in_person,
+            in_person,
             // As the filter reads it: days sober, counted from today and never negative,
             // at least the minimum. With no minimum, everyone passes.
             sober_by: match query.policy.min_sobriety_days {
@@ -529,14 +561,16 @@ impl Plan {
                 + w.load
                 + preference_weight
                 + distance_weight,
+            hours: seeker.hours,
             seeker_hours: seeker.hours.count(),
+            weights: *w,
         }
     }
 
     /// The cheap filters for up to 64 slots from `start`, one small column each, as a
     /// bit mask of the slots that pass. Branch-free, so that unpredictable filters cost
     /// no mispredictions and the loop can use vector instructions.
-    #[inline]
+    #[inline(always)]
     fn passing(&self, index: &RankIndex, start: usize) -> u64 {
         let Some(sober_by) = self.sober_by else {
             return 0;
@@ -553,6 +587,7 @@ impl Plan {
         let mut mask = 0u64;
         for j in 0..len {
             let pass = (flags[j] & (ACTIVE | FREE_SLOT) == ACTIVE | FREE_SLOT)
+                & (flags[j] & self.modes != 0)
                 & (fellowships[j] & self.fellowships != 0)
                 & (languages[j] & self.languages != 0)
                 & (genders[j] & self.gender != 0)
@@ -562,6 +597,23 @@ impl Plan {
             mask |= u64::from(pass) << j;
         }
         mask
+    }
+
+    /// Whether the sponsor's best possible score reaches `weakest`: the bound takes
+    /// sobriety, preferences and distance at their best and costs three popcounts and two
+    /// divisions. The margin absorbs rounding, so pruning never changes an answer.
+    #[inline(always)]
+    fn may_reach(&self, index: &RankIndex, slot: usize, weakest: f64) -> bool {
+        let row = &index.rows[slot];
+        let shared = f64::from(self.hours.overlap(&row.hours));
+        let load = f64::from(row.load.min(row.capacity));
+        let in_person = index.flags[slot] & self.in_person != 0 && !row.latitude.is_nan();
+        let best = self.weights.sobriety
+            + self.weights.availability * shared / self.seeker_hours_f64
+            + self.weights.load * (1.0 - load / f64::from(row.capacity.max(1)))
+            + self.preference_weight
+            + if in_person { self.distance_weight } else { 0.0 };
+        self.total_weight <= 0.0 || best / self.total_weight + 1e-9 >= weakest
     }
 
     /// A match on the rare-language bit alone needs the side table.

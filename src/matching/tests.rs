@@ -395,6 +395,31 @@ fn arb_policy() -> impl Strategy<Value = MatchingPolicy> {
     })
 }
 
+/// A sponsor who passes every filter for [`eligible_seeker`]s; the rest as generated.
+fn eligible_sponsor(s: SponsorFacts) -> SponsorFacts {
+    SponsorFacts {
+        active: true,
+        fellowships: 0b1,
+        languages: vec![language("en")],
+        accepts: 0b111,
+        attributes: 0xff,
+        modes: s.modes | PHONE,
+        load: 0,
+        sober_since: today() - 4000 + (s.sober_since % 3000),
+        ..s
+    }
+}
+
+fn eligible_seeker(seeker: SeekerFacts) -> SeekerFacts {
+    SeekerFacts {
+        fellowships: 0b1,
+        languages: vec![language("en")],
+        accepts: 0b111,
+        modes: seeker.modes | PHONE,
+        ..seeker
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 
@@ -449,27 +474,8 @@ proptest! {
         policy in arb_policy(),
         k in 1usize..6,
     ) {
-        let eligible: Vec<SponsorFacts> = pool
-            .into_iter()
-            .map(|s| SponsorFacts {
-                active: true,
-                fellowships: 0b1,
-                languages: vec![language("en")],
-                accepts: 0b111,
-                attributes: 0xff,
-                modes: s.modes | PHONE,
-                load: 0,
-                sober_since: today() - 4000 + (s.sober_since % 3000),
-                ..s
-            })
-            .collect();
-        let seeker = SeekerFacts {
-            fellowships: 0b1,
-            languages: vec![language("en")],
-            accepts: 0b111,
-            modes: seeker.modes | PHONE,
-            ..seeker
-        };
+        let eligible: Vec<SponsorFacts> = pool.into_iter().map(eligible_sponsor).collect();
+        let seeker = eligible_seeker(seeker);
         let policy = MatchingPolicy { min_sobriety_days: 0, ..policy };
         let mut unique = eligible.clone();
         unique.reverse();
@@ -479,6 +485,28 @@ proptest! {
         let expected = rank_all(&q, &unique, k);
         prop_assert_eq!(expected.len(), k.min(unique.len()));
         prop_assert_eq!(RankIndex::build(eligible).top_k(&q, k), expected);
+    }
+
+    /// A pool over several of the scan's chunks: the weakest score carried from one
+    /// chunk to the next never drops a sponsor that belongs in the answer.
+    #[test]
+    fn index_top_k_equals_brute_force_across_chunks(
+        pool in prop::collection::vec(arb_sponsor(), 1500..3500),
+        seeker in arb_seeker(),
+        policy in arb_policy(),
+        k in 1usize..12,
+    ) {
+        let pool: Vec<SponsorFacts> = pool
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| eligible_sponsor(SponsorFacts { id: Uuid::from_u128(i as u128), ..s }))
+            .collect();
+        let seeker = eligible_seeker(seeker);
+        let policy = MatchingPolicy { min_sobriety_days: 0, ..policy };
+        let q = query(&seeker, &policy, &[]);
+        let expected = rank_all(&q, &pool, k);
+        prop_assert_eq!(expected.len(), k);
+        prop_assert_eq!(RankIndex::build(pool).top_k(&q, k), expected);
     }
 
     #[test]
