@@ -95,27 +95,33 @@ pub async fn candidates(
     let limit = candidate_limit(req.query_string())?;
     let program = auth.principal().program_id();
     let mut zones = state.pool.zones();
-    let (facts, policy, excluded) = state
+    let actor = auth.actor;
+    let today = day_number(Utc::now().date_naive());
+    // Ranked on a database thread: a large pool takes milliseconds, better spent there
+    // than on the workers that serve requests.
+    let work = state.clone();
+    let (policy_version, explained) = state
         .db
         .run(move |conn| {
             let facts = matching::seeker_facts(conn, program, seeker, &mut zones)?;
             let excluded = matches::barred_sponsors(conn, seeker)?;
-            Ok((facts, matching::get_policy(conn, program)?, excluded))
+            let policy = matching::get_policy(conn, program)?;
+            let query = Query {
+                seeker: &facts,
+                policy: &policy.policy,
+                today,
+                excluded: &excluded,
+            };
+            let explained: Vec<(uuid::Uuid, Explanation)> = work
+                .pool
+                .top_k(&query, limit)
+                .iter()
+                .filter_map(|(id, _)| work.pool.facts(*id).map(|s| (*id, explain(&query, &s))))
+                .collect();
+            Ok((policy.version, explained))
         })
         .await?;
-    let query = Query {
-        seeker: &facts,
-        policy: &policy.policy,
-        today: day_number(Utc::now().date_naive()),
-        excluded: &excluded,
-    };
-    let ranked = state.pool.top_k(&query, limit);
-    let explained: Vec<(uuid::Uuid, Explanation)> = ranked
-        .iter()
-        .filter_map(|(id, _)| state.pool.facts(*id).map(|s| (*id, explain(&query, &s))))
-        .collect();
     let ids: Vec<uuid::Uuid> = explained.iter().map(|(id, _)| *id).collect();
-    let actor = auth.actor;
     let summaries = state
         .db
         .write(move |conn| {
@@ -137,7 +143,7 @@ pub async fn candidates(
         .collect();
     Ok(HttpResponse::Ok().json(Candidates {
         seeker_id: seeker,
-        policy_version: policy.version,
+        policy_version,
         candidates,
     }))
 }

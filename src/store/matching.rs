@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::connection::DefaultLoadingMode;
 use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -375,10 +376,10 @@ pub fn sponsor_facts(
     if let Some(ids) = only {
         query = query.filter(sponsor_profiles::user_id.eq_any(ids.to_vec()));
     }
+    // Row by row: a million rows of text never sit in memory at once.
     let mut facts = query
-        .load::<SponsorMatchRow>(conn)?
-        .into_iter()
-        .map(|row| row.facts(zones, &mut decoder))
+        .load_iter::<SponsorMatchRow, DefaultLoadingMode>(conn)?
+        .map(|row| row?.facts(zones, &mut decoder))
         .collect::<Result<Vec<SponsorFacts>, StoreError>>()?;
     let held: HashMap<uuid::Uuid, i64> = matches::held_slots(conn, only)?
         .into_iter()

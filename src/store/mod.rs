@@ -15,6 +15,7 @@ pub mod seekers;
 pub mod sponsors;
 pub mod webhooks;
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
@@ -190,6 +191,10 @@ fn create_private_file(path: &std::path::Path) -> std::io::Result<()> {
 pub struct Db {
     pool: Pool<ConnectionManager>,
     backend: Backend,
+    /// SQLite takes one writer at a time. Writers of this process wait their turn here:
+    /// SQLite's own busy handler sleeps up to 100 ms between tries, which under load
+    /// costs more than the writes.
+    writer: Arc<Mutex<()>>,
 }
 
 impl Db {
@@ -211,7 +216,11 @@ impl Db {
             .connection_timeout(Duration::from_secs(5))
             .test_on_check_out(false)
             .build(manager)?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            writer: Arc::default(),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -245,7 +254,14 @@ impl Db {
         F: FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
-        self.run(|conn| write_transaction(conn, work)).await
+        let writer = (self.backend == Backend::Sqlite).then(|| self.writer.clone());
+        self.run(move |conn| {
+            let _turn = writer
+                .as_ref()
+                .map(|w| w.lock().unwrap_or_else(|e| e.into_inner()));
+            write_transaction(conn, work)
+        })
+        .await
     }
 
     pub async fn migrate(&self) -> Result<usize, StoreError> {
