@@ -96,6 +96,11 @@ impl SponsorPool {
             .upsert(sponsor);
     }
 
+    /// Work over the index as it stands, holding off updates meanwhile.
+    pub fn with_index<T>(&self, work: impl FnOnce(&RankIndex) -> T) -> T {
+        work(&self.index.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
     pub fn top_k(&self, query: &Query, k: usize) -> Vec<(Uuid, f64)> {
         self.index
             .read()

@@ -6,10 +6,14 @@
 //!   [`score::rank_all`], the brute-force reference ranking.
 //! - [`index`]: the rank index that gives the same answers as the reference, fast.
 //! - [`policy`]: a program's weights and thresholds.
+//! - [`assignment`]: pairings for a whole cohort at once, optimal or stable, and
+//!   [`cohort`], which poses the problem from the rank index.
 //! - [`population`]: a deterministic synthetic sponsor pool for benchmarks and demos.
 //!
 //! See docs/matching.md for the model and the reasons behind it.
 
+pub mod assignment;
+pub mod cohort;
 pub mod facts;
 pub mod hours;
 pub mod index;
