@@ -88,6 +88,36 @@ impl ApiError {
         ApiError::Validation(vec![FieldError::new(field, code, message)])
     }
 
+    /// The problem document (RFC 9457) for this error.
+    pub fn problem(&self) -> Problem {
+        let (kind, title) = self.kind();
+        let status = self.status_code();
+        Problem {
+            problem_type: format!("urn:problem:sponsor-match:{kind}"),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            detail: self.detail(),
+            request_id: REQUEST_ID.try_with(Clone::clone).unwrap_or_default(),
+            errors: match self {
+                ApiError::Validation(errors) => errors.clone(),
+                _ => Vec::new(),
+            },
+            current_version: match self {
+                ApiError::PreconditionFailed { current }
+                | ApiError::PreconditionRequired { current } => Some(*current),
+                _ => None,
+            },
+            current_state: match self {
+                ApiError::Refused(Refusal::InvalidTransition { current, .. }) => Some(*current),
+                _ => None,
+            },
+            filters_failed: match self {
+                ApiError::Refused(Refusal::NotEligible(filters)) => filters.clone(),
+                _ => Vec::new(),
+            },
+        }
+    }
+
     /// (type suffix, title)
     fn kind(&self) -> (&'static str, &'static str) {
         match self {
@@ -191,33 +221,8 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let (kind, title) = self.kind();
-        let status = self.status_code();
-        let problem = Problem {
-            problem_type: format!("urn:problem:sponsor-match:{kind}"),
-            title: title.to_owned(),
-            status: status.as_u16(),
-            detail: self.detail(),
-            request_id: REQUEST_ID.try_with(Clone::clone).unwrap_or_default(),
-            errors: match self {
-                ApiError::Validation(errors) => errors.clone(),
-                _ => Vec::new(),
-            },
-            current_version: match self {
-                ApiError::PreconditionFailed { current }
-                | ApiError::PreconditionRequired { current } => Some(*current),
-                _ => None,
-            },
-            current_state: match self {
-                ApiError::Refused(Refusal::InvalidTransition { current, .. }) => Some(*current),
-                _ => None,
-            },
-            filters_failed: match self {
-                ApiError::Refused(Refusal::NotEligible(filters)) => filters.clone(),
-                _ => Vec::new(),
-            },
-        };
-        let mut response = HttpResponse::build(status);
+        let problem = self.problem();
+        let mut response = HttpResponse::build(self.status_code());
         response.content_type("application/problem+json");
         match self {
             ApiError::Unauthenticated => {

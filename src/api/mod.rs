@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod cohort;
 pub mod error;
 pub mod extract;
 pub mod health;
@@ -115,6 +116,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     resource("/matches/{id}/reassign").route(web::post().to(matches::reassign)),
                 )
                 .service(resource("/matches/{id}/{action}").route(web::post().to(matches::step)))
+                .service(resource("/cohort-assignment").route(web::get().to(cohort::plan)))
+                .service(
+                    resource("/cohort-assignment/accept").route(web::post().to(cohort::accept)),
+                )
                 .service(
                     resource("/matching-policy")
                         .route(web::get().to(matching::get_policy))

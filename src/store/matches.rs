@@ -19,7 +19,7 @@ use crate::domain::consent::{DisclosedItem, RecipientClass};
 use crate::domain::ids::{ConsentId, MatchId, ProgramId, SeekerId, UserId};
 use crate::domain::lifecycle::{Action, MatchState, Party, Reason, Refusal, transition};
 use crate::domain::values::Fellowship;
-use crate::matching::facts::day_number;
+use crate::matching::facts::{SeekerFacts, day_number};
 use crate::matching::hours::{ZoneCache, week_start};
 use crate::matching::policy::LifecycleRules;
 use crate::matching::score::{
@@ -934,6 +934,59 @@ fn ensure_still_a_candidate(conn: &mut AnyConnection, row: &MatchRow) -> Result<
 pub fn is_urgent(discharge: Option<NaiveDate>, today: NaiveDate) -> bool {
     discharge
         .is_some_and(|d| d <= today + chrono::Days::new(LifecycleRules::URGENT_WITHIN_DAYS as u64))
+}
+
+/// A seeker of the program with no live match: who they are as matching sees them, the
+/// sponsors barred for them, and whether a proposal may disclose their summary.
+pub struct WaitingSeeker {
+    pub id: SeekerId,
+    pub facts: SeekerFacts,
+    pub barred: Vec<uuid::Uuid>,
+    pub consented: bool,
+}
+
+/// The program's seekers without a live match, by id.
+pub fn waiting_seekers(
+    conn: &mut AnyConnection,
+    program: ProgramId,
+    zones: &mut ZoneCache,
+) -> Result<Vec<WaitingSeeker>, StoreError> {
+    let ids: Vec<String> = seekers::table
+        .filter(seekers::program_id.eq(program.to_string()))
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            matches::table
+                .filter(matches::seeker_id.eq(seekers::id))
+                .filter(matches::state.eq_any(LIVE)),
+        )))
+        .order(seekers::id)
+        .select(seekers::id)
+        .load(conn)?;
+    ids.iter()
+        .map(|id| {
+            let id: SeekerId = parse_id("seekers.id", id)?;
+            Ok(WaitingSeeker {
+                id,
+                facts: seeker_facts(conn, program, id, zones)?,
+                barred: barred_sponsors(conn, id)?,
+                consented: consent_for(conn, id, RecipientClass::CandidateSponsors)?.is_some(),
+            })
+        })
+        .collect()
+}
+
+/// Whether every seeker named (each once) is one of the program's.
+pub fn all_of_program(
+    conn: &mut AnyConnection,
+    program: ProgramId,
+    seekers: &[SeekerId],
+) -> Result<bool, StoreError> {
+    let ids: Vec<String> = seekers.iter().map(ToString::to_string).collect();
+    let found: i64 = seekers::table
+        .filter(seekers::program_id.eq(program.to_string()))
+        .filter(seekers::id.eq_any(ids))
+        .count()
+        .get_result(conn)?;
+    Ok(usize::try_from(found).is_ok_and(|found| found == seekers.len()))
 }
 
 fn live_match(conn: &mut AnyConnection, seeker: SeekerId) -> Result<Option<String>, StoreError> {

@@ -262,11 +262,13 @@ enum Endpoint {
     RetryOutboxMessage,
     Reassign,
     Disclosures,
+    CohortPlan,
+    CohortAccept,
     /// Last: it ends the caller's session.
     Logout,
 }
 
-const ENDPOINTS: [Endpoint; 40] = [
+const ENDPOINTS: [Endpoint; 42] = [
     Endpoint::Me,
     Endpoint::Invite,
     Endpoint::ListUsers,
@@ -306,6 +308,8 @@ const ENDPOINTS: [Endpoint; 40] = [
     Endpoint::RetryOutboxMessage,
     Endpoint::Reassign,
     Endpoint::Disclosures,
+    Endpoint::CohortPlan,
+    Endpoint::CohortAccept,
     Endpoint::Logout,
 ];
 
@@ -337,7 +341,9 @@ impl Endpoint {
             Endpoint::ListSponsors
             | Endpoint::GetSponsor
             | Endpoint::ListAuditEvents
-            | Endpoint::GetPolicy => &[Admin, CaseManager],
+            | Endpoint::GetPolicy
+            | Endpoint::CohortPlan
+            | Endpoint::CohortAccept => &[Admin, CaseManager],
             Endpoint::CreateSeeker
             | Endpoint::ListSeekers
             | Endpoint::GetSeeker
@@ -381,6 +387,7 @@ impl Endpoint {
                 | Endpoint::RetryOutboxMessage
                 | Endpoint::Reassign
                 | Endpoint::Disclosures
+                | Endpoint::CohortAccept
         )
     }
 
@@ -547,6 +554,16 @@ impl Endpoint {
                 Method::GET,
                 &format!("/api/v1/seekers/{seeker}/disclosures"),
             ),
+            Endpoint::CohortPlan => app.request(Method::GET, "/api/v1/cohort-assignment"),
+            Endpoint::CohortAccept => {
+                let fresh_seeker = app.create_seeker(&a.portal).await;
+                let fresh_seeker = fresh_seeker["id"].as_str().unwrap_or_default();
+                let consents = format!("/api/v1/seekers/{fresh_seeker}/consents");
+                let consent = app.post(&consents, &a.portal, &consent_body()).send().await;
+                expect_json(consent.expect("consent"), StatusCode::CREATED).await;
+                app.request(Method::POST, "/api/v1/cohort-assignment/accept")
+                    .json(&json!({ "pairs": [{ "seeker_id": fresh_seeker, "sponsor_id": a_sponsor }] }))
+            }
             Endpoint::RetryOutboxMessage => {
                 let id = a.dead_message(app).await;
                 app.request(Method::POST, &format!("/api/v1/outbox/messages/{id}/retry"))

@@ -3,6 +3,7 @@
 mod audit;
 mod auth;
 mod authorization;
+mod cohort;
 mod email;
 mod helpers;
 mod journey;
