@@ -13,6 +13,7 @@ pub mod matching;
 pub mod openapi;
 pub mod outbox;
 pub mod respond;
+pub mod review;
 pub mod seekers;
 pub mod sponsors;
 pub mod users;
@@ -117,6 +118,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 )
                 .service(resource("/matches/{id}/{action}").route(web::post().to(matches::step)))
                 .service(resource("/cohort-assignment").route(web::get().to(cohort::plan)))
+                .service(resource("/review-queue").route(web::get().to(review::queue)))
                 .service(
                     resource("/cohort-assignment/accept").route(web::post().to(cohort::accept)),
                 )

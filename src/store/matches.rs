@@ -5,6 +5,8 @@
 //! all. The rank index proposes candidates; every one is checked again here against the
 //! database, which is the source of truth.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
@@ -18,6 +20,7 @@ use crate::auth::{Principal, Role};
 use crate::domain::consent::{DisclosedItem, RecipientClass};
 use crate::domain::ids::{ConsentId, MatchId, ProgramId, SeekerId, UserId};
 use crate::domain::lifecycle::{Action, MatchState, Party, Reason, Refusal, transition};
+use crate::domain::review::{ReviewItem, ReviewKind};
 use crate::domain::values::Fellowship;
 use crate::matching::facts::{SeekerFacts, day_number};
 use crate::matching::hours::{ZoneCache, week_start};
@@ -972,6 +975,103 @@ pub fn waiting_seekers(
             })
         })
         .collect()
+}
+
+/// How far ahead a sponsor's unanswered request counts as near its end.
+const NEAR_EXPIRY_HOURS: i64 = 24;
+
+/// What in the program waits on a case manager: seekers without a match under way,
+/// proposals waiting for review, requests running out within a day. Unordered.
+pub fn review_queue(
+    conn: &mut AnyConnection,
+    program: ProgramId,
+    today: NaiveDate,
+) -> Result<Vec<ReviewItem>, StoreError> {
+    let program = program.to_string();
+    let waiting: Vec<(String, String, Option<NaiveDate>, NaiveDateTime)> = seekers::table
+        .filter(seekers::program_id.eq(&program))
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            matches::table
+                .filter(matches::seeker_id.eq(seekers::id))
+                .filter(matches::state.eq_any(LIVE)),
+        )))
+        .select((
+            seekers::id,
+            seekers::alias,
+            seekers::discharge_date,
+            seekers::created_at,
+        ))
+        .load(conn)?;
+    // A seeker whose match ended waits again from its end.
+    let ended: HashMap<String, NaiveDateTime> = matches::table
+        .filter(matches::program_id.eq(&program))
+        .filter(matches::state.ne_all(LIVE))
+        .group_by(matches::seeker_id)
+        .select((matches::seeker_id, diesel::dsl::max(matches::updated_at)))
+        .load::<(String, Option<NaiveDateTime>)>(conn)?
+        .into_iter()
+        .filter_map(|(seeker, at)| Some((seeker, at?)))
+        .collect();
+    let horizon = now() + chrono::TimeDelta::hours(NEAR_EXPIRY_HOURS);
+    let open: Vec<OpenRow> = matches::table
+        .inner_join(seekers::table)
+        .filter(matches::program_id.eq(&program))
+        .filter(
+            matches::state.eq("pending_review").or(matches::state
+                .eq("awaiting_sponsor")
+                .and(matches::answer_by.le(horizon))),
+        )
+        .select(OpenRow::as_select())
+        .load(conn)?;
+    let mut items = Vec::with_capacity(waiting.len() + open.len());
+    for (id, alias, discharge_date, created_at) in waiting {
+        let since = ended
+            .get(&id)
+            .map_or(created_at, |end| created_at.max(*end));
+        items.push(ReviewItem {
+            kind: ReviewKind::WaitingSeeker,
+            seeker_id: parse_id("seekers.id", &id)?,
+            seeker_alias: alias,
+            match_id: None,
+            urgent: is_urgent(discharge_date, today),
+            discharge_date,
+            since,
+            due: None,
+        });
+    }
+    for row in open {
+        let in_review = row.state == "pending_review";
+        items.push(ReviewItem {
+            kind: if in_review {
+                ReviewKind::PendingReview
+            } else {
+                ReviewKind::NearExpiry
+            },
+            seeker_id: parse_id("matches.seeker_id", &row.seeker_id)?,
+            seeker_alias: row.alias,
+            match_id: Some(parse_id("matches.id", &row.id)?),
+            urgent: row.urgent,
+            discharge_date: row.discharge_date,
+            since: row.updated_at,
+            due: if in_review { None } else { row.answer_by },
+        });
+    }
+    Ok(items)
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = matches)]
+struct OpenRow {
+    id: String,
+    seeker_id: String,
+    state: String,
+    urgent: bool,
+    answer_by: Option<NaiveDateTime>,
+    updated_at: NaiveDateTime,
+    #[diesel(select_expression = seekers::alias)]
+    alias: String,
+    #[diesel(select_expression = seekers::discharge_date)]
+    discharge_date: Option<NaiveDate>,
 }
 
 /// Whether every seeker named (each once) is one of the program's.

@@ -264,11 +264,12 @@ enum Endpoint {
     Disclosures,
     CohortPlan,
     CohortAccept,
+    ReviewQueue,
     /// Last: it ends the caller's session.
     Logout,
 }
 
-const ENDPOINTS: [Endpoint; 42] = [
+const ENDPOINTS: [Endpoint; 43] = [
     Endpoint::Me,
     Endpoint::Invite,
     Endpoint::ListUsers,
@@ -310,6 +311,7 @@ const ENDPOINTS: [Endpoint; 42] = [
     Endpoint::Disclosures,
     Endpoint::CohortPlan,
     Endpoint::CohortAccept,
+    Endpoint::ReviewQueue,
     Endpoint::Logout,
 ];
 
@@ -343,7 +345,8 @@ impl Endpoint {
             | Endpoint::ListAuditEvents
             | Endpoint::GetPolicy
             | Endpoint::CohortPlan
-            | Endpoint::CohortAccept => &[Admin, CaseManager],
+            | Endpoint::CohortAccept
+            | Endpoint::ReviewQueue => &[Admin, CaseManager],
             Endpoint::CreateSeeker
             | Endpoint::ListSeekers
             | Endpoint::GetSeeker
@@ -555,6 +558,7 @@ impl Endpoint {
                 &format!("/api/v1/seekers/{seeker}/disclosures"),
             ),
             Endpoint::CohortPlan => app.request(Method::GET, "/api/v1/cohort-assignment"),
+            Endpoint::ReviewQueue => app.request(Method::GET, "/api/v1/review-queue"),
             Endpoint::CohortAccept => {
                 let fresh_seeker = app.create_seeker(&a.portal).await;
                 let fresh_seeker = fresh_seeker["id"].as_str().unwrap_or_default();

@@ -1,0 +1,127 @@
+//! The review queue: what in the program waits on a case manager.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::Utc;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::error::{ApiError, Problem};
+use super::extract::{Authorized, Staff};
+use crate::domain::review::{self, ReviewItem, ReviewKind, ReviewSort};
+use crate::startup::AppState;
+use crate::store::matches;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewQueue {
+    pub items: Vec<ReviewItem>,
+    /// Entries matching the filter, on every page.
+    pub total: usize,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+/// The query: which kinds, in which order, which page.
+#[derive(Debug, PartialEq)]
+struct QueueQuery {
+    kinds: Vec<ReviewKind>,
+    sort: ReviewSort,
+    offset: usize,
+    limit: usize,
+}
+
+const MAX_LIMIT: usize = 200;
+
+/// Seekers waiting for a sponsor, proposals waiting for review and requests running out
+/// within a day: urgent first (discharge within two days), then what runs out soonest,
+/// then the longest waiting; or `sort=waiting`, the longest waiting first. `kind` may be
+/// given more than once. Case managers and admins.
+#[utoipa::path(get, path = "/api/v1/review-queue", tag = "case managers",
+    security(("bearer" = [])),
+    params(
+        ("kind" = Option<Vec<ReviewKind>>, Query, description = "waiting_seeker, pending_review or near_expiry; all when left out"),
+        ("sort" = Option<ReviewSort>, Query, description = "urgency (default) or waiting"),
+        ("offset" = Option<usize>, Query, description = "entries to skip, default 0"),
+        ("limit" = Option<usize>, Query, description = "1 to 200, default 50"),
+    ),
+    responses((status = 200, body = ReviewQueue), (status = 422, body = Problem)))]
+pub async fn queue(
+    auth: Authorized<Staff>,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let query = parse(req.query_string())?;
+    let program = auth.principal().program_id();
+    let today = Utc::now().date_naive();
+    let mut items = state
+        .db
+        .run(move |conn| matches::review_queue(conn, program, today))
+        .await?;
+    if !query.kinds.is_empty() {
+        items.retain(|item| query.kinds.contains(&item.kind));
+    }
+    review::order(&mut items, query.sort);
+    let total = items.len();
+    let items = items
+        .into_iter()
+        .skip(query.offset)
+        .take(query.limit)
+        .collect();
+    Ok(HttpResponse::Ok().json(ReviewQueue {
+        items,
+        total,
+        offset: query.offset,
+        limit: query.limit,
+    }))
+}
+
+fn parse(query: &str) -> Result<QueueQuery, ApiError> {
+    let pairs = web::Query::<Vec<(String, String)>>::from_query(query)
+        .map_err(|_| ApiError::Malformed {
+            detail: "the query string could not be parsed".into(),
+        })?
+        .into_inner();
+    let mut parsed = QueueQuery {
+        kinds: Vec::new(),
+        sort: ReviewSort::default(),
+        offset: 0,
+        limit: 50,
+    };
+    let named = |value: &str| serde_json::Value::String(value.to_owned());
+    for (key, value) in pairs {
+        match key.as_str() {
+            "kind" => parsed
+                .kinds
+                .push(serde_json::from_value(named(&value)).map_err(|_| {
+                    ApiError::field(
+                        "kind",
+                        "unknown_kind",
+                        "waiting_seeker, pending_review or near_expiry",
+                    )
+                })?),
+            "sort" => {
+                parsed.sort = serde_json::from_value(named(&value))
+                    .map_err(|_| ApiError::field("sort", "unknown_sort", "urgency or waiting"))?;
+            }
+            "offset" => {
+                parsed.offset = value.parse().map_err(|_| {
+                    ApiError::field("offset", "not_a_number", "a whole number from 0")
+                })?;
+            }
+            "limit" => {
+                parsed.limit = value
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=MAX_LIMIT).contains(n))
+                    .ok_or_else(|| ApiError::field("limit", "out_of_range", "1 to 200"))?;
+            }
+            other => {
+                return Err(ApiError::field(
+                    other,
+                    "unknown_parameter",
+                    "the queue takes kind, sort, offset and limit",
+                ));
+            }
+        }
+    }
+    Ok(parsed)
+}
