@@ -355,16 +355,29 @@ impl RankIndex {
         if !remote && !both_in_person {
             return;
         }
-        if heap.len() == k
-            && let Some(weakest) = heap.peek()
-            && !plan.may_reach(
+        if let Some(weakest) = heap.peek().filter(|_| heap.len() == k) {
+            if !plan.may_reach(
                 self,
                 slot,
                 seeker.hours.overlap(&row.hours) as u8,
                 weakest.score,
-            )
-        {
-            return;
+            ) {
+                return;
+            }
+            // Tighter, before the distance's trigonometry: every component exact but
+            // distance, taken as zero kilometres when both meet in person (so in person
+            // also counts as a usable mode for preferences).
+            let nearest = MeetingFit {
+                remote,
+                both_in_person,
+                km: both_in_person.then_some(0.0),
+                in_person: both_in_person,
+                reach_km: 1.0,
+            };
+            let raw = self.raw(slot, query, plan, sponsor_modes, nearest);
+            if combine(&values(&raw, query.policy), query.policy) + 1e-9 < weakest.score {
+                return;
+            }
         }
         let sponsor_area = (!row.latitude.is_nan()).then(|| Area {
             latitude: row.latitude,
