@@ -81,7 +81,7 @@ pub async fn plan(
     let work = state.clone();
     let assignment = state
         .db
-        .run(move |conn| {
+        .read_then_write(move |conn, writer| {
             let waiting = matches::waiting_seekers(conn, program, &mut zones)?;
             let policy = matching::get_policy(conn, program)?;
             let (ready, unconsented): (Vec<_>, Vec<_>) =
@@ -99,7 +99,7 @@ pub async fn plan(
                 .pool
                 .with_index(|index| cohort::plan(index, &queries, mode));
             let sponsor_ids: Vec<uuid::Uuid> = plan.pairs.iter().map(|(_, id, _)| *id).collect();
-            let summaries = crate::store::write_transaction(conn, |conn| {
+            let summaries = writer.write(conn, |conn| {
                 let shown: Vec<String> = sponsor_ids.iter().map(ToString::to_string).collect();
                 audit::record_all(
                     conn,

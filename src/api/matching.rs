@@ -100,9 +100,9 @@ pub async fn candidates(
     // Ranked on a database thread: a large pool takes milliseconds, better spent there
     // than on the workers that serve requests.
     let work = state.clone();
-    let (policy_version, explained) = state
+    let (policy_version, explained, summaries) = state
         .db
-        .run(move |conn| {
+        .read_then_write(move |conn, writer| {
             let facts = matching::seeker_facts(conn, program, seeker, &mut zones)?;
             let excluded = matches::barred_sponsors(conn, seeker)?;
             let policy = matching::get_policy(conn, program)?;
@@ -118,15 +118,12 @@ pub async fn candidates(
                 .iter()
                 .filter_map(|(id, _)| work.pool.facts(*id).map(|s| (*id, explain(&query, &s))))
                 .collect();
-            Ok((policy.version, explained))
-        })
-        .await?;
-    let ids: Vec<uuid::Uuid> = explained.iter().map(|(id, _)| *id).collect();
-    let summaries = state
-        .db
-        .write(move |conn| {
-            audit_candidates(conn, &actor, seeker, &ids)?;
-            matching::sponsor_summaries(conn, &ids)
+            let ids: Vec<uuid::Uuid> = explained.iter().map(|(id, _)| *id).collect();
+            let summaries = writer.write(conn, |conn| {
+                audit_candidates(conn, &actor, seeker, &ids)?;
+                matching::sponsor_summaries(conn, &ids)
+            })?;
+            Ok((policy.version, explained, summaries))
         })
         .await?;
     let candidates = explained

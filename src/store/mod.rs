@@ -254,14 +254,19 @@ impl Db {
         F: FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
-        let writer = (self.backend == Backend::Sqlite).then(|| self.writer.clone());
-        self.run(move |conn| {
-            let _turn = writer
-                .as_ref()
-                .map(|w| w.lock().unwrap_or_else(|e| e.into_inner()));
-            write_transaction(conn, work)
-        })
-        .await
+        self.read_then_write(|conn, writer| writer.write(conn, work))
+            .await
+    }
+
+    /// Runs work that reads and then writes through `Writer`, in one trip to a database
+    /// thread: each trip costs two thread switches.
+    pub async fn read_then_write<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&mut AnyConnection, &Writer) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let writer = Writer((self.backend == Backend::Sqlite).then(|| self.writer.clone()));
+        self.run(move |conn| work(conn, &writer)).await
     }
 
     pub async fn migrate(&self) -> Result<usize, StoreError> {
@@ -299,6 +304,23 @@ fn run_migrations(conn: &mut AnyConnection) -> Result<usize, StoreError> {
             .run_pending_migrations(SQLITE_MIGRATIONS)
             .map(|v| v.len())
             .map_err(failed),
+    }
+}
+
+/// Write transactions in this process's turn (see [`Db`]'s `writer`).
+pub struct Writer(Option<Arc<Mutex<()>>>);
+
+impl Writer {
+    pub fn write<T>(
+        &self,
+        conn: &mut AnyConnection,
+        work: impl FnOnce(&mut AnyConnection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let _turn = self
+            .0
+            .as_ref()
+            .map(|w| w.lock().unwrap_or_else(|e| e.into_inner()));
+        write_transaction(conn, work)
     }
 }
 
