@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::error::{ApiError, Problem};
-use super::extract::{Authorized, JsonBody, Staff};
+use super::extract::{Authorized, JsonBody, Staff, query_pairs};
 use crate::domain::ids::{SeekerId, UserId};
 use crate::matching::cohort::{self, Mode, Unplaced};
 use crate::matching::facts::day_number;
@@ -157,11 +157,7 @@ pub async fn plan(
 
 /// `?mode=` optimal or stable; nothing else.
 fn mode_of(query: &str) -> Result<Mode, ApiError> {
-    let pairs = web::Query::<Vec<(String, String)>>::from_query(query)
-        .map_err(|_| ApiError::Malformed {
-            detail: "the query string could not be parsed".into(),
-        })?
-        .into_inner();
+    let pairs = query_pairs(query)?;
     let mut mode = Mode::default();
     for (key, value) in pairs {
         match key.as_str() {

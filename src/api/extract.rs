@@ -344,12 +344,17 @@ impl FromRequest for Pagination {
     }
 }
 
-fn parse_pagination(query: &str) -> Result<Pagination, ApiError> {
-    let pairs = web::Query::<Vec<(String, String)>>::from_query(query)
+/// A query string's `key=value` pairs, in order.
+pub fn query_pairs(query: &str) -> Result<Vec<(String, String)>, ApiError> {
+    web::Query::<Vec<(String, String)>>::from_query(query)
+        .map(web::Query::into_inner)
         .map_err(|_| ApiError::Malformed {
             detail: "the query string could not be parsed".into(),
-        })?
-        .into_inner();
+        })
+}
+
+fn parse_pagination(query: &str) -> Result<Pagination, ApiError> {
+    let pairs = query_pairs(query)?;
     let mut pagination = Pagination {
         after: None,
         limit: Pagination::DEFAULT_LIMIT,

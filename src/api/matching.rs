@@ -6,7 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::error::{ApiError, Problem};
-use super::extract::{Admins, Authorized, IfMatch, JsonBody, SeekerKeepers, Staff};
+use super::extract::{Admins, Authorized, IfMatch, JsonBody, SeekerKeepers, Staff, query_pairs};
 use super::versioned;
 use crate::domain::ids::{SeekerId, UserId};
 use crate::matching::facts::day_number;
@@ -175,11 +175,7 @@ fn audit_candidates(
 
 /// `?limit=` 1 to 50, default 10; nothing else.
 fn candidate_limit(query: &str) -> Result<usize, ApiError> {
-    let pairs = web::Query::<Vec<(String, String)>>::from_query(query)
-        .map_err(|_| ApiError::Malformed {
-            detail: "the query string could not be parsed".into(),
-        })?
-        .into_inner();
+    let pairs = query_pairs(query)?;
     let mut limit = 10;
     for (key, value) in pairs {
         match (key.as_str(), value.parse::<usize>()) {

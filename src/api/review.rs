@@ -6,7 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::error::{ApiError, Problem};
-use super::extract::{Authorized, Staff};
+use super::extract::{Authorized, Staff, query_pairs};
 use crate::domain::review::{self, ReviewItem, ReviewKind, ReviewSort};
 use crate::startup::AppState;
 use crate::store::matches;
@@ -75,11 +75,7 @@ pub async fn queue(
 }
 
 fn parse(query: &str) -> Result<QueueQuery, ApiError> {
-    let pairs = web::Query::<Vec<(String, String)>>::from_query(query)
-        .map_err(|_| ApiError::Malformed {
-            detail: "the query string could not be parsed".into(),
-        })?
-        .into_inner();
+    let pairs = query_pairs(query)?;
     let mut parsed = QueueQuery {
         kinds: Vec::new(),
         sort: ReviewSort::default(),
