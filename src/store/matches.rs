@@ -954,19 +954,10 @@ pub fn waiting_seekers(
     program: ProgramId,
     zones: &mut ZoneCache,
 ) -> Result<Vec<WaitingSeeker>, StoreError> {
-    let ids: Vec<String> = seekers::table
-        .filter(seekers::program_id.eq(program.to_string()))
-        .filter(diesel::dsl::not(diesel::dsl::exists(
-            matches::table
-                .filter(matches::seeker_id.eq(seekers::id))
-                .filter(matches::state.eq_any(LIVE)),
-        )))
-        .order(seekers::id)
-        .select(seekers::id)
-        .load(conn)?;
-    ids.iter()
-        .map(|id| {
-            let id: SeekerId = parse_id("seekers.id", id)?;
+    waiting_rows(conn, program)?
+        .iter()
+        .map(|row| {
+            let id: SeekerId = parse_id("seekers.id", &row.id)?;
             Ok(WaitingSeeker {
                 id,
                 facts: seeker_facts(conn, program, id, zones)?,
@@ -975,6 +966,32 @@ pub fn waiting_seekers(
             })
         })
         .collect()
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = seekers)]
+struct WaitingRow {
+    id: String,
+    alias: String,
+    discharge_date: Option<NaiveDate>,
+    created_at: NaiveDateTime,
+}
+
+/// The program's seekers without a live match, by id.
+fn waiting_rows(
+    conn: &mut AnyConnection,
+    program: ProgramId,
+) -> Result<Vec<WaitingRow>, StoreError> {
+    Ok(seekers::table
+        .filter(seekers::program_id.eq(program.to_string()))
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            matches::table
+                .filter(matches::seeker_id.eq(seekers::id))
+                .filter(matches::state.eq_any(LIVE)),
+        )))
+        .order(seekers::id)
+        .select(WaitingRow::as_select())
+        .load(conn)?)
 }
 
 /// How far ahead a sponsor's unanswered request counts as near its end.
@@ -987,21 +1004,8 @@ pub fn review_queue(
     program: ProgramId,
     today: NaiveDate,
 ) -> Result<Vec<ReviewItem>, StoreError> {
+    let waiting = waiting_rows(conn, program)?;
     let program = program.to_string();
-    let waiting: Vec<(String, String, Option<NaiveDate>, NaiveDateTime)> = seekers::table
-        .filter(seekers::program_id.eq(&program))
-        .filter(diesel::dsl::not(diesel::dsl::exists(
-            matches::table
-                .filter(matches::seeker_id.eq(seekers::id))
-                .filter(matches::state.eq_any(LIVE)),
-        )))
-        .select((
-            seekers::id,
-            seekers::alias,
-            seekers::discharge_date,
-            seekers::created_at,
-        ))
-        .load(conn)?;
     // A seeker whose match ended waits again from its end.
     let ended: HashMap<String, NaiveDateTime> = matches::table
         .filter(matches::program_id.eq(&program))
@@ -1024,7 +1028,13 @@ pub fn review_queue(
         .select(OpenRow::as_select())
         .load(conn)?;
     let mut items = Vec::with_capacity(waiting.len() + open.len());
-    for (id, alias, discharge_date, created_at) in waiting {
+    for WaitingRow {
+        id,
+        alias,
+        discharge_date,
+        created_at,
+    } in waiting
+    {
         let since = ended
             .get(&id)
             .map_or(created_at, |end| created_at.max(*end));
