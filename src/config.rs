@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+use crate::domain::check_in::CheckInSchedule;
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
     pub server: ServerSettings,
@@ -17,6 +19,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub matching: MatchingSettings,
     pub outbox: OutboxSettings,
+    pub check_ins: CheckInSettings,
     #[serde(default)]
     pub secrets: SecretSettings,
 }
@@ -102,6 +105,9 @@ pub struct AuthSettings {
     pub login_window_seconds: u64,
     pub login_failures_per_account: usize,
     pub login_failures_per_address: usize,
+    /// How long a resolved credential is remembered; other instances see a revocation
+    /// within this time. Zero looks every request up.
+    pub principal_cache_ms: u64,
     pub generated_secrets_file: PathBuf,
 }
 
@@ -111,6 +117,21 @@ pub struct MatchingSettings {
     pub follow_interval_ms: u64,
     /// How often each instance looks for requests whose answer is overdue.
     pub expiry_interval_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CheckInSettings {
+    /// Days after an introduction on which both sides are asked how it is going.
+    pub days: Vec<u32>,
+    /// Days without an answer before a check-in counts as silent.
+    pub silent_after_days: u32,
+}
+
+impl CheckInSettings {
+    pub fn schedule(&self) -> anyhow::Result<CheckInSchedule> {
+        CheckInSchedule::new(self.days.clone(), self.silent_after_days)
+            .map_err(|error| anyhow::anyhow!("check_ins: {error}"))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -10,12 +10,14 @@ use actix_web::{App, HttpServer, web};
 use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::api;
+use crate::auth::principals::PrincipalCache;
 use crate::auth::throttle::LoginThrottle;
 use crate::config::{Secrets, Settings};
+use crate::domain::check_in::CheckInSchedule;
 use crate::matching::score::Query;
 use crate::notify::worker::Worker;
 use crate::pool::SponsorPool;
-use crate::store::{Db, idempotency, matches};
+use crate::store::{Db, check_ins, idempotency, matches, now};
 
 /// What every handler can reach.
 pub struct AppState {
@@ -27,6 +29,8 @@ pub struct AppState {
     pub invite_throttle: LoginThrottle,
     pub metrics: PrometheusHandle,
     pub pool: SponsorPool,
+    pub principals: PrincipalCache,
+    pub check_in_schedule: CheckInSchedule,
 }
 
 pub struct Application {
@@ -39,6 +43,7 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         // Missing secrets stop start-up before anything touches the database.
         let secrets = settings.secrets()?;
+        let check_in_schedule = settings.check_ins.schedule()?;
         let db = Db::connect(settings.database_url(), settings.database.pool_size)?;
         let applied = db.migrate().await?;
         if applied > 0 {
@@ -51,15 +56,20 @@ impl Application {
         let max_body_bytes = settings.server.max_body_bytes;
         let state = web::Data::new(AppState {
             login_throttle: LoginThrottle::from_settings(&settings.auth),
+            principals: PrincipalCache::new(Duration::from_millis(
+                settings.auth.principal_cache_ms,
+            )),
             invite_throttle: LoginThrottle::from_settings(&settings.auth),
             db,
             settings,
             secrets,
             metrics: crate::telemetry::metrics_handle(),
             pool,
+            check_in_schedule,
         });
         tokio::spawn(follow_changes(state.clone()));
         tokio::spawn(expire_requests(state.clone()));
+        tokio::spawn(open_check_ins(state.clone()));
         if state.settings.outbox.deliver_in_serve {
             let worker = Worker::new(&state.settings, &state.secrets, state.db.clone())?;
             tokio::spawn(worker.run());
@@ -182,6 +192,49 @@ async fn expire_requests(state: web::Data<AppState>) {
             .await;
         if let Err(error) = pruned {
             tracing::warn!(%error, "pruning idempotency keys failed");
+        }
+    }
+}
+
+/// Opens the check-in rounds that have come: each side of a match under way is emailed
+/// some days after the introduction. Every instance runs it; the rounds' unique key and
+/// a re-check in the write keep any round from being opened twice.
+async fn open_check_ins(state: web::Data<AppState>) {
+    const BATCH: usize = 100;
+    let mut tick = tokio::time::interval(Duration::from_millis(
+        state.settings.matching.expiry_interval_ms.max(10),
+    ));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let schedule = state.check_in_schedule.clone();
+        let due = state
+            .db
+            .run(move |conn| check_ins::due_rounds(conn, &schedule, now(), BATCH))
+            .await;
+        let due = match due {
+            Ok(due) => due,
+            Err(error) => {
+                tracing::warn!(%error, "looking for check-ins due failed");
+                continue;
+            }
+        };
+        let mut opened = 0;
+        for round in due {
+            match state
+                .db
+                .write(move |conn| check_ins::open_round(conn, round))
+                .await
+            {
+                Ok(true) => opened += 1,
+                Ok(false) => {}
+                // Another instance opened it first (the unique key), or the database
+                // failed: either way it is looked at again next round.
+                Err(error) => tracing::warn!(%error, "opening a check-in round failed"),
+            }
+        }
+        if opened > 0 {
+            tracing::info!(opened, "check-in rounds opened");
         }
     }
 }

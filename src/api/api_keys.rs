@@ -88,5 +88,6 @@ pub async fn revoke(
         .db
         .write(move |conn| accounts::revoke_api_key(conn, &actor, id))
         .await?;
+    state.principals.forget_all();
     Ok(HttpResponse::Ok().json(key))
 }

@@ -142,6 +142,7 @@ pub async fn logout(
             audit::record(conn, &actor, "user.logout", RecordKind::User, &id)
         })
         .await?;
+    state.principals.forget_all();
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -161,7 +162,7 @@ pub async fn me(
     auth: Authorized<Anyone>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = auth.principal().clone();
+    let principal = *auth.principal();
     let me = state
         .db
         .run(move |conn| {

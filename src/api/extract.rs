@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
+use std::time::Instant;
 
 use actix_web::HttpMessage;
 use actix_web::body::MessageBody;
@@ -64,25 +65,38 @@ pub async fn authenticate(
 async fn resolve_principal(req: &HttpRequest) -> Result<Principal, ApiError> {
     let state = state(req)?;
     let credential = bearer(req).ok_or(ApiError::Unauthenticated)?;
-    let principal = if credential.starts_with(SESSION_TOKEN_PREFIX) {
-        let hash = sha256_hex(credential);
-        state
-            .db
-            .run(move |conn| accounts::principal_for_session(conn, &hash))
-            .await?
-    } else if credential.starts_with(API_KEY_PREFIX) {
-        let hash = api_key_hash(
+    let session = credential.starts_with(SESSION_TOKEN_PREFIX);
+    if !session && !credential.starts_with(API_KEY_PREFIX) {
+        return Err(ApiError::Unauthenticated);
+    }
+    let hash = if session {
+        sha256_hex(credential)
+    } else {
+        api_key_hash(
             credential,
             state.secrets.api_key_pepper.expose_secret().as_bytes(),
-        );
-        state
-            .db
-            .run(move |conn| accounts::principal_for_api_key(conn, &hash))
-            .await?
-    } else {
-        None
+        )
     };
-    principal.ok_or(ApiError::Unauthenticated)
+    let generation = match state.principals.recall(&hash, Instant::now()) {
+        Ok(principal) => return Ok(principal),
+        Err(generation) => generation,
+    };
+    let lookup = hash.clone();
+    let principal = state
+        .db
+        .run(move |conn| {
+            if session {
+                accounts::principal_for_session(conn, &lookup)
+            } else {
+                accounts::principal_for_api_key(conn, &lookup)
+            }
+        })
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
+    state
+        .principals
+        .remember(hash, principal, generation, Instant::now());
+    Ok(principal)
 }
 
 /// Whom an endpoint admits.

@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod check_ins;
 pub mod cohort;
 pub mod error;
 pub mod extract;
@@ -42,6 +43,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             resource("/respond/{token}")
                 .route(web::get().to(respond::show))
                 .route(web::post().to(respond::answer)),
+        )
+        .service(
+            resource("/check-in/{token}")
+                .route(web::get().to(check_ins::show))
+                .route(web::post().to(check_ins::answer)),
         )
         .service(web::redirect("/docs", "/docs/"))
         .service(
@@ -115,6 +121,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .service(resource("/matches/{id}").route(web::get().to(matches::get)))
                 .service(
                     resource("/matches/{id}/reassign").route(web::post().to(matches::reassign)),
+                )
+                .service(
+                    resource("/matches/{id}/check-ins").route(web::get().to(check_ins::for_match)),
+                )
+                .service(
+                    resource("/check-ins/{id}/follow-up")
+                        .route(web::post().to(check_ins::follow_up)),
                 )
                 .service(resource("/matches/{id}/{action}").route(web::post().to(matches::step)))
                 .service(resource("/cohort-assignment").route(web::get().to(cohort::plan)))

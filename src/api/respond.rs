@@ -18,13 +18,23 @@ use crate::startup::AppState;
 use crate::store::audit::{self, Actor, RecordKind};
 use crate::store::matches::{self, By, LinkedRequest, StepDetails};
 
-static PAGES: LazyLock<Environment<'static>> = LazyLock::new(|| {
+/// The pages behind emailed links.
+pub(super) static PAGES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
-    if let Err(error) = env.add_template(
-        "respond.html",
-        include_str!("../../templates/pages/respond.html"),
-    ) {
-        panic!("page template: {error}");
+    for (name, source) in [
+        (
+            "respond.html",
+            include_str!("../../templates/pages/respond.html"),
+        ),
+        (
+            "check_in.html",
+            include_str!("../../templates/pages/check_in.html"),
+        ),
+    ] {
+        if let Err(error) = env.add_template(name, source) {
+            // The templates are part of the binary; a broken one fails every test.
+            panic!("page template {name}: {error}");
+        }
     }
     env
 });
@@ -40,7 +50,7 @@ pub async fn show(
     match open(&state, &token).await {
         Ok((claim, request)) => {
             // Showing the request discloses it again: on record, as the sponsor's read.
-            if let Some(principal) = request.sponsor.clone() {
+            if let Some(principal) = request.sponsor {
                 let actor = Actor {
                     principal,
                     request_id: REQUEST_ID.try_with(Clone::clone).unwrap_or_default(),
@@ -217,6 +227,11 @@ fn page(
             tracing::error!(%error, "rendering a page failed");
             String::from("Something went wrong on our side.")
         });
+    html_page(status, html)
+}
+
+/// An HTML page behind an emailed link.
+pub(super) fn html_page(status: StatusCode, html: String) -> HttpResponse {
     let mut response = HttpResponse::build(status);
     // The token is in the address: no referrer may carry it away, no cache keep it.
     response
@@ -232,14 +247,18 @@ fn page(
     response.body(html)
 }
 
-/// People get a page, programs a problem document.
-fn failure(req: &HttpRequest, error: ApiError) -> HttpResponse {
-    let wants_html = req
-        .headers()
+/// Whether the caller is a person's browser, who gets a page rather than a problem
+/// document.
+pub(super) fn wants_html(req: &HttpRequest) -> bool {
+    req.headers()
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/html"));
-    if !wants_html {
+        .is_some_and(|v| v.contains("text/html"))
+}
+
+/// People get a page, programs a problem document.
+fn failure(req: &HttpRequest, error: ApiError) -> HttpResponse {
+    if !wants_html(req) {
         return error.error_response();
     }
     let message = match &error {

@@ -9,7 +9,7 @@ use super::error::{ApiError, Problem};
 use super::extract::{Authorized, Staff, query_pairs};
 use crate::domain::review::{self, ReviewItem, ReviewKind, ReviewSort};
 use crate::startup::AppState;
-use crate::store::matches;
+use crate::store::{check_ins, matches};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReviewQueue {
@@ -31,14 +31,15 @@ struct QueueQuery {
 
 const MAX_LIMIT: usize = 200;
 
-/// Seekers waiting for a sponsor, proposals waiting for review and requests running out
-/// within a day: urgent first (discharge within two days), then what runs out soonest,
+/// Seekers waiting for a sponsor, proposals waiting for review, requests running out
+/// within a day and check-ins that need a look (help asked, a change asked, silence):
+/// urgent first (discharge within two days), then what runs out soonest,
 /// then the longest waiting; or `sort=waiting`, the longest waiting first. `kind` may be
 /// given more than once. Case managers and admins.
 #[utoipa::path(get, path = "/api/v1/review-queue", tag = "case managers",
     security(("bearer" = [])),
     params(
-        ("kind" = Option<Vec<ReviewKind>>, Query, description = "waiting_seeker, pending_review or near_expiry; all when left out"),
+        ("kind" = Option<Vec<ReviewKind>>, Query, description = "waiting_seeker, pending_review, near_expiry or check_in; all when left out"),
         ("sort" = Option<ReviewSort>, Query, description = "urgency (default) or waiting"),
         ("offset" = Option<usize>, Query, description = "entries to skip, default 0"),
         ("limit" = Option<usize>, Query, description = "1 to 200, default 50"),
@@ -52,9 +53,14 @@ pub async fn queue(
     let query = parse(req.query_string())?;
     let program = auth.principal().program_id();
     let today = Utc::now().date_naive();
+    let schedule = state.check_in_schedule.clone();
     let mut items = state
         .db
-        .run(move |conn| matches::review_queue(conn, program, today))
+        .run(move |conn| {
+            let mut items = matches::review_queue(conn, program, today)?;
+            items.extend(check_ins::concerns(conn, program, &schedule)?);
+            Ok(items)
+        })
         .await?;
     if !query.kinds.is_empty() {
         items.retain(|item| query.kinds.contains(&item.kind));
@@ -91,7 +97,7 @@ fn parse(query: &str) -> Result<QueueQuery, ApiError> {
                     ApiError::field(
                         "kind",
                         "unknown_kind",
-                        "waiting_seeker, pending_review or near_expiry",
+                        "waiting_seeker, pending_review, near_expiry or check_in",
                     )
                 })?),
             "sort" => {

@@ -109,7 +109,9 @@ pub async fn get(
         .db
         .run(move |conn| accounts::get_user(conn, program, id))
         .await?;
-    // A disabled sponsor leaves matching at once on this instance.
+    // A disabled user's sessions stop working, and a disabled sponsor leaves
+    // matching, at once on this instance.
+    state.principals.forget_all();
     state.pool.catch_up(&state.db).await;
     Ok(versioned(HttpResponse::Ok(), user.version, &user))
 }

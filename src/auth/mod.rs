@@ -2,6 +2,7 @@
 //! The credential primitives here are pure functions; lookups live in `store`.
 
 pub mod credentials;
+pub mod principals;
 pub mod throttle;
 
 use serde::{Deserialize, Serialize};
@@ -44,7 +45,7 @@ pub enum CallerKind {
 }
 
 /// An authenticated caller, always bound to one program.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Principal {
     User {
         id: UserId,

@@ -81,3 +81,7 @@ id_type!(
     /// A match: one seeker, one sponsor, one journey through the lifecycle.
     MatchId
 );
+id_type!(
+    /// One question to one side of a match, some days after its introduction.
+    CheckInId
+);

@@ -121,7 +121,7 @@ pub enum Party {
     /// The match's own sponsor.
     Sponsor,
     /// The service itself: submission, introduction, expiry, a sponsor's pause, a
-    /// revoked consent.
+    /// revoked consent, a check-in answer asking for a change.
     System,
 }
 
@@ -235,7 +235,7 @@ const TABLE: &[(Action, &[Party], &[MatchState], MatchState)] = &[
     ),
     (
         A::End,
-        &[P::Portal, P::Staff, P::Sponsor],
+        &[P::Portal, P::Staff, P::Sponsor, P::System],
         &[S::Introduced, S::Active],
         S::Ended,
     ),
@@ -319,6 +319,8 @@ pub enum Reason {
     Unresponsive,
     GoalsMet,
     Reassigned,
+    /// A side answered a check-in asking for a change: a rematch that blames nobody.
+    RematchRequested,
     Other,
     // Safety
     SafetyConcern,
@@ -338,7 +340,7 @@ pub enum ReasonCategory {
 }
 
 impl Reason {
-    pub const ALL: [Reason; 13] = [
+    pub const ALL: [Reason; 14] = [
         Reason::ScheduleConflict,
         Reason::NotAGoodFit,
         Reason::NoCapacity,
@@ -346,6 +348,7 @@ impl Reason {
         Reason::Unresponsive,
         Reason::GoalsMet,
         Reason::Reassigned,
+        Reason::RematchRequested,
         Reason::Other,
         Reason::SafetyConcern,
         Reason::BoundaryViolation,
@@ -373,6 +376,7 @@ impl Reason {
             Reason::Unresponsive => "unresponsive",
             Reason::GoalsMet => "goals_met",
             Reason::Reassigned => "reassigned",
+            Reason::RematchRequested => "rematch_requested",
             Reason::Other => "other",
             Reason::SafetyConcern => "safety_concern",
             Reason::BoundaryViolation => "boundary_violation",
@@ -386,9 +390,10 @@ impl Reason {
         Self::ALL.into_iter().find(|r| r.as_str() == text)
     }
 
-    /// Reasons only the service gives.
+    /// Reasons only the service gives: its own, and the one it records for a check-in
+    /// answer (so that a rematch on record was always asked for by a side).
     pub fn is_service(self) -> bool {
-        self.category() == ReasonCategory::Service
+        self.category() == ReasonCategory::Service || self == Reason::RematchRequested
     }
 }
 

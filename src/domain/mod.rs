@@ -1,5 +1,6 @@
 //! The domain: validated values and profiles. Pure: no I/O, no clock (callers pass `today`).
 
+pub mod check_in;
 pub mod consent;
 pub mod error;
 pub mod ids;

@@ -4,7 +4,8 @@ use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::ids::{MatchId, SeekerId};
+use super::check_in::{CheckInParty, Concern};
+use super::ids::{CheckInId, MatchId, SeekerId};
 
 /// What waits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -16,6 +17,17 @@ pub enum ReviewKind {
     PendingReview,
     /// A request whose sponsor has not answered and whose time runs out within a day.
     NearExpiry,
+    /// A check-in answered with a call for help or a wish for a change, or left
+    /// silent, that no case manager has followed up yet.
+    CheckIn,
+}
+
+/// The check-in behind a `check_in` entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub struct CheckInConcern {
+    pub id: CheckInId,
+    pub party: CheckInParty,
+    pub concern: Concern,
 }
 
 /// One entry of the queue.
@@ -27,15 +39,19 @@ pub struct ReviewItem {
     /// The match, for reviews and requests.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub match_id: Option<MatchId>,
-    /// The seeker leaves treatment within two days (or has left).
+    /// The seeker leaves treatment within two days (or has left), or, for a check-in,
+    /// someone asked for help or a change.
     pub urgent: bool,
     pub discharge_date: Option<NaiveDate>,
     /// Waiting since: the seeker's arrival or their last match's end; the proposal; the
-    /// request.
+    /// request; the check-in's answer, or when its silence began.
     pub since: NaiveDateTime,
     /// When a request runs out.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub due: Option<NaiveDateTime>,
+    /// For check-ins: which, whose, and what is wrong.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check_in: Option<CheckInConcern>,
 }
 
 /// The queue's order.
@@ -94,6 +110,7 @@ mod tests {
             discharge_date: None,
             since: day(since_day),
             due: due_day.map(day),
+            check_in: None,
         }
     }
 

@@ -7,6 +7,7 @@ use std::sync::LazyLock;
 use minijinja::Environment;
 
 use super::MessageKind;
+use crate::domain::check_in::{CheckInAnswer, CheckInParty};
 use crate::domain::ids::MatchId;
 use crate::domain::lifecycle::{Reason, ReasonCategory};
 
@@ -49,6 +50,16 @@ pub enum Letter {
     Notice {
         expired: bool,
         reason: Option<Reason>,
+    },
+    CheckIn {
+        to_sponsor: bool,
+        name: String,
+        other_alias: String,
+        /// Days since the introduction: also tells the rounds' messages apart.
+        day: u32,
+        going_well_url: String,
+        need_help_url: String,
+        want_change_url: String,
     },
 }
 
@@ -101,6 +112,14 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
             include_str!("../../templates/email/introduction.html"),
         ),
         (
+            "check_in.txt",
+            include_str!("../../templates/email/check_in.txt"),
+        ),
+        (
+            "check_in.html",
+            include_str!("../../templates/email/check_in.html"),
+        ),
+        (
             "notice.txt",
             include_str!("../../templates/email/notice.txt"),
         ),
@@ -139,6 +158,11 @@ pub fn render(
     domain: &str,
     letter: &Letter,
 ) -> Result<Rendered, RenderError> {
+    // Check-ins come in rounds; each round's message is its own.
+    let message_id = match letter {
+        Letter::CheckIn { day, .. } => format!("<{match_id}.{}.{day}@{domain}>", kind.as_str()),
+        _ => format!("<{match_id}.{}@{domain}>", kind.as_str()),
+    };
     let (template, subject, preview, vars) = match letter {
         Letter::SponsorRequest {
             name,
@@ -197,6 +221,32 @@ pub fn render(
                 },
             )
         }
+        Letter::CheckIn {
+            to_sponsor,
+            name,
+            other_alias,
+            day,
+            going_well_url,
+            need_help_url,
+            want_change_url,
+        } => {
+            let want_change = if *to_sponsor {
+                CheckInAnswer::WantChange.wording(CheckInParty::Sponsor)
+            } else {
+                CheckInAnswer::WantChange.wording(CheckInParty::Seeker)
+            };
+            (
+                "check_in",
+                "A quick question",
+                "One click is enough to answer.",
+                minijinja::context! {
+                    name, other_alias, day, going_well_url, need_help_url, want_change_url,
+                    going_well => CheckInAnswer::GoingWell.wording(CheckInParty::Seeker),
+                    need_help => CheckInAnswer::NeedHelp.wording(CheckInParty::Seeker),
+                    want_change,
+                },
+            )
+        }
     };
     let context = minijinja::context! { subject, preview, ..vars };
     let render = |name: String| {
@@ -212,7 +262,7 @@ pub fn render(
         subject: subject.to_owned(),
         text: render(format!("{template}.txt"))?,
         html: render(format!("{template}.html"))?,
-        message_id: format!("<{match_id}.{}@{domain}>", kind.as_str()),
+        message_id,
     })
 }
 
@@ -272,6 +322,18 @@ mod tests {
                     reason: None,
                 },
             ),
+            (
+                MessageKind::CheckInToSeeker,
+                Letter::CheckIn {
+                    to_sponsor: false,
+                    name: "Jo".into(),
+                    other_alias: "Sam".into(),
+                    day: 7,
+                    going_well_url: "https://example.org/check-in/g".into(),
+                    need_help_url: "https://example.org/check-in/h".into(),
+                    want_change_url: "https://example.org/check-in/c".into(),
+                },
+            ),
         ]
     }
 
@@ -310,6 +372,22 @@ mod tests {
             "HTML is escaped"
         );
         assert!(rendered.text.contains("Sam <script>"), "text is not");
+    }
+
+    #[test]
+    fn check_ins_carry_three_answers_and_rounds_have_their_own_message_ids() {
+        let (kind, letter) = letters().swap_remove(4);
+        let id = MatchId::new();
+        let rendered = render(kind, id, "example.org", &letter).unwrap();
+        for url in ["check-in/g", "check-in/h", "check-in/c"] {
+            assert!(rendered.text.contains(url), "{url} in {}", rendered.text);
+        }
+        assert_eq!(rendered.html.matches("<a href=").count(), 3);
+        assert!(rendered.text.contains("a different sponsor"));
+        assert_eq!(
+            rendered.message_id,
+            format!("<{id}.check_in_to_seeker.7@example.org>")
+        );
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Signed links in emails, so a sponsor can answer a request without logging in.
+//! Signed links in emails, so a sponsor can answer a request, and either side a
+//! check-in, without logging in.
 //!
 //! A link names the match, the action, the match's version and an expiry, signed with
 //! HMAC-SHA256 under the deployment's token signing key. It works once: any step of the
@@ -10,7 +11,8 @@ use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::domain::ids::MatchId;
+use crate::domain::check_in::CheckInAnswer;
+use crate::domain::ids::{CheckInId, MatchId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LinkAction {
@@ -48,26 +50,38 @@ pub enum LinkError {
 const PAYLOAD: usize = 16 + 1 + 4 + 8;
 const TAG: usize = 32;
 
-fn tag(key: &[u8], payload: &[u8]) -> Hmac<Sha256> {
+/// Each kind of link is signed under its own label, so one can never pass for another.
+const REQUEST_LINK: &[u8] = b"sponsor-match link v1";
+const CHECK_IN_LINK: &[u8] = b"sponsor-match check-in v1";
+
+fn tag(key: &[u8], label: &[u8], payload: &[u8]) -> Hmac<Sha256> {
     // HMAC takes keys of any length.
     let mut mac = Hmac::<Sha256>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
-    mac.update(b"sponsor-match link v1");
+    mac.update(label);
     mac.update(payload);
     mac
 }
 
-pub fn sign(key: &[u8], claim: &LinkClaim) -> String {
+/// A link's signed fields: a record's id, a byte naming what to do, a number, an expiry.
+struct Sealed {
+    id: uuid::Uuid,
+    what: u8,
+    number: i32,
+    expires: DateTime<Utc>,
+}
+
+fn seal(key: &[u8], label: &[u8], sealed: &Sealed) -> String {
     let mut bytes = Vec::with_capacity(PAYLOAD + TAG);
-    bytes.extend_from_slice(claim.match_id.as_uuid().as_bytes());
-    bytes.push(claim.action.byte());
-    bytes.extend_from_slice(&claim.version.to_be_bytes());
-    bytes.extend_from_slice(&claim.expires.timestamp().to_be_bytes());
-    let mac = tag(key, &bytes).finalize().into_bytes();
+    bytes.extend_from_slice(sealed.id.as_bytes());
+    bytes.push(sealed.what);
+    bytes.extend_from_slice(&sealed.number.to_be_bytes());
+    bytes.extend_from_slice(&sealed.expires.timestamp().to_be_bytes());
+    let mac = tag(key, label, &bytes).finalize().into_bytes();
     bytes.extend_from_slice(&mac);
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-pub fn verify(key: &[u8], token: &str, now: DateTime<Utc>) -> Result<LinkClaim, LinkError> {
+fn unseal(key: &[u8], label: &[u8], token: &str, now: DateTime<Utc>) -> Result<Sealed, LinkError> {
     let bytes = URL_SAFE_NO_PAD
         .decode(token)
         .map_err(|_| LinkError::Invalid)?;
@@ -75,29 +89,92 @@ pub fn verify(key: &[u8], token: &str, now: DateTime<Utc>) -> Result<LinkClaim, 
         return Err(LinkError::Invalid);
     }
     let (payload, mac) = bytes.split_at(PAYLOAD);
-    tag(key, payload)
+    tag(key, label, payload)
         .verify_slice(mac)
         .map_err(|_| LinkError::Invalid)?;
-    let uuid = uuid::Uuid::from_slice(&payload[..16]).map_err(|_| LinkError::Invalid)?;
-    let action = match payload[16] {
-        b'a' => LinkAction::Accept,
-        b'd' => LinkAction::Decline,
-        _ => return Err(LinkError::Invalid),
-    };
-    let version = <[u8; 4]>::try_from(&payload[17..21]).map(i32::from_be_bytes);
+    let id = uuid::Uuid::from_slice(&payload[..16]).map_err(|_| LinkError::Invalid)?;
+    let number = <[u8; 4]>::try_from(&payload[17..21]).map(i32::from_be_bytes);
     let seconds = <[u8; 8]>::try_from(&payload[21..29]).map(i64::from_be_bytes);
-    let (Ok(version), Ok(seconds)) = (version, seconds) else {
+    let (Ok(number), Ok(seconds)) = (number, seconds) else {
         return Err(LinkError::Invalid);
     };
     let expires = DateTime::from_timestamp(seconds, 0).ok_or(LinkError::Invalid)?;
     if expires <= now {
         return Err(LinkError::Expired);
     }
-    Ok(LinkClaim {
-        match_id: MatchId::from(uuid),
-        action,
-        version,
+    Ok(Sealed {
+        id,
+        what: payload[16],
+        number,
         expires,
+    })
+}
+
+pub fn sign(key: &[u8], claim: &LinkClaim) -> String {
+    let sealed = Sealed {
+        id: claim.match_id.as_uuid(),
+        what: claim.action.byte(),
+        number: claim.version,
+        expires: claim.expires,
+    };
+    seal(key, REQUEST_LINK, &sealed)
+}
+
+pub fn verify(key: &[u8], token: &str, now: DateTime<Utc>) -> Result<LinkClaim, LinkError> {
+    let sealed = unseal(key, REQUEST_LINK, token, now)?;
+    let action = match sealed.what {
+        b'a' => LinkAction::Accept,
+        b'd' => LinkAction::Decline,
+        _ => return Err(LinkError::Invalid),
+    };
+    Ok(LinkClaim {
+        match_id: MatchId::from(sealed.id),
+        action,
+        version: sealed.number,
+        expires: sealed.expires,
+    })
+}
+
+/// What a check-in link lets its holder do: give one answer to one check-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckInClaim {
+    pub check_in: CheckInId,
+    pub answer: CheckInAnswer,
+    pub expires: DateTime<Utc>,
+}
+
+fn answer_byte(answer: CheckInAnswer) -> u8 {
+    match answer {
+        CheckInAnswer::GoingWell => b'g',
+        CheckInAnswer::NeedHelp => b'h',
+        CheckInAnswer::WantChange => b'c',
+    }
+}
+
+pub fn sign_check_in(key: &[u8], claim: &CheckInClaim) -> String {
+    let sealed = Sealed {
+        id: claim.check_in.as_uuid(),
+        what: answer_byte(claim.answer),
+        number: 0,
+        expires: claim.expires,
+    };
+    seal(key, CHECK_IN_LINK, &sealed)
+}
+
+pub fn verify_check_in(
+    key: &[u8],
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<CheckInClaim, LinkError> {
+    let sealed = unseal(key, CHECK_IN_LINK, token, now)?;
+    let answer = CheckInAnswer::ALL
+        .into_iter()
+        .find(|a| answer_byte(*a) == sealed.what)
+        .ok_or(LinkError::Invalid)?;
+    Ok(CheckInClaim {
+        check_in: CheckInId::from(sealed.id),
+        answer,
+        expires: sealed.expires,
     })
 }
 
@@ -139,6 +216,30 @@ mod tests {
         let later = claim.expires + TimeDelta::seconds(1);
         assert_eq!(verify(b"key", &token, later), Err(LinkError::Expired));
     }
+
+    #[test]
+    fn a_check_in_link_verifies_and_never_passes_for_a_request_link() {
+        let claim = CheckInClaim {
+            check_in: CheckInId::new(),
+            answer: CheckInAnswer::WantChange,
+            expires: DateTime::from_timestamp(Utc::now().timestamp() + 3600, 0).unwrap(),
+        };
+        let token = sign_check_in(b"key", &claim);
+        assert_eq!(verify_check_in(b"key", &token, Utc::now()), Ok(claim));
+        assert_eq!(verify(b"key", &token, Utc::now()), Err(LinkError::Invalid));
+        let request = sign(b"key", &self::claim());
+        assert_eq!(
+            verify_check_in(b"key", &request, Utc::now()),
+            Err(LinkError::Invalid)
+        );
+        let mut bytes = URL_SAFE_NO_PAD.decode(&token).unwrap();
+        bytes[16] = b'g';
+        let forged = URL_SAFE_NO_PAD.encode(&bytes);
+        assert_eq!(
+            verify_check_in(b"key", &forged, Utc::now()),
+            Err(LinkError::Invalid)
+        );
+    }
 }
 
 /// Makes the links for emails: signed tokens under the service's public address.
@@ -158,5 +259,10 @@ impl LinkSigner {
 
     pub fn url(&self, claim: &LinkClaim) -> String {
         format!("{}/respond/{}", self.public_url, sign(&self.key, claim))
+    }
+
+    pub fn check_in_url(&self, claim: &CheckInClaim) -> String {
+        let token = sign_check_in(&self.key, claim);
+        format!("{}/check-in/{token}", self.public_url)
     }
 }

@@ -11,7 +11,8 @@ pub mod worker;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// What a queued message is. One message of a kind per match: the outbox's unique key.
+/// What a queued message is. One message of a kind per match (per round, for
+/// check-ins): the outbox's unique key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MessageKind {
@@ -27,16 +28,22 @@ pub enum MessageKind {
     ExpiryNotice,
     /// To the program's portal: a step of a match, signed.
     Webhook,
+    /// To the seeker, some days after the introduction: how is it going?
+    CheckInToSeeker,
+    /// To the sponsor, likewise.
+    CheckInToSponsor,
 }
 
 impl MessageKind {
-    pub const ALL: [MessageKind; 6] = [
+    pub const ALL: [MessageKind; 8] = [
         MessageKind::SponsorRequest,
         MessageKind::IntroductionToSponsor,
         MessageKind::IntroductionToSeeker,
         MessageKind::DeclineNotice,
         MessageKind::ExpiryNotice,
         MessageKind::Webhook,
+        MessageKind::CheckInToSeeker,
+        MessageKind::CheckInToSponsor,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -47,6 +54,8 @@ impl MessageKind {
             MessageKind::DeclineNotice => "decline_notice",
             MessageKind::ExpiryNotice => "expiry_notice",
             MessageKind::Webhook => "webhook",
+            MessageKind::CheckInToSeeker => "check_in_to_seeker",
+            MessageKind::CheckInToSponsor => "check_in_to_sponsor",
         }
     }
 

@@ -6,15 +6,18 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::outbox::Claimed;
-use super::schema::{matches, seeker_contacts, seekers, sponsor_contacts, sponsor_profiles, users};
+use super::schema::{
+    check_ins, matches, seeker_contacts, seekers, sponsor_contacts, sponsor_profiles, users,
+};
 use super::seekers::consent_for;
 use super::{AnyConnection, StoreError, parse_id};
+use crate::domain::check_in::{CheckInAnswer, CheckInParty, links_expire};
 use crate::domain::consent::RecipientClass;
 use crate::domain::ids::{MatchId, SeekerId};
 use crate::domain::lifecycle::{MatchState, Reason};
 use crate::notify::MessageKind;
 use crate::notify::letters::Letter;
-use crate::notify::links::{LinkAction, LinkClaim, LinkSigner};
+use crate::notify::links::{CheckInClaim, LinkAction, LinkClaim, LinkSigner};
 
 /// What to do with a claimed message.
 #[derive(Debug, Clone, PartialEq)]
@@ -101,6 +104,9 @@ pub fn compose(
             introduction(conn, &m, kind == MessageKind::IntroductionToSponsor)
         }
         MessageKind::Webhook => webhook(conn, message),
+        MessageKind::CheckInToSeeker | MessageKind::CheckInToSponsor => {
+            check_in(conn, &m, message, links)
+        }
         MessageKind::DeclineNotice | MessageKind::ExpiryNotice => {
             let to = staff_addresses(conn, &m.program)?;
             if to.is_empty() {
@@ -231,6 +237,79 @@ fn introduction(
                 other_phone: sponsor_phone,
             },
         }
+    })
+}
+
+fn check_in(
+    conn: &mut AnyConnection,
+    m: &MatchFacts,
+    message: &Claimed,
+    links: &LinkSigner,
+) -> Result<Composed, StoreError> {
+    if !matches!(m.state, MatchState::Introduced | MatchState::Active) {
+        return Ok(Composed::Cancel("the match is no longer under way"));
+    }
+    let Some(id) = message.payload.as_deref() else {
+        return Ok(Composed::Undeliverable("the message names no check-in"));
+    };
+    let (party, day, sent_at, answer) = check_ins::table
+        .find(id)
+        .select((
+            check_ins::party,
+            check_ins::day,
+            check_ins::sent_at,
+            check_ins::answer,
+        ))
+        .first::<(String, i32, NaiveDateTime, Option<String>)>(conn)?;
+    if answer.is_some() {
+        return Ok(Composed::Cancel("the check-in is already answered"));
+    }
+    let to_sponsor = party == CheckInParty::Sponsor.as_str();
+    let (sponsor_email, sponsor_alias) = users::table
+        .inner_join(sponsor_profiles::table)
+        .filter(users::id.eq(&m.sponsor))
+        .select((users::email, sponsor_profiles::alias))
+        .first::<(String, String)>(conn)?;
+    let seeker_alias = seekers::table
+        .find(m.seeker.to_string())
+        .select(seekers::alias)
+        .first::<String>(conn)?;
+    let (to, name, other_alias) = if to_sponsor {
+        (sponsor_email, sponsor_alias, seeker_alias)
+    } else {
+        let seeker_email = seeker_contacts::table
+            .find(m.seeker.to_string())
+            .select(seeker_contacts::email)
+            .first::<Option<String>>(conn)
+            .optional()?
+            .flatten();
+        let Some(address) = seeker_email else {
+            return Ok(Composed::Undeliverable(
+                "the seeker has no email address on record",
+            ));
+        };
+        (address, seeker_alias, sponsor_alias)
+    };
+    let check_in = parse_id("check_ins.id", id)?;
+    let expires = links_expire(sent_at).and_utc();
+    let link = |answer| {
+        links.check_in_url(&CheckInClaim {
+            check_in,
+            answer,
+            expires,
+        })
+    };
+    Ok(Composed::Send {
+        to: vec![to],
+        letter: Letter::CheckIn {
+            to_sponsor,
+            name,
+            other_alias,
+            day: u32::try_from(day).map_err(|_| StoreError::Corrupt("check_ins.day".into()))?,
+            going_well_url: link(CheckInAnswer::GoingWell),
+            need_help_url: link(CheckInAnswer::NeedHelp),
+            want_change_url: link(CheckInAnswer::WantChange),
+        },
     })
 }
 

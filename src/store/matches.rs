@@ -877,30 +877,41 @@ pub fn expire_one(
     };
     let record = act(conn, by, id, Action::Expire, StepDetails::default())?;
     let program = load_row(conn, id, None)?.program()?;
-    let rules = get_policy(conn, program)?.policy.lifecycle;
-    let proposed = if rules.auto_advance {
-        let proposal = Proposal {
-            chosen: None,
-            zones,
-            today: Utc::now().date_naive(),
-            rank,
-        };
-        match propose(conn, by, program, record.seeker_id, proposal) {
-            Ok(next) => Some(next.id),
-            // Nobody left, or the seeker moved on: the notice tells staff.
-            Err(StoreError::Refused(refusal)) => {
-                tracing::info!(%refusal, "no next candidate after an expiry");
-                None
-            }
-            Err(other) => return Err(other),
-        }
-    } else {
-        None
-    };
+    let proposed = advance(conn, by, program, record.seeker_id, zones, rank)?;
     Ok(Some(Expiry {
         expired: id,
         proposed,
     }))
+}
+
+/// Proposes the seeker's next candidate after a match stopped, when the program's policy
+/// auto-advances and a candidate is left; earlier pairs stay barred.
+pub fn advance(
+    conn: &mut AnyConnection,
+    by: By,
+    program: ProgramId,
+    seeker: SeekerId,
+    zones: &mut ZoneCache,
+    rank: &dyn Fn(&Query, usize) -> Vec<uuid::Uuid>,
+) -> Result<Option<MatchId>, StoreError> {
+    if !get_policy(conn, program)?.policy.lifecycle.auto_advance {
+        return Ok(None);
+    }
+    let proposal = Proposal {
+        chosen: None,
+        zones,
+        today: Utc::now().date_naive(),
+        rank,
+    };
+    match propose(conn, by, program, seeker, proposal) {
+        Ok(next) => Ok(Some(next.id)),
+        // Nobody left, or the seeker moved on: the queue shows them waiting.
+        Err(StoreError::Refused(refusal)) => {
+            tracing::info!(%refusal, "no next candidate to propose");
+            Ok(None)
+        }
+        Err(other) => Err(other),
+    }
 }
 
 /// Checks the pair against every filter again, on the records as they are now.
@@ -1047,6 +1058,7 @@ pub fn review_queue(
             discharge_date,
             since,
             due: None,
+            check_in: None,
         });
     }
     for row in open {
@@ -1064,6 +1076,7 @@ pub fn review_queue(
             discharge_date: row.discharge_date,
             since: row.updated_at,
             due: if in_review { None } else { row.answer_by },
+            check_in: None,
         });
     }
     Ok(items)

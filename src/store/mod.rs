@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod check_ins;
 pub mod idempotency;
 pub mod letters;
 pub mod matches;

@@ -288,7 +288,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    check_ins (id) {
+        id -> Text,
+        match_id -> Text,
+        program_id -> Text,
+        party -> Text,
+        day -> Integer,
+        sent_at -> Timestamp,
+        answer -> Nullable<Text>,
+        answered_at -> Nullable<Timestamp>,
+        followed_up_at -> Nullable<Timestamp>,
+        followed_up_by -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(check_ins -> matches (match_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    check_ins,
     matches,
     match_transitions,
     idempotency_keys,

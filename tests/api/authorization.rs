@@ -183,6 +183,30 @@ impl Program {
         id
     }
 
+    /// The seeker's check-in of a round opened now for an introduced match.
+    async fn check_in(&self, app: &TestApp, match_id: &str) -> String {
+        use diesel::prelude::*;
+        use sponsor_match::store::check_ins::{DueRound, open_round};
+        use sponsor_match::store::schema::check_ins;
+        let round = DueRound {
+            match_id: match_id.parse().expect("match id"),
+            program: self.admin.program_id,
+            day: 0,
+        };
+        let id = match_id.to_owned();
+        app.db
+            .run(move |conn| {
+                open_round(conn, round)?;
+                Ok(check_ins::table
+                    .filter(check_ins::match_id.eq(id))
+                    .filter(check_ins::party.eq("seeker"))
+                    .select(check_ins::id)
+                    .first::<String>(conn)?)
+            })
+            .await
+            .expect("check-in")
+    }
+
     /// Frees the sponsor's slot a fresh match may hold, whatever state it reached.
     async fn release(&self, app: &TestApp, id: &str) {
         for (action, body) in [
@@ -265,11 +289,13 @@ enum Endpoint {
     CohortPlan,
     CohortAccept,
     ReviewQueue,
+    MatchCheckIns,
+    FollowUpCheckIn,
     /// Last: it ends the caller's session.
     Logout,
 }
 
-const ENDPOINTS: [Endpoint; 43] = [
+const ENDPOINTS: [Endpoint; 45] = [
     Endpoint::Me,
     Endpoint::Invite,
     Endpoint::ListUsers,
@@ -312,6 +338,8 @@ const ENDPOINTS: [Endpoint; 43] = [
     Endpoint::CohortPlan,
     Endpoint::CohortAccept,
     Endpoint::ReviewQueue,
+    Endpoint::MatchCheckIns,
+    Endpoint::FollowUpCheckIn,
     Endpoint::Logout,
 ];
 
@@ -346,7 +374,9 @@ impl Endpoint {
             | Endpoint::GetPolicy
             | Endpoint::CohortPlan
             | Endpoint::CohortAccept
-            | Endpoint::ReviewQueue => &[Admin, CaseManager],
+            | Endpoint::ReviewQueue
+            | Endpoint::MatchCheckIns
+            | Endpoint::FollowUpCheckIn => &[Admin, CaseManager],
             Endpoint::CreateSeeker
             | Endpoint::ListSeekers
             | Endpoint::GetSeeker
@@ -391,6 +421,8 @@ impl Endpoint {
                 | Endpoint::Reassign
                 | Endpoint::Disclosures
                 | Endpoint::CohortAccept
+                | Endpoint::MatchCheckIns
+                | Endpoint::FollowUpCheckIn
         )
     }
 
@@ -401,7 +433,7 @@ impl Endpoint {
                 Some("awaiting_sponsor")
             }
             Endpoint::SeekerAccept => Some("awaiting_seeker"),
-            Endpoint::EndMatch => Some("introduced"),
+            Endpoint::EndMatch | Endpoint::FollowUpCheckIn => Some("introduced"),
             _ => None,
         }
     }
@@ -559,6 +591,14 @@ impl Endpoint {
             ),
             Endpoint::CohortPlan => app.request(Method::GET, "/api/v1/cohort-assignment"),
             Endpoint::ReviewQueue => app.request(Method::GET, "/api/v1/review-queue"),
+            Endpoint::MatchCheckIns => app.request(
+                Method::GET,
+                &format!("/api/v1/matches/{}/check-ins", a.match_id),
+            ),
+            Endpoint::FollowUpCheckIn => {
+                let id = a.check_in(app, &fresh_id).await;
+                app.request(Method::POST, &format!("/api/v1/check-ins/{id}/follow-up"))
+            }
             Endpoint::CohortAccept => {
                 let fresh_seeker = app.create_seeker(&a.portal).await;
                 let fresh_seeker = fresh_seeker["id"].as_str().unwrap_or_default();

@@ -3,6 +3,7 @@
 mod audit;
 mod auth;
 mod authorization;
+mod check_ins;
 mod cohort;
 mod email;
 mod helpers;

@@ -1,0 +1,2 @@
+DROP INDEX check_ins_open;
+DROP TABLE check_ins;
