@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+use crate::domain::report::MinimumCellSize;
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
     pub server: ServerSettings,
@@ -17,6 +19,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub matching: MatchingSettings,
     pub outbox: OutboxSettings,
+    pub reports: ReportSettings,
     #[serde(default)]
     pub secrets: SecretSettings,
 }
@@ -111,6 +114,13 @@ pub struct MatchingSettings {
     pub follow_interval_ms: u64,
     /// How often each instance looks for requests whose answer is overdue.
     pub expiry_interval_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReportSettings {
+    /// Counts from 1 to one less than this are withheld from reports, so that no one
+    /// can be recognised in them.
+    pub minimum_cell_size: MinimumCellSize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
