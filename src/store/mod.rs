@@ -10,6 +10,7 @@ pub mod letters;
 pub mod matches;
 pub mod matching;
 pub mod outbox;
+pub mod reports;
 pub mod schema;
 pub mod seekers;
 pub mod sponsors;
@@ -34,6 +35,9 @@ pub enum AnyConnection {
     Postgresql(diesel::PgConnection),
     Sqlite(diesel::SqliteConnection),
 }
+
+/// The backend of [`AnyConnection`], for boxed queries.
+pub type AnyBackend = <AnyConnection as Connection>::Backend;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
