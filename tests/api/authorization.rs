@@ -265,11 +265,12 @@ enum Endpoint {
     CohortPlan,
     CohortAccept,
     ReviewQueue,
+    Reports,
     /// Last: it ends the caller's session.
     Logout,
 }
 
-const ENDPOINTS: [Endpoint; 43] = [
+const ENDPOINTS: [Endpoint; 44] = [
     Endpoint::Me,
     Endpoint::Invite,
     Endpoint::ListUsers,
@@ -312,6 +313,7 @@ const ENDPOINTS: [Endpoint; 43] = [
     Endpoint::CohortPlan,
     Endpoint::CohortAccept,
     Endpoint::ReviewQueue,
+    Endpoint::Reports,
     Endpoint::Logout,
 ];
 
@@ -346,7 +348,8 @@ impl Endpoint {
             | Endpoint::GetPolicy
             | Endpoint::CohortPlan
             | Endpoint::CohortAccept
-            | Endpoint::ReviewQueue => &[Admin, CaseManager],
+            | Endpoint::ReviewQueue
+            | Endpoint::Reports => &[Admin, CaseManager],
             Endpoint::CreateSeeker
             | Endpoint::ListSeekers
             | Endpoint::GetSeeker
@@ -559,6 +562,7 @@ impl Endpoint {
             ),
             Endpoint::CohortPlan => app.request(Method::GET, "/api/v1/cohort-assignment"),
             Endpoint::ReviewQueue => app.request(Method::GET, "/api/v1/review-queue"),
+            Endpoint::Reports => app.request(Method::GET, "/api/v1/reports"),
             Endpoint::CohortAccept => {
                 let fresh_seeker = app.create_seeker(&a.portal).await;
                 let fresh_seeker = fresh_seeker["id"].as_str().unwrap_or_default();
