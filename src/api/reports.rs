@@ -59,9 +59,14 @@ pub async fn report(
             Ok(report::build(&facts, range, now, k))
         })
         .await?;
+    let mut response = HttpResponse::Ok();
+    // Which form depends on Accept; and a report is for its reader, not for caches.
+    response
+        .insert_header((header::VARY, "Accept"))
+        .insert_header((header::CACHE_CONTROL, "no-store"));
     Ok(match format {
-        Format::Json => HttpResponse::Ok().json(report),
-        Format::Csv => HttpResponse::Ok()
+        Format::Json => response.json(report),
+        Format::Csv => response
             .content_type("text/csv; charset=utf-8")
             .insert_header((
                 header::CONTENT_DISPOSITION,

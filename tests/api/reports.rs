@@ -210,6 +210,8 @@ async fn a_report_counts_what_happened_and_withholds_small_counts() {
         by_accept.headers()["content-type"],
         "text/csv; charset=utf-8"
     );
+    assert_eq!(by_accept.headers()["vary"], "Accept");
+    assert_eq!(by_accept.headers()["cache-control"], "no-store");
     assert!(
         by_accept.headers()["content-disposition"]
             .to_str()
