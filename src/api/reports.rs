@@ -33,9 +33,8 @@ enum Format {
         ("format" = Option<String>, Query, description = "json or csv; without it, Accept: text/csv asks for CSV"),
     ),
     responses(
-        (status = 200, body = ProgramReport, content_type = "application/json"),
-        (status = 200, body = String, content_type = "text/csv",
-            description = "one row per figure: section, item, value, suppressed"),
+        (status = 200, description = "the report; as CSV, one row per figure: section, item, value, suppressed",
+            content((ProgramReport = "application/json"), (String = "text/csv"))),
         (status = 422, body = Problem),
     ))]
 pub async fn report(

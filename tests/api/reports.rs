@@ -298,3 +298,28 @@ async fn bad_report_parameters_name_the_field() {
         assert_eq!(invalid_fields(&problem), fields, "{query}");
     }
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_both_forms_of_a_report() {
+    let app = TestApp::spawn().await;
+    let doc = app
+        .request(reqwest::Method::GET, "/api/v1/openapi.json")
+        .send()
+        .await
+        .expect("openapi");
+    let doc = expect_json(doc, StatusCode::OK).await;
+    let report = &doc["paths"]["/api/v1/reports"]["get"];
+    let content = &report["responses"]["200"]["content"];
+    assert!(content["application/json"].is_object(), "{report}");
+    assert!(content["text/csv"].is_object(), "{report}");
+    let params: Vec<&str> = report["parameters"]
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert_eq!(params, ["from", "to", "format"]);
+    let schemas = &doc["components"]["schemas"];
+    assert!(schemas["ProgramReport"].is_object());
+    assert!(schemas["Count"].is_object());
+}
