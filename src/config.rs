@@ -280,6 +280,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_report_cell_size_is_checked_when_settings_load() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let file = dir.path().join("reports.toml");
+        let with = |size: &str| {
+            std::fs::write(&file, format!("[reports]\nminimum_cell_size = {size}\n"))
+                .expect("written");
+            Settings::load(Some(&file))
+        };
+        let five = with("5").expect("5 is a cell size");
+        assert_eq!(five.reports.minimum_cell_size.get(), 5);
+        for wrong in ["1", "0", "1001", "-3"] {
+            assert!(with(wrong).is_err(), "{wrong} refused");
+        }
+        let default = Settings::load(None).expect("defaults load");
+        assert_eq!(default.reports.minimum_cell_size.get(), 11);
+    }
+
+    #[test]
     fn postgres_needs_secrets_from_the_environment() {
         let mut settings = Settings::load(None).expect("defaults load");
         settings.database.url = "postgres://db.example.org/sponsors".to_owned().into();
