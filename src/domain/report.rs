@@ -435,8 +435,16 @@ fn funnel(
     as_of: NaiveDateTime,
     k: MinimumCellSize,
 ) -> Funnel {
-    // requests, reviewed, sponsor accepted, agreed, introduced, then for 30 and 90
-    // days: introduced long enough, still going.
+    // The stages, in an order where a set comes before the sets within it.
+    const REQUESTS: usize = 0;
+    const REVIEWED: usize = 1;
+    const ACCEPTED: usize = 2;
+    const AGREED: usize = 3;
+    const INTRODUCED: usize = 4;
+    const LONG_ENOUGH_30: usize = 5;
+    const GOING_30: usize = 6;
+    const LONG_ENOUGH_90: usize = 7;
+    const GOING_90: usize = 8;
     let mut values = [0u64; 9];
     for m in matches
         .iter()
@@ -449,43 +457,54 @@ fn funnel(
                 .map(|s| s.at)
                 .min()
         };
-        values[0] += 1;
-        values[1] += u64::from(first(&[Action::Approve, Action::Veto]).is_some());
-        values[2] += u64::from(first(&[Action::SponsorAccept]).is_some());
-        values[3] += u64::from(first(&[Action::SeekerAccept]).is_some());
+        let mut reached = |stage: usize, yes: bool| values[stage] += u64::from(yes);
+        reached(REQUESTS, true);
+        reached(REVIEWED, first(&[Action::Approve, Action::Veto]).is_some());
+        reached(ACCEPTED, first(&[Action::SponsorAccept]).is_some());
+        reached(AGREED, first(&[Action::SeekerAccept]).is_some());
         let Some(introduced) = first(&[Action::Introduce]) else {
             continue;
         };
-        values[4] += 1;
+        reached(INTRODUCED, true);
         let ended = first(&[Action::End]);
-        for (slot, days) in [(5, 30), (7, 90)] {
+        for (long_enough, going, days) in [
+            (LONG_ENOUGH_30, GOING_30, 30),
+            (LONG_ENOUGH_90, GOING_90, 90),
+        ] {
             let day = introduced + TimeDelta::days(days);
             if day <= as_of {
-                values[slot] += 1;
-                values[slot + 1] += u64::from(ended.is_none_or(|end| end > day));
+                reached(long_enough, true);
+                reached(going, ended.is_none_or(|end| end > day));
             }
         }
     }
     let mut tallies = values.map(|value| Tally::new(value, k));
-    protect_nested(
-        &mut tallies,
-        &[&[], &[0], &[0], &[2], &[3], &[4], &[5], &[5], &[6, 7]],
-        k,
-    );
-    let count = |at: usize| tallies[at].count();
+    let within: [&[usize]; 9] = [
+        &[],
+        &[REQUESTS],
+        &[REQUESTS],
+        &[ACCEPTED],
+        &[AGREED],
+        &[INTRODUCED],
+        &[LONG_ENOUGH_30],
+        &[LONG_ENOUGH_30],
+        &[GOING_30, LONG_ENOUGH_90],
+    ];
+    protect_nested(&mut tallies, &within, k);
+    let count = |stage: usize| tallies[stage].count();
     Funnel {
-        requests: count(0),
-        reviewed: count(1),
-        sponsor_accepted: count(2),
-        agreed: count(3),
-        introduced: count(4),
+        requests: count(REQUESTS),
+        reviewed: count(REVIEWED),
+        sponsor_accepted: count(ACCEPTED),
+        agreed: count(AGREED),
+        introduced: count(INTRODUCED),
         active_at_30_days: Retention {
-            introduced_long_enough: count(5),
-            still_going: count(6),
+            introduced_long_enough: count(LONG_ENOUGH_30),
+            still_going: count(GOING_30),
         },
         active_at_90_days: Retention {
-            introduced_long_enough: count(7),
-            still_going: count(8),
+            introduced_long_enough: count(LONG_ENOUGH_90),
+            still_going: count(GOING_90),
         },
     }
 }
