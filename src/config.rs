@@ -9,6 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use crate::domain::check_in::CheckInSchedule;
+use crate::domain::report::MinimumCellSize;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
@@ -20,6 +21,7 @@ pub struct Settings {
     pub matching: MatchingSettings,
     pub outbox: OutboxSettings,
     pub check_ins: CheckInSettings,
+    pub reports: ReportSettings,
     #[serde(default)]
     pub secrets: SecretSettings,
 }
@@ -132,6 +134,13 @@ impl CheckInSettings {
         CheckInSchedule::new(self.days.clone(), self.silent_after_days)
             .map_err(|error| anyhow::anyhow!("check_ins: {error}"))
     }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReportSettings {
+    /// Counts from 1 to one less than this are withheld from reports, so that no one
+    /// can be recognised in them.
+    pub minimum_cell_size: MinimumCellSize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -289,6 +298,24 @@ fn load_or_generate_secrets(path: &Path) -> Result<Secrets, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_report_cell_size_is_checked_when_settings_load() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let file = dir.path().join("reports.toml");
+        let with = |size: &str| {
+            std::fs::write(&file, format!("[reports]\nminimum_cell_size = {size}\n"))
+                .expect("written");
+            Settings::load(Some(&file))
+        };
+        let five = with("5").expect("5 is a cell size");
+        assert_eq!(five.reports.minimum_cell_size.get(), 5);
+        for wrong in ["1", "0", "1001", "-3"] {
+            assert!(with(wrong).is_err(), "{wrong} refused");
+        }
+        let default = Settings::load(None).expect("defaults load");
+        assert_eq!(default.reports.minimum_cell_size.get(), 11);
+    }
 
     #[test]
     fn postgres_needs_secrets_from_the_environment() {

@@ -13,6 +13,7 @@ pub mod matches;
 pub mod matching;
 pub mod openapi;
 pub mod outbox;
+pub mod reports;
 pub mod respond;
 pub mod review;
 pub mod seekers;
@@ -132,6 +133,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .service(resource("/matches/{id}/{action}").route(web::post().to(matches::step)))
                 .service(resource("/cohort-assignment").route(web::get().to(cohort::plan)))
                 .service(resource("/review-queue").route(web::get().to(review::queue)))
+                .service(resource("/reports").route(web::get().to(reports::report)))
                 .service(
                     resource("/cohort-assignment/accept").route(web::post().to(cohort::accept)),
                 )

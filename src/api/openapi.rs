@@ -4,8 +4,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    api_keys, audit, auth, check_ins, cohort, health, matches, matching, outbox, respond, review,
-    seekers, sponsors, users, webhooks,
+    api_keys, audit, auth, check_ins, cohort, health, matches, matching, outbox, reports, respond,
+    review, seekers, sponsors, users, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -23,7 +23,7 @@ use super::{
         seekers::create, seekers::list, seekers::get, seekers::update,
         seekers::record_consent, seekers::list_consents, seekers::revoke_consent,
         matching::get_policy, matching::put_policy, matching::candidates, matching::candidate,
-        cohort::plan, cohort::accept, review::queue,
+        cohort::plan, cohort::accept, review::queue, reports::report,
         check_ins::for_match, check_ins::follow_up, check_ins::show, check_ins::answer,
         matches::propose, matches::step, matches::get, matches::seeker_history,
         matches::sponsor_requests, matches::reassign, matches::disclosures, respond::show, respond::answer,

@@ -149,6 +149,27 @@ pub enum Action {
 }
 
 impl Action {
+    pub const ALL: [Action; 14] = [
+        Action::Submit,
+        Action::Approve,
+        Action::Veto,
+        Action::Withdraw,
+        Action::SponsorAccept,
+        Action::SponsorDecline,
+        Action::SponsorWithdraw,
+        Action::SeekerAccept,
+        Action::SeekerDecline,
+        Action::Introduce,
+        Action::Activate,
+        Action::Complete,
+        Action::End,
+        Action::Expire,
+    ];
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == text)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Action::Submit => "submit",
@@ -422,22 +443,6 @@ mod tests {
     use super::*;
 
     const PARTIES: [Party; 4] = [Party::Portal, Party::Staff, Party::Sponsor, Party::System];
-    const ACTIONS: [Action; 14] = [
-        Action::Submit,
-        Action::Approve,
-        Action::Veto,
-        Action::Withdraw,
-        Action::SponsorAccept,
-        Action::SponsorDecline,
-        Action::SponsorWithdraw,
-        Action::SeekerAccept,
-        Action::SeekerDecline,
-        Action::Introduce,
-        Action::Activate,
-        Action::Complete,
-        Action::End,
-        Action::Expire,
-    ];
 
     #[test]
     fn the_happy_path_reaches_completion() {
@@ -504,7 +509,7 @@ mod tests {
     #[test]
     fn finished_states_allow_nothing() {
         for state in MatchState::ALL.into_iter().filter(|s| !s.is_live()) {
-            for action in ACTIONS {
+            for action in Action::ALL {
                 for party in PARTIES {
                     assert!(transition(state, action, party, false).is_err());
                 }
@@ -577,7 +582,8 @@ mod tests {
             assert_eq!(Reason::parse(reason.as_str()), Some(reason));
             assert_eq!(serde_json::to_value(reason).unwrap(), reason.as_str());
         }
-        for action in ACTIONS {
+        for action in Action::ALL {
+            assert_eq!(Action::parse(action.as_str()), Some(action));
             assert_eq!(serde_json::to_value(action).unwrap(), action.as_str());
         }
     }

@@ -5,6 +5,7 @@ pub mod consent;
 pub mod error;
 pub mod ids;
 pub mod lifecycle;
+pub mod report;
 pub mod review;
 pub mod seeker;
 pub mod sponsor;

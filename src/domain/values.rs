@@ -599,6 +599,19 @@ pub enum Attribute {
     JusticeInvolvedExperience,
 }
 
+impl Attribute {
+    pub const ALL: [Attribute; 8] = [
+        Attribute::SupportsMat,
+        Attribute::LgbtqAffirming,
+        Attribute::Secular,
+        Attribute::FaithBased,
+        Attribute::TraumaInformed,
+        Attribute::Veteran,
+        Attribute::ParentingExperience,
+        Attribute::JusticeInvolvedExperience,
+    ];
+}
+
 pub fn parse_attributes(mut list: Vec<Attribute>) -> Vec<Attribute> {
     list.sort();
     list.dedup();

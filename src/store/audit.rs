@@ -30,6 +30,8 @@ pub enum RecordKind {
     Match,
     OutboxMessage,
     Webhook,
+    /// A program report: aggregates only, named by the days it covers.
+    Report,
 }
 
 impl RecordKind {
@@ -45,6 +47,7 @@ impl RecordKind {
             RecordKind::Match => "match",
             RecordKind::OutboxMessage => "outbox_message",
             RecordKind::Webhook => "webhook",
+            RecordKind::Report => "report",
         }
     }
 }

@@ -15,13 +15,15 @@ use utoipa::ToSchema;
 use super::audit::{self, Actor, RecordKind};
 use super::schema::{consents, disclosures, match_transitions, matches, seekers, sponsor_profiles};
 use super::seekers::{consent_for, ensure_seeker};
-use super::{AnyConnection, PageRequest, StoreError, from_json, now, outbox, parse_id, to_json};
+use super::{
+    AnyBackend, AnyConnection, PageRequest, StoreError, from_json, now, outbox, parse_id, to_json,
+};
 use crate::auth::{Principal, Role};
 use crate::domain::consent::{DisclosedItem, RecipientClass};
 use crate::domain::ids::{ConsentId, MatchId, ProgramId, SeekerId, UserId};
 use crate::domain::lifecycle::{Action, MatchState, Party, Reason, Refusal, transition};
 use crate::domain::review::{ReviewItem, ReviewKind};
-use crate::domain::values::Fellowship;
+use crate::domain::values::{Attribute, Fellowship};
 use crate::matching::facts::{SeekerFacts, day_number};
 use crate::matching::hours::{ZoneCache, week_start};
 use crate::matching::policy::LifecycleRules;
@@ -988,12 +990,10 @@ struct WaitingRow {
     created_at: NaiveDateTime,
 }
 
-/// The program's seekers without a live match, by id.
-fn waiting_rows(
-    conn: &mut AnyConnection,
-    program: ProgramId,
-) -> Result<Vec<WaitingRow>, StoreError> {
-    Ok(seekers::table
+/// The program's seekers without a live match, by id: the one query for everyone who
+/// asks who waits.
+fn waiting(program: ProgramId) -> seekers::BoxedQuery<'static, AnyBackend> {
+    seekers::table
         .filter(seekers::program_id.eq(program.to_string()))
         .filter(diesel::dsl::not(diesel::dsl::exists(
             matches::table
@@ -1001,8 +1001,29 @@ fn waiting_rows(
                 .filter(matches::state.eq_any(LIVE)),
         )))
         .order(seekers::id)
+        .into_boxed()
+}
+
+fn waiting_rows(
+    conn: &mut AnyConnection,
+    program: ProgramId,
+) -> Result<Vec<WaitingRow>, StoreError> {
+    Ok(waiting(program)
         .select(WaitingRow::as_select())
         .load(conn)?)
+}
+
+/// The needs of each seeker of the program without a live match.
+pub fn waiting_needs(
+    conn: &mut AnyConnection,
+    program: ProgramId,
+) -> Result<Vec<Vec<Attribute>>, StoreError> {
+    waiting(program)
+        .select(seekers::needs)
+        .load::<String>(conn)?
+        .iter()
+        .map(|needs| from_json("seekers.needs", needs))
+        .collect()
 }
 
 /// How far ahead a sponsor's unanswered request counts as near its end.

@@ -11,6 +11,7 @@ pub mod letters;
 pub mod matches;
 pub mod matching;
 pub mod outbox;
+pub mod reports;
 pub mod schema;
 pub mod seekers;
 pub mod sponsors;
@@ -35,6 +36,9 @@ pub enum AnyConnection {
     Postgresql(diesel::PgConnection),
     Sqlite(diesel::SqliteConnection),
 }
+
+/// The backend of [`AnyConnection`], for boxed queries.
+pub type AnyBackend = <AnyConnection as Connection>::Backend;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -291,11 +291,12 @@ enum Endpoint {
     ReviewQueue,
     MatchCheckIns,
     FollowUpCheckIn,
+    Reports,
     /// Last: it ends the caller's session.
     Logout,
 }
 
-const ENDPOINTS: [Endpoint; 45] = [
+const ENDPOINTS: [Endpoint; 46] = [
     Endpoint::Me,
     Endpoint::Invite,
     Endpoint::ListUsers,
@@ -340,6 +341,7 @@ const ENDPOINTS: [Endpoint; 45] = [
     Endpoint::ReviewQueue,
     Endpoint::MatchCheckIns,
     Endpoint::FollowUpCheckIn,
+    Endpoint::Reports,
     Endpoint::Logout,
 ];
 
@@ -376,7 +378,8 @@ impl Endpoint {
             | Endpoint::CohortAccept
             | Endpoint::ReviewQueue
             | Endpoint::MatchCheckIns
-            | Endpoint::FollowUpCheckIn => &[Admin, CaseManager],
+            | Endpoint::FollowUpCheckIn
+            | Endpoint::Reports => &[Admin, CaseManager],
             Endpoint::CreateSeeker
             | Endpoint::ListSeekers
             | Endpoint::GetSeeker
@@ -599,6 +602,7 @@ impl Endpoint {
                 let id = a.check_in(app, &fresh_id).await;
                 app.request(Method::POST, &format!("/api/v1/check-ins/{id}/follow-up"))
             }
+            Endpoint::Reports => app.request(Method::GET, "/api/v1/reports"),
             Endpoint::CohortAccept => {
                 let fresh_seeker = app.create_seeker(&a.portal).await;
                 let fresh_seeker = fresh_seeker["id"].as_str().unwrap_or_default();

@@ -11,6 +11,7 @@ mod journey;
 mod lifecycle;
 mod matching;
 mod operations;
+mod reports;
 mod review;
 mod seekers;
 mod smtp;
