@@ -303,24 +303,22 @@ pub fn answer(
         on_behalf_of: actor.as_ref(),
         job: "check_in",
     };
-    let id = check_in.id.to_string();
+    let match_id = check_in.match_id.to_string();
+    let (program, kind) = (check_in.program, RecordKind::Match);
     match &actor {
-        Some(actor) => audit::record_in(
-            conn,
-            actor,
-            check_in.program,
-            "check_in.answer",
-            RecordKind::Match,
-            &check_in.match_id.to_string(),
-        )?,
-        None => audit::record_service(
-            conn,
-            check_in.program,
-            "check_in",
-            "check_in.answer",
-            RecordKind::Match,
-            &id,
-        )?,
+        Some(actor) => {
+            audit::record_in(conn, actor, program, "check_in.answer", kind, &match_id)?;
+        }
+        None => {
+            audit::record_service(
+                conn,
+                program,
+                "check_in",
+                "check_in.answer",
+                kind,
+                &match_id,
+            )?;
+        }
     }
     if answer != CheckInAnswer::WantChange {
         return Ok(Answered {
