@@ -70,6 +70,10 @@ impl FieldErrors {
         self.0.push(error);
     }
 
+    pub fn extend(&mut self, errors: FieldErrors) {
+        self.0.extend(errors.0);
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

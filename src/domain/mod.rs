@@ -7,6 +7,7 @@ pub mod ids;
 pub mod lifecycle;
 pub mod report;
 pub mod review;
+pub mod roster;
 pub mod seeker;
 pub mod sponsor;
 pub mod values;

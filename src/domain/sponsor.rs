@@ -37,8 +37,9 @@ pub struct SponsorProfile {
     pub status: SponsorStatus,
 }
 
-/// The body a sponsor sends to create or replace their profile.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+/// The body a sponsor sends to create or replace their profile. Serialized, it is also
+/// how a roster import keeps a profile until the sponsor accepts their invite.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SponsorProfileInput {
     /// First name or alias shown to seekers before an introduction, 1-60 characters.

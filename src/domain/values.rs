@@ -59,7 +59,7 @@ pub type Statement = BoundedText<1000>;
 pub type Notes = BoundedText<4000>;
 
 /// An email address, trimmed and lower-cased so that it compares as people expect.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
 pub struct EmailAddress(String);
 
