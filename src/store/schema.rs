@@ -42,7 +42,7 @@ diesel::table! {
         display_name -> Text,
         role -> Text,
         token_hash -> Text,
-        created_by -> Text,
+        created_by -> Nullable<Text>,
         created_at -> Timestamp,
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
@@ -170,6 +170,7 @@ diesel::joinable!(session_tokens -> users (user_id));
 diesel::joinable!(sponsor_profiles -> users (user_id));
 diesel::joinable!(sponsor_contacts -> sponsor_profiles (user_id));
 diesel::joinable!(seekers -> programs (program_id));
+diesel::joinable!(invites -> programs (program_id));
 
 diesel::table! {
     matching_policies (program_id) {
@@ -305,7 +306,22 @@ diesel::table! {
 
 diesel::joinable!(check_ins -> matches (match_id));
 
+diesel::table! {
+    roster_entries (program_id, external_id) {
+        program_id -> Text,
+        external_id -> Text,
+        invite_id -> Nullable<Text>,
+        content_hash -> Text,
+        profile -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(roster_entries -> invites (invite_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    roster_entries,
     check_ins,
     matches,
     match_transitions,

@@ -1,0 +1,21 @@
+-- Invites made by a roster import from the operator's command line have no inviting
+-- user.
+ALTER TABLE invites ALTER COLUMN created_by DROP NOT NULL;
+
+-- A program's sponsor roster as last imported: one row per external id (the program's
+-- own id for the person), so importing the same file again changes nothing.
+CREATE TABLE roster_entries (
+    program_id TEXT NOT NULL REFERENCES programs (id),
+    external_id TEXT NOT NULL,
+    -- The invite sent for the entry; NULL once another invite to the address replaced it.
+    invite_id TEXT REFERENCES invites (id) ON DELETE SET NULL,
+    -- SHA-256 of the row as last applied: email, display name and profile.
+    content_hash TEXT NOT NULL,
+    -- The profile as PUT /sponsors/me takes it (JSON), kept until the invite is accepted
+    -- and the sponsor's profile is made from it; NULL after.
+    profile TEXT,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (program_id, external_id)
+);
+CREATE INDEX roster_entries_by_invite ON roster_entries (invite_id);
