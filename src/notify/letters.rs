@@ -8,7 +8,6 @@ use minijinja::Environment;
 
 use super::MessageKind;
 use crate::domain::check_in::{CheckInAnswer, CheckInParty};
-use crate::domain::ids::MatchId;
 use crate::domain::lifecycle::{Reason, ReasonCategory};
 
 /// The notice 42 CFR 2.32 requires with each disclosure of a patient's record.
@@ -61,6 +60,14 @@ pub enum Letter {
         need_help_url: String,
         want_change_url: String,
     },
+    SponsorInvite {
+        /// The display name the program gave.
+        name: String,
+        program: String,
+        accept_url: String,
+        /// Until when the link works, as shown (UTC).
+        expires_at: String,
+    },
 }
 
 /// A message ready for a transport.
@@ -69,7 +76,7 @@ pub struct Rendered {
     pub subject: String,
     pub text: String,
     pub html: String,
-    /// The same for every attempt at the same (match, kind): receivers can drop repeats.
+    /// The same for every attempt at the same message: receivers can drop repeats.
     pub message_id: String,
 }
 
@@ -124,6 +131,14 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
             include_str!("../../templates/email/notice.txt"),
         ),
         (
+            "sponsor_invite.txt",
+            include_str!("../../templates/email/sponsor_invite.txt"),
+        ),
+        (
+            "sponsor_invite.html",
+            include_str!("../../templates/email/sponsor_invite.html"),
+        ),
+        (
             "notice.html",
             include_str!("../../templates/email/notice.html"),
         ),
@@ -150,18 +165,18 @@ const FIRST_STEPS_SPONSOR: [&str; 4] = [
     "Keep what they tell you to yourself.",
 ];
 
-/// Renders `letter` as the message of `kind` for the match. `domain` names the sending
-/// domain, for the Message-ID.
+/// Renders `letter` as the message of `kind` about a record: its match, or for an
+/// invite the invite. `domain` names the sending domain, for the Message-ID.
 pub fn render(
     kind: MessageKind,
-    match_id: MatchId,
+    about: uuid::Uuid,
     domain: &str,
     letter: &Letter,
 ) -> Result<Rendered, RenderError> {
     // Check-ins come in rounds; each round's message is its own.
     let message_id = match letter {
-        Letter::CheckIn { day, .. } => format!("<{match_id}.{}.{day}@{domain}>", kind.as_str()),
-        _ => format!("<{match_id}.{}@{domain}>", kind.as_str()),
+        Letter::CheckIn { day, .. } => format!("<{about}.{}.{day}@{domain}>", kind.as_str()),
+        _ => format!("<{about}.{}@{domain}>", kind.as_str()),
     };
     let (template, subject, preview, vars) = match letter {
         Letter::SponsorRequest {
@@ -216,7 +231,7 @@ pub fn render(
                 subject,
                 "Something may need your attention.",
                 minijinja::context! {
-                    what, match_id => match_id.to_string(),
+                    what, match_id => about.to_string(),
                     reason => reason.map(Reason::as_str), category,
                 },
             )
@@ -247,6 +262,17 @@ pub fn render(
                 },
             )
         }
+        Letter::SponsorInvite {
+            name,
+            program,
+            accept_url,
+            expires_at,
+        } => (
+            "sponsor_invite",
+            "You are invited to create an account",
+            "Choose a password to get started.",
+            minijinja::context! { name, program, accept_url, expires_at },
+        ),
     };
     let context = minijinja::context! { subject, preview, ..vars };
     let render = |name: String| {
@@ -269,6 +295,7 @@ pub fn render(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ids::{InviteId, MatchId};
 
     /// Words a subject or preview must never carry: they would tell anyone glancing at
     /// an inbox that the person is in recovery or treatment.
@@ -334,13 +361,22 @@ mod tests {
                     want_change_url: "https://example.org/check-in/c".into(),
                 },
             ),
+            (
+                MessageKind::SponsorInvite,
+                Letter::SponsorInvite {
+                    name: "Sam Rivera".into(),
+                    program: "Riverside Treatment Center".into(),
+                    accept_url: "https://example.org/invite/smi_x".into(),
+                    expires_at: "2026-12-03 18:00".into(),
+                },
+            ),
         ]
     }
 
     #[test]
     fn subjects_and_previews_reveal_nothing() {
         for (kind, letter) in letters() {
-            let rendered = render(kind, MatchId::new(), "example.org", &letter).unwrap();
+            let rendered = render(kind, MatchId::new().as_uuid(), "example.org", &letter).unwrap();
             let preview = rendered.text.lines().next().unwrap().to_lowercase();
             let subject = rendered.subject.to_lowercase();
             for word in REVEALING {
@@ -362,7 +398,7 @@ mod tests {
     #[test]
     fn introductions_carry_the_contact_details_and_the_notice() {
         let (kind, letter) = letters().swap_remove(1);
-        let rendered = render(kind, MatchId::new(), "example.org", &letter).unwrap();
+        let rendered = render(kind, MatchId::new().as_uuid(), "example.org", &letter).unwrap();
         assert!(rendered.text.contains("sam@example.org"));
         assert!(rendered.text.contains("42 CFR part 2"));
         assert!(rendered.html.contains("42 CFR part 2"));
@@ -378,7 +414,7 @@ mod tests {
     fn check_ins_carry_three_answers_and_rounds_have_their_own_message_ids() {
         let (kind, letter) = letters().swap_remove(4);
         let id = MatchId::new();
-        let rendered = render(kind, id, "example.org", &letter).unwrap();
+        let rendered = render(kind, id.as_uuid(), "example.org", &letter).unwrap();
         for url in ["check-in/g", "check-in/h", "check-in/c"] {
             assert!(rendered.text.contains(url), "{url} in {}", rendered.text);
         }
@@ -394,13 +430,30 @@ mod tests {
     fn message_ids_are_stable_per_match_and_kind() {
         let id = MatchId::new();
         let (kind, letter) = letters().swap_remove(0);
-        let first = render(kind, id, "example.org", &letter).unwrap();
-        let again = render(kind, id, "example.org", &letter).unwrap();
+        let first = render(kind, id.as_uuid(), "example.org", &letter).unwrap();
+        let again = render(kind, id.as_uuid(), "example.org", &letter).unwrap();
         assert_eq!(first.message_id, again.message_id);
         assert_eq!(
             first.message_id,
             format!("<{id}.sponsor_request@example.org>")
         );
         assert!(first.html.contains("x=&lt;&amp;&gt;"), "{}", first.html);
+    }
+
+    #[test]
+    fn an_invite_carries_its_link_and_is_known_by_its_invite() {
+        let (kind, letter) = letters().swap_remove(5);
+        let invite = InviteId::new();
+        let rendered = render(kind, invite.as_uuid(), "example.org", &letter).unwrap();
+        assert!(rendered.text.contains("https://example.org/invite/smi_x"));
+        assert!(rendered.html.contains("smi_x\">Create your account</a>"));
+        assert!(
+            rendered.text.contains("Riverside Treatment Center"),
+            "in the body only"
+        );
+        assert_eq!(
+            rendered.message_id,
+            format!("<{invite}.sponsor_invite@example.org>")
+        );
     }
 }

@@ -1,9 +1,13 @@
 //! Signed links in emails, so a sponsor can answer a request, and either side a
-//! check-in, without logging in.
+//! check-in, without logging in; and the tokens of invites sent by email.
 //!
 //! A link names the match, the action, the match's version and an expiry, signed with
 //! HMAC-SHA256 under the deployment's token signing key. It works once: any step of the
 //! match changes its version, after which every link for it is dead.
+//!
+//! An emailed invite's token is an HMAC of the invite's id under the same key: the
+//! database keeps only its SHA-256, as for any invite, and the worker that writes the
+//! email later derives the token again.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -11,8 +15,9 @@ use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use crate::auth::credentials::INVITE_TOKEN_PREFIX;
 use crate::domain::check_in::CheckInAnswer;
-use crate::domain::ids::{CheckInId, MatchId};
+use crate::domain::ids::{CheckInId, InviteId, MatchId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LinkAction {
@@ -53,6 +58,7 @@ const TAG: usize = 32;
 /// Each kind of link is signed under its own label, so one can never pass for another.
 const REQUEST_LINK: &[u8] = b"sponsor-match link v1";
 const CHECK_IN_LINK: &[u8] = b"sponsor-match check-in v1";
+const INVITE_TOKEN: &[u8] = b"sponsor-match invite v1";
 
 fn tag(key: &[u8], label: &[u8], payload: &[u8]) -> Hmac<Sha256> {
     // HMAC takes keys of any length.
@@ -133,6 +139,16 @@ pub fn verify(key: &[u8], token: &str, now: DateTime<Utc>) -> Result<LinkClaim, 
         version: sealed.number,
         expires: sealed.expires,
     })
+}
+
+/// The token of an emailed invite, `smi_` like any invite token: the same for the same
+/// invite, and unknowable without the key.
+pub fn invite_token(key: &[u8], invite: InviteId) -> String {
+    let mac = tag(key, INVITE_TOKEN, invite.as_uuid().as_bytes()).finalize();
+    format!(
+        "{INVITE_TOKEN_PREFIX}{}",
+        URL_SAFE_NO_PAD.encode(mac.into_bytes())
+    )
 }
 
 /// What a check-in link lets its holder do: give one answer to one check-in.
@@ -240,6 +256,21 @@ mod tests {
             Err(LinkError::Invalid)
         );
     }
+
+    #[test]
+    fn invite_tokens_are_per_invite_and_per_key() {
+        let invite = InviteId::new();
+        let token = invite_token(b"key", invite);
+        assert!(token.starts_with("smi_"));
+        assert_eq!(
+            token.len(),
+            4 + 43,
+            "32 bytes in unpadded base64, like a random token"
+        );
+        assert_eq!(token, invite_token(b"key", invite));
+        assert_ne!(token, invite_token(b"other", invite));
+        assert_ne!(token, invite_token(b"key", InviteId::new()));
+    }
 }
 
 /// Makes the links for emails: signed tokens under the service's public address.
@@ -264,5 +295,16 @@ impl LinkSigner {
     pub fn check_in_url(&self, claim: &CheckInClaim) -> String {
         let token = sign_check_in(&self.key, claim);
         format!("{}/check-in/{token}", self.public_url)
+    }
+
+    /// The page where the invited person chooses a password.
+    pub fn invite_url(&self, invite: InviteId) -> String {
+        let token = invite_token(&self.key, invite);
+        format!("{}/invite/{token}", self.public_url)
+    }
+
+    /// The hash an emailed invite's token is stored as.
+    pub fn invite_token_hash(&self, invite: InviteId) -> String {
+        crate::auth::credentials::sha256_hex(&invite_token(&self.key, invite))
     }
 }

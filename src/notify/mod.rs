@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// What a queued message is. One message of a kind per match (per round, for
-/// check-ins): the outbox's unique key.
+/// check-ins; per invite, for invites): the outbox's unique key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MessageKind {
@@ -32,10 +32,12 @@ pub enum MessageKind {
     CheckInToSeeker,
     /// To the sponsor, likewise.
     CheckInToSponsor,
+    /// To a person on a program's imported roster: an invite to create their account.
+    SponsorInvite,
 }
 
 impl MessageKind {
-    pub const ALL: [MessageKind; 8] = [
+    pub const ALL: [MessageKind; 9] = [
         MessageKind::SponsorRequest,
         MessageKind::IntroductionToSponsor,
         MessageKind::IntroductionToSeeker,
@@ -44,6 +46,7 @@ impl MessageKind {
         MessageKind::Webhook,
         MessageKind::CheckInToSeeker,
         MessageKind::CheckInToSponsor,
+        MessageKind::SponsorInvite,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -56,6 +59,7 @@ impl MessageKind {
             MessageKind::Webhook => "webhook",
             MessageKind::CheckInToSeeker => "check_in_to_seeker",
             MessageKind::CheckInToSponsor => "check_in_to_sponsor",
+            MessageKind::SponsorInvite => "sponsor_invite",
         }
     }
 

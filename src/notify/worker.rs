@@ -16,7 +16,6 @@ use super::links::LinkSigner;
 use super::transport::{Mailer, SendError};
 use super::webhook::WebhookClient;
 use crate::config::{OutboxSettings, Secrets, Settings};
-use crate::domain::ids::MatchId;
 use crate::store::letters::{Composed, compose};
 use crate::store::outbox::{self, Claimed, Outcome};
 use crate::store::{Db, StoreError};
@@ -103,8 +102,8 @@ impl Worker {
             Ok(Composed::Undeliverable(why)) => Outcome::Dead {
                 error: why.to_owned(),
             },
-            Ok(Composed::Send { to, letter }) => {
-                let sent = self.send(&message, &to, &letter).await;
+            Ok(Composed::Send { to, about, letter }) => {
+                let sent = self.send(&message, &to, about, &letter).await;
                 self.settled(&message, sent)
             }
             Ok(Composed::Post { url, secret, body }) => {
@@ -129,17 +128,13 @@ impl Worker {
         &self,
         message: &Claimed,
         to: &[String],
+        about: uuid::Uuid,
         letter: &super::letters::Letter,
     ) -> Result<(), SendError> {
-        let kind = MessageKind::parse(&message.kind);
-        let match_id = message
-            .match_id
-            .as_deref()
-            .and_then(|id| id.parse::<MatchId>().ok());
-        let (Some(kind), Some(match_id)) = (kind, match_id) else {
-            return Err(SendError::Permanent("unknown kind or match".into()));
+        let Some(kind) = MessageKind::parse(&message.kind) else {
+            return Err(SendError::Permanent("unknown kind".into()));
         };
-        let rendered = render(kind, match_id, &self.domain, letter)
+        let rendered = render(kind, about, &self.domain, letter)
             .map_err(|error| SendError::Permanent(error.to_string()))?;
         self.mailer.send(&self.from, to, &rendered).await
     }

@@ -32,6 +32,8 @@ pub enum RecordKind {
     Webhook,
     /// A program report: aggregates only, named by the days it covers.
     Report,
+    /// A program's sponsor roster: an import, named by its counts.
+    Roster,
 }
 
 impl RecordKind {
@@ -48,6 +50,7 @@ impl RecordKind {
             RecordKind::OutboxMessage => "outbox_message",
             RecordKind::Webhook => "webhook",
             RecordKind::Report => "report",
+            RecordKind::Roster => "roster",
         }
     }
 }
@@ -141,12 +144,7 @@ pub fn record_all(
             occurred_at,
         })
         .collect();
-    // Multi-row inserts are per backend in diesel.
-    let insert = diesel::insert_into(audit_events::table).values(&rows);
-    match conn {
-        AnyConnection::Postgresql(pg) => insert.execute(pg)?,
-        AnyConnection::Sqlite(sqlite) => insert.execute(sqlite)?,
-    };
+    super::insert_all!(conn, audit_events::table, &rows)?;
     Ok(())
 }
 

@@ -1,19 +1,20 @@
 //! What the outbox worker sends for a claimed message, gathered from the records as
-//! they are at delivery: a match that moved on or a consent revoked since the message
-//! was queued stops it here.
+//! they are at delivery: a match that moved on, a consent revoked or an invite used or
+//! replaced since the message was queued stops it here.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::outbox::Claimed;
 use super::schema::{
-    check_ins, matches, seeker_contacts, seekers, sponsor_contacts, sponsor_profiles, users,
+    check_ins, invites, matches, programs, seeker_contacts, seekers, sponsor_contacts,
+    sponsor_profiles, users,
 };
 use super::seekers::consent_for;
-use super::{AnyConnection, StoreError, parse_id};
+use super::{AnyConnection, StoreError, now, parse_id};
 use crate::domain::check_in::{CheckInAnswer, CheckInParty, links_expire};
 use crate::domain::consent::RecipientClass;
-use crate::domain::ids::{MatchId, SeekerId};
+use crate::domain::ids::{InviteId, MatchId, SeekerId};
 use crate::domain::lifecycle::{MatchState, Reason};
 use crate::notify::MessageKind;
 use crate::notify::letters::Letter;
@@ -24,6 +25,8 @@ use crate::notify::links::{CheckInClaim, LinkAction, LinkClaim, LinkSigner};
 pub enum Composed {
     Send {
         to: Vec<String>,
+        /// What the message is about, for its Message-ID: the match, or the invite.
+        about: uuid::Uuid,
         letter: Letter,
     },
     /// A webhook: the event as queued, to the program's endpoint as it is now.
@@ -91,8 +94,10 @@ pub fn compose(
 ) -> Result<Composed, StoreError> {
     let kind = MessageKind::parse(&message.kind)
         .ok_or_else(|| StoreError::Corrupt("outbox_messages.kind".into()))?;
-    if kind == MessageKind::Webhook {
-        return webhook(conn, message);
+    match kind {
+        MessageKind::Webhook => return webhook(conn, message),
+        MessageKind::SponsorInvite => return invite(conn, message, links),
+        _ => {}
     }
     let Some(match_id) = &message.match_id else {
         return Ok(Composed::Undeliverable("the message names no match"));
@@ -104,6 +109,7 @@ pub fn compose(
             introduction(conn, &m, kind == MessageKind::IntroductionToSponsor)
         }
         MessageKind::Webhook => webhook(conn, message),
+        MessageKind::SponsorInvite => invite(conn, message, links),
         MessageKind::CheckInToSeeker | MessageKind::CheckInToSponsor => {
             check_in(conn, &m, message, links)
         }
@@ -114,6 +120,7 @@ pub fn compose(
             }
             Ok(Composed::Send {
                 to,
+                about: m.id.as_uuid(),
                 letter: Letter::Notice {
                     expired: kind == MessageKind::ExpiryNotice,
                     reason: m.reason,
@@ -130,6 +137,49 @@ fn webhook(conn: &mut AnyConnection, message: &Claimed) -> Result<Composed, Stor
     Ok(match super::webhooks::target(conn, &message.program_id)? {
         Some((url, secret)) => Composed::Post { url, secret, body },
         None => Composed::Cancel("the program no longer has a webhook"),
+    })
+}
+
+/// An invite of a roster import, while it can still be accepted.
+fn invite(
+    conn: &mut AnyConnection,
+    message: &Claimed,
+    links: &LinkSigner,
+) -> Result<Composed, StoreError> {
+    let Some(id) = message.payload.as_deref() else {
+        return Ok(Composed::Undeliverable("the message names no invite"));
+    };
+    let found = invites::table
+        .inner_join(programs::table)
+        .filter(invites::id.eq(id))
+        .select((
+            invites::email,
+            invites::display_name,
+            invites::expires_at,
+            invites::used_at,
+            programs::name,
+        ))
+        .first::<(String, String, NaiveDateTime, Option<NaiveDateTime>, String)>(conn)
+        .optional()?;
+    let Some((email, name, expires_at, used_at, program)) = found else {
+        return Ok(Composed::Cancel("the invite was replaced"));
+    };
+    if used_at.is_some() {
+        return Ok(Composed::Cancel("the invite was accepted"));
+    }
+    if expires_at <= now() {
+        return Ok(Composed::Cancel("the invite has expired"));
+    }
+    let invite: InviteId = parse_id("invites.id", id)?;
+    Ok(Composed::Send {
+        to: vec![email],
+        about: invite.as_uuid(),
+        letter: Letter::SponsorInvite {
+            name,
+            program,
+            accept_url: links.invite_url(invite),
+            expires_at: expires_at.format("%Y-%m-%d %H:%M").to_string(),
+        },
     })
 }
 
@@ -166,6 +216,7 @@ fn sponsor_request(
     };
     Ok(Composed::Send {
         to: vec![email],
+        about: m.id.as_uuid(),
         letter: Letter::SponsorRequest {
             name: alias,
             answer_by: answer_by.format("%Y-%m-%d %H:%M").to_string(),
@@ -208,6 +259,7 @@ fn introduction(
     Ok(if to_sponsor {
         Composed::Send {
             to: vec![sponsor_account],
+            about: m.id.as_uuid(),
             letter: Letter::Introduction {
                 to_sponsor,
                 name: sponsor_alias,
@@ -229,6 +281,7 @@ fn introduction(
         }
         Composed::Send {
             to: vec![address],
+            about: m.id.as_uuid(),
             letter: Letter::Introduction {
                 to_sponsor,
                 name: seeker_alias,
@@ -301,6 +354,7 @@ fn check_in(
     };
     Ok(Composed::Send {
         to: vec![to],
+        about: m.id.as_uuid(),
         letter: Letter::CheckIn {
             to_sponsor,
             name,

@@ -358,6 +358,18 @@ pub fn write_transaction<T>(
     }
 }
 
+/// Inserts many rows in one statement: diesel builds multi-row inserts per backend.
+macro_rules! insert_all {
+    ($conn:expr, $table:expr, $rows:expr) => {{
+        let insert = diesel::insert_into($table).values($rows);
+        match $conn {
+            $crate::store::AnyConnection::Postgresql(pg) => insert.execute(pg),
+            $crate::store::AnyConnection::Sqlite(sqlite) => insert.execute(sqlite),
+        }
+    }};
+}
+pub(crate) use insert_all;
+
 /// Lists and sets are stored as JSON text, portable across both backends.
 pub(crate) fn to_json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())

@@ -27,7 +27,6 @@ pub fn enqueue(
         .select(outbox_messages::status)
         .first::<String>(conn)
         .optional()?;
-    let created = now();
     match existing.as_deref() {
         Some("cancelled") => {
             diesel::update(
@@ -36,7 +35,7 @@ pub fn enqueue(
             .set((
                 outbox_messages::status.eq("pending"),
                 outbox_messages::attempts.eq(0),
-                outbox_messages::next_attempt_at.eq(created),
+                outbox_messages::next_attempt_at.eq(now()),
                 outbox_messages::last_error.eq(None::<String>),
             ))
             .execute(conn)?;
@@ -44,20 +43,51 @@ pub fn enqueue(
         }
         Some(_) => Ok(false),
         None => {
+            let message = NewMessage::pending(program, Some(match_id), kind, dedupe_key, None);
             diesel::insert_into(outbox_messages::table)
-                .values((
-                    outbox_messages::id.eq(uuid::Uuid::now_v7().to_string()),
-                    outbox_messages::program_id.eq(program.to_string()),
-                    outbox_messages::match_id.eq(Some(match_id.to_string())),
-                    outbox_messages::kind.eq(kind.as_str()),
-                    outbox_messages::dedupe_key.eq(dedupe_key),
-                    outbox_messages::status.eq("pending"),
-                    outbox_messages::attempts.eq(0),
-                    outbox_messages::next_attempt_at.eq(created),
-                    outbox_messages::created_at.eq(created),
-                ))
+                .values(&message)
                 .execute(conn)?;
             Ok(true)
+        }
+    }
+}
+
+/// A message as queued: pending, due at once.
+#[derive(Insertable)]
+#[diesel(table_name = outbox_messages, treat_none_as_default_value = false)]
+struct NewMessage {
+    id: String,
+    program_id: String,
+    match_id: Option<String>,
+    kind: &'static str,
+    dedupe_key: String,
+    payload: Option<String>,
+    status: &'static str,
+    attempts: i32,
+    next_attempt_at: NaiveDateTime,
+    created_at: NaiveDateTime,
+}
+
+impl NewMessage {
+    fn pending(
+        program: ProgramId,
+        match_id: Option<MatchId>,
+        kind: MessageKind,
+        dedupe_key: String,
+        payload: Option<String>,
+    ) -> Self {
+        let created = now();
+        Self {
+            id: uuid::Uuid::now_v7().to_string(),
+            program_id: program.to_string(),
+            match_id: match_id.map(|id| id.to_string()),
+            kind: kind.as_str(),
+            dedupe_key,
+            payload,
+            status: "pending",
+            attempts: 0,
+            next_attempt_at: created,
+            created_at: created,
         }
     }
 }
@@ -71,21 +101,32 @@ pub fn enqueue_payload(
     dedupe_key: &str,
     payload: &str,
 ) -> Result<(), StoreError> {
-    let created = now();
+    let message = NewMessage::pending(
+        program,
+        Some(match_id),
+        kind,
+        dedupe_key.to_owned(),
+        Some(payload.to_owned()),
+    );
     diesel::insert_into(outbox_messages::table)
-        .values((
-            outbox_messages::id.eq(uuid::Uuid::now_v7().to_string()),
-            outbox_messages::program_id.eq(program.to_string()),
-            outbox_messages::match_id.eq(Some(match_id.to_string())),
-            outbox_messages::kind.eq(kind.as_str()),
-            outbox_messages::dedupe_key.eq(dedupe_key),
-            outbox_messages::payload.eq(Some(payload)),
-            outbox_messages::status.eq("pending"),
-            outbox_messages::attempts.eq(0),
-            outbox_messages::next_attempt_at.eq(created),
-            outbox_messages::created_at.eq(created),
-        ))
+        .values(&message)
         .execute(conn)?;
+    Ok(())
+}
+
+/// Queues messages of `kind` about no match (invites), one per `(dedupe key, payload)`,
+/// in one statement.
+pub fn enqueue_unmatched(
+    conn: &mut AnyConnection,
+    program: ProgramId,
+    kind: MessageKind,
+    messages: Vec<(String, String)>,
+) -> Result<(), StoreError> {
+    let rows: Vec<NewMessage> = messages
+        .into_iter()
+        .map(|(key, payload)| NewMessage::pending(program, None, kind, key, Some(payload)))
+        .collect();
+    super::insert_all!(conn, outbox_messages::table, &rows)?;
     Ok(())
 }
 
