@@ -63,8 +63,8 @@ pub async fn put_own(
         .db
         .run(move |conn| accounts::get_program(conn, program_id))
         .await?;
-    let max_capacity = u8::try_from(program.max_sponsor_capacity).unwrap_or(u8::MAX);
-    let (profile, contact) = SponsorProfile::parse(input, Utc::now().date_naive(), max_capacity)?;
+    let (profile, contact) =
+        SponsorProfile::parse(input, Utc::now().date_naive(), program.max_capacity())?;
     let actor = auth.actor;
     let record = state
         .db

@@ -21,6 +21,13 @@ pub struct Program {
     pub created_at: DateTime<Utc>,
 }
 
+impl Program {
+    /// The maximum as sponsor capacities are checked against.
+    pub fn max_capacity(&self) -> u8 {
+        u8::try_from(self.max_sponsor_capacity).unwrap_or(u8::MAX)
+    }
+}
+
 pub fn get_program(conn: &mut AnyConnection, id: ProgramId) -> Result<Program, StoreError> {
     let (name, max_sponsor_capacity, created_at) = programs::table
         .find(id.to_string())
@@ -131,7 +138,7 @@ fn user_row(
     }
 }
 
-/// An active account created by the operator (demo data, roster import), not by invite.
+/// An active account created by the operator (demo data), not by invite.
 pub fn create_user(
     conn: &mut AnyConnection,
     program: ProgramId,
@@ -452,9 +459,10 @@ pub fn invite_pending(conn: &mut AnyConnection, token_hash: &str) -> Result<bool
     Ok(count > 0)
 }
 
-/// Spends an invite: creates the account with the chosen password. An unknown, used or
-/// expired invite, or one for an address that has an account already, is `NotFound`
-/// without saying which, so holding an invite reveals nothing about other programs.
+/// Spends an invite: creates the account with the chosen password, and for an invite of
+/// a roster import the sponsor's profile. An unknown, used or expired invite, or one for
+/// an address that has an account already, is `NotFound` without saying which, so
+/// holding an invite reveals nothing about other programs.
 pub fn accept_invite(
     conn: &mut AnyConnection,
     token_hash: &str,
@@ -512,6 +520,9 @@ pub fn accept_invite(
         request_id: request_id.to_owned(),
     };
     audit::record(conn, &actor, "user.activate", RecordKind::User, &user_id)?;
+    if role == Role::Sponsor {
+        super::roster::on_invite_accepted(conn, &actor, &invite_id)?;
+    }
     Ok(user)
 }
 

@@ -12,6 +12,7 @@ pub mod matches;
 pub mod matching;
 pub mod outbox;
 pub mod reports;
+pub mod roster;
 pub mod schema;
 pub mod seekers;
 pub mod sponsors;

@@ -1,0 +1,450 @@
+//! A program's sponsor roster: one entry per external id, with the invite sent for it
+//! and, until that invite is accepted, the profile the sponsor will start with.
+//!
+//! Applying an import compares each row with its entry: a new external id is invited;
+//! a row changed while its invite waits replaces the pending profile (and, with a new
+//! email, the invite); a row as last imported changes nothing and sends nothing. Once
+//! the invite is accepted the profile is the sponsor's own, and the roster no longer
+//! changes it.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use super::accounts::get_program;
+use super::audit::{self, Actor, RecordKind};
+use super::schema::{invites, roster_entries, users};
+use super::{AnyConnection, StoreError, from_json, insert_all, now, outbox};
+use crate::auth::{Principal, Role};
+use crate::domain::ids::{InviteId, ProgramId};
+use crate::domain::roster::{ImportReport, Rejection, RosterEntry};
+use crate::domain::sponsor::{SponsorProfile, SponsorProfileInput};
+use crate::notify::MessageKind;
+use crate::notify::links::LinkSigner;
+
+/// Who imports: a program admin through the API, or the operator's command line.
+#[derive(Debug, Clone, Copy)]
+pub enum Importer<'a> {
+    Admin(&'a Actor),
+    Operator(ProgramId),
+}
+
+impl Importer<'_> {
+    pub fn program(&self) -> ProgramId {
+        match self {
+            Importer::Admin(actor) => actor.principal.program_id(),
+            Importer::Operator(program) => *program,
+        }
+    }
+
+    /// The inviting user, for `invites.created_by`; none from the command line.
+    fn inviter(&self) -> Option<String> {
+        match self {
+            Importer::Admin(Actor {
+                principal: Principal::User { id, .. },
+                ..
+            }) => Some(id.to_string()),
+            _ => None,
+        }
+    }
+}
+
+/// The invite an entry has now.
+struct CurrentInvite {
+    id: String,
+    email: String,
+    expires_at: NaiveDateTime,
+    accepted: bool,
+}
+
+/// What applying a row takes.
+enum Step<'e> {
+    Unchanged,
+    LeftToSponsor,
+    /// The invite waits: replace the pending profile and the invite's display name.
+    Refresh {
+        entry: &'e RosterEntry,
+        invite: String,
+    },
+    /// A new invite, emailed: for a new external id (`known` false), or one whose invite
+    /// expired, was replaced, or whose email changed (`replaces` the waiting invite).
+    Invite {
+        entry: &'e RosterEntry,
+        known: bool,
+        replaces: Option<String>,
+    },
+}
+
+/// The steps of a batch, and the rows the database refuses.
+struct Plan<'e> {
+    steps: Vec<Step<'e>>,
+    rejected: Vec<Rejection>,
+}
+
+/// Works out what applying `entries` would do, reading only.
+fn plan<'e>(
+    conn: &mut AnyConnection,
+    program: ProgramId,
+    entries: &'e [RosterEntry],
+    at: NaiveDateTime,
+) -> Result<Plan<'e>, StoreError> {
+    let ids: Vec<&str> = entries.iter().map(|e| e.external_id.as_str()).collect();
+    #[allow(clippy::type_complexity)]
+    let known: Vec<(
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<NaiveDateTime>,
+        Option<NaiveDateTime>,
+    )> = roster_entries::table
+        .left_join(invites::table)
+        .filter(roster_entries::program_id.eq(program.to_string()))
+        .filter(roster_entries::external_id.eq_any(&ids))
+        .select((
+            roster_entries::external_id,
+            roster_entries::content_hash,
+            invites::id.nullable(),
+            invites::email.nullable(),
+            invites::expires_at.nullable(),
+            invites::used_at.nullable(),
+        ))
+        .load(conn)?;
+    let known: HashMap<String, (String, Option<CurrentInvite>)> = known
+        .into_iter()
+        .map(|(external_id, hash, id, email, expires_at, used_at)| {
+            let invite = match (id, email, expires_at) {
+                (Some(id), Some(email), Some(expires_at)) => Some(CurrentInvite {
+                    id,
+                    email,
+                    expires_at,
+                    accepted: used_at.is_some(),
+                }),
+                _ => None,
+            };
+            (external_id, (hash, invite))
+        })
+        .collect();
+    let mut steps = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let step = match known.get(entry.external_id.as_str()) {
+            None => Step::Invite {
+                entry,
+                known: false,
+                replaces: None,
+            },
+            Some((hash, invite)) => {
+                let unchanged = *hash == entry.content_hash();
+                match invite {
+                    Some(invite) if invite.accepted && unchanged => Step::Unchanged,
+                    Some(invite) if invite.accepted => Step::LeftToSponsor,
+                    Some(invite)
+                        if invite.expires_at > at && invite.email == entry.email.as_str() =>
+                    {
+                        if unchanged {
+                            Step::Unchanged
+                        } else {
+                            Step::Refresh {
+                                entry,
+                                invite: invite.id.clone(),
+                            }
+                        }
+                    }
+                    waiting => Step::Invite {
+                        entry,
+                        known: true,
+                        replaces: waiting.as_ref().map(|invite| invite.id.clone()),
+                    },
+                }
+            }
+        };
+        steps.push(step);
+    }
+    let rejected = refuse_taken_addresses(conn, program, &mut steps)?;
+    Ok(Plan { steps, rejected })
+}
+
+/// Takes out of `steps` the invites to addresses that belong to a user of the program,
+/// or to another external id of its roster, and says why.
+fn refuse_taken_addresses(
+    conn: &mut AnyConnection,
+    program: ProgramId,
+    steps: &mut Vec<Step<'_>>,
+) -> Result<Vec<Rejection>, StoreError> {
+    let emails: Vec<&str> = steps
+        .iter()
+        .filter_map(|step| match step {
+            Step::Invite { entry, .. } => Some(entry.email.as_str()),
+            _ => None,
+        })
+        .collect();
+    if emails.is_empty() {
+        return Ok(Vec::new());
+    }
+    let users: HashSet<String> = users::table
+        .filter(users::program_id.eq(program.to_string()))
+        .filter(users::email.eq_any(&emails))
+        .select(users::email)
+        .load::<String>(conn)?
+        .into_iter()
+        .collect();
+    let on_roster: Vec<(String, String)> = invites::table
+        .inner_join(roster_entries::table)
+        .filter(invites::program_id.eq(program.to_string()))
+        .filter(invites::email.eq_any(&emails))
+        .select((invites::email, roster_entries::external_id))
+        .load(conn)?;
+    let mut rejected = Vec::new();
+    steps.retain(|step| {
+        let Step::Invite { entry, .. } = step else {
+            return true;
+        };
+        let email = entry.email.as_str();
+        let other = on_roster
+            .iter()
+            .find(|(e, id)| e == email && id != entry.external_id.as_str());
+        if users.contains(email) {
+            rejected.push(Rejection::of(
+                entry,
+                "email",
+                "conflict",
+                "a user of this program has this email",
+            ));
+            false
+        } else if let Some((_, other)) = other {
+            rejected.push(Rejection::of(
+                entry,
+                "email",
+                "conflict",
+                format!("external id {other} of this program's roster has this email"),
+            ));
+            false
+        } else {
+            true
+        }
+    });
+    Ok(rejected)
+}
+
+/// What applying `entries` would refuse, without writing: for an all-or-nothing import
+/// to know before it writes anything.
+pub fn refusals(
+    conn: &mut AnyConnection,
+    program: ProgramId,
+    entries: &[RosterEntry],
+) -> Result<Vec<Rejection>, StoreError> {
+    Ok(plan(conn, program, entries, now())?.rejected)
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = invites, treat_none_as_default_value = false)]
+struct InviteRow {
+    id: String,
+    program_id: String,
+    email: String,
+    display_name: String,
+    role: &'static str,
+    token_hash: String,
+    created_by: Option<String>,
+    created_at: NaiveDateTime,
+    expires_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = roster_entries)]
+struct EntryRow {
+    program_id: String,
+    external_id: String,
+    invite_id: Option<String>,
+    content_hash: String,
+    profile: Option<String>,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+/// Applies `entries` in the caller's write transaction: invites with their emails
+/// through the outbox, the entries, and what changed since the last import. Rows the
+/// database refuses (an address taken in the program) come back as rejections.
+pub fn apply(
+    conn: &mut AnyConnection,
+    importer: Importer,
+    links: &LinkSigner,
+    invites_expire: NaiveDateTime,
+    entries: &[RosterEntry],
+) -> Result<ImportReport, StoreError> {
+    let program = importer.program();
+    let at = now();
+    let Plan { steps, rejected } = plan(conn, program, entries, at)?;
+    let mut report = ImportReport {
+        rejected,
+        ..ImportReport::default()
+    };
+    let mut invited = Vec::new();
+    let mut replaced = Vec::new();
+    for step in steps {
+        match step {
+            Step::Unchanged => report.unchanged += 1,
+            Step::LeftToSponsor => report.left_to_sponsor += 1,
+            Step::Refresh { entry, invite } => {
+                report.updated += 1;
+                diesel::update(invites::table.find(&invite))
+                    .set(invites::display_name.eq(entry.display_name.as_str()))
+                    .execute(conn)?;
+                save_entry(conn, program, entry, &invite, at)?;
+            }
+            Step::Invite {
+                entry,
+                known,
+                replaces,
+            } => {
+                if known {
+                    report.updated += 1;
+                } else {
+                    report.created += 1;
+                }
+                replaced.extend(replaces);
+                invited.push((known, entry, InviteId::new()));
+            }
+        }
+    }
+    if invited.is_empty() {
+        return Ok(report);
+    }
+    // One waiting invite per address in a program, as inviting through the API keeps
+    // it: this address's earlier ones, and the ones these replace, go.
+    let emails: Vec<&str> = invited.iter().map(|(_, e, _)| e.email.as_str()).collect();
+    diesel::delete(invites::table)
+        .filter(invites::program_id.eq(program.to_string()))
+        .filter(invites::used_at.is_null())
+        .filter(
+            invites::email
+                .eq_any(&emails)
+                .or(invites::id.eq_any(&replaced)),
+        )
+        .execute(conn)?;
+    let invite_rows: Vec<InviteRow> = invited
+        .iter()
+        .map(|(_, entry, invite)| InviteRow {
+            id: invite.to_string(),
+            program_id: program.to_string(),
+            email: entry.email.as_str().to_owned(),
+            display_name: entry.display_name.as_str().to_owned(),
+            role: Role::Sponsor.as_str(),
+            token_hash: links.invite_token_hash(*invite),
+            created_by: importer.inviter(),
+            created_at: at,
+            expires_at: invites_expire,
+        })
+        .collect();
+    insert_all!(conn, invites::table, &invite_rows)?;
+    let mut new_entries = Vec::new();
+    for (known, entry, invite) in &invited {
+        if *known {
+            save_entry(conn, program, entry, &invite.to_string(), at)?;
+        } else {
+            new_entries.push(EntryRow {
+                program_id: program.to_string(),
+                external_id: entry.external_id.as_str().to_owned(),
+                invite_id: Some(invite.to_string()),
+                content_hash: entry.content_hash(),
+                profile: Some(entry.profile_json()),
+                created_at: at,
+                updated_at: at,
+            });
+        }
+    }
+    if !new_entries.is_empty() {
+        insert_all!(conn, roster_entries::table, &new_entries)?;
+    }
+    let messages = invited
+        .iter()
+        .map(|(_, _, invite)| {
+            let key = format!("{invite}:{}", MessageKind::SponsorInvite.as_str());
+            (key, invite.to_string())
+        })
+        .collect();
+    outbox::enqueue_unmatched(conn, program, MessageKind::SponsorInvite, messages)?;
+    Ok(report)
+}
+
+/// Replaces a known entry's pending profile and names its invite.
+fn save_entry(
+    conn: &mut AnyConnection,
+    program: ProgramId,
+    entry: &RosterEntry,
+    invite: &str,
+    at: NaiveDateTime,
+) -> Result<(), StoreError> {
+    let key = (program.to_string(), entry.external_id.as_str().to_owned());
+    diesel::update(roster_entries::table.find(key))
+        .set((
+            roster_entries::invite_id.eq(invite),
+            roster_entries::content_hash.eq(entry.content_hash()),
+            roster_entries::profile.eq(entry.profile_json()),
+            roster_entries::updated_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The import's one audit event: its counts, never a person.
+pub fn record_import(
+    conn: &mut AnyConnection,
+    importer: Importer,
+    report: &ImportReport,
+) -> Result<(), StoreError> {
+    let counts = format!(
+        "created={} updated={} unchanged={} left_to_sponsor={} rejected={}",
+        report.created,
+        report.updated,
+        report.unchanged,
+        report.left_to_sponsor,
+        report.rejected.len()
+    );
+    let (action, kind) = ("roster.import", RecordKind::Roster);
+    match importer {
+        Importer::Admin(actor) => audit::record(conn, actor, action, kind, &counts),
+        Importer::Operator(program) => {
+            audit::record_service(conn, program, "import-sponsors", action, kind, &counts)
+        }
+    }
+}
+
+/// Makes the sponsor's profile from their roster entry when they accept its invite, in
+/// the acceptance's transaction, and forgets the pending copy. The profile is parsed
+/// again under today's rules; one that no longer passes (the program lowered its
+/// maximum capacity meanwhile) is left for the sponsor to write.
+pub fn on_invite_accepted(
+    conn: &mut AnyConnection,
+    sponsor: &Actor,
+    invite: &str,
+) -> Result<(), StoreError> {
+    let pending = roster_entries::table
+        .filter(roster_entries::invite_id.eq(invite))
+        .select(roster_entries::profile)
+        .first::<Option<String>>(conn)
+        .optional()?
+        .flatten();
+    let Some(json) = pending else {
+        return Ok(());
+    };
+    diesel::update(roster_entries::table.filter(roster_entries::invite_id.eq(invite)))
+        .set(roster_entries::profile.eq(None::<String>))
+        .execute(conn)?;
+    let input: SponsorProfileInput = from_json("roster_entries.profile", &json)?;
+    let program = get_program(conn, sponsor.principal.program_id())?;
+    let Principal::User { id, .. } = sponsor.principal else {
+        return Err(StoreError::Corrupt("an invite accepted by a portal".into()));
+    };
+    let today = Utc::now().date_naive();
+    match SponsorProfile::parse(input, today, program.max_capacity()) {
+        Ok((profile, contact)) => {
+            super::sponsors::save_profile(conn, sponsor, id, &profile, &contact, None)?;
+        }
+        Err(errors) => {
+            tracing::warn!(%errors, "an imported profile no longer passes; left to the sponsor");
+        }
+    }
+    Ok(())
+}
