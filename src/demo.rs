@@ -2,7 +2,6 @@
 //! service, through the same store functions the API uses.
 
 use chrono::Utc;
-use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::auth::credentials::{NewPassword, random_token};
 use crate::auth::{Principal, Role};
@@ -10,6 +9,7 @@ use crate::domain::consent::{Consent, ConsentInput, DisclosedItem, RecipientClas
 use crate::domain::ids::ProgramId;
 use crate::domain::seeker::SeekerProfile;
 use crate::domain::sponsor::SponsorProfile;
+use crate::import::progress_bar;
 use crate::matching::population::Population;
 use crate::store::audit::Actor;
 use crate::store::{Db, StoreError, accounts, seekers, sponsors, write_transaction};
@@ -54,11 +54,7 @@ pub async fn fill(
     let max_capacity = 5;
     let mut population = Population::new(seed, today);
 
-    let bar = ProgressBar::new((sponsors + seekers) as u64).with_style(
-        ProgressStyle::with_template("{msg:>9} {bar:40} {pos}/{len} ({per_sec}, {eta})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    bar.set_message("sponsors");
+    let bar = progress_bar((sponsors + seekers) as u64, "sponsors");
     let mut made = 0;
     while made < sponsors {
         let count = BATCH.min(sponsors - made);

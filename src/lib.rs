@@ -6,6 +6,7 @@ pub mod auth;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod import;
 pub mod matching;
 pub mod notify;
 pub mod pool;

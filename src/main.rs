@@ -1,4 +1,4 @@
-//! The command line: serve, worker, migrate, create-admin, demo-data.
+//! The command line: serve, worker, migrate, create-admin, import, demo-data.
 
 use std::path::PathBuf;
 
@@ -6,9 +6,13 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use sponsor_match::auth::credentials::{NewPassword, random_token};
 use sponsor_match::config::Settings;
+use sponsor_match::domain::ids::ProgramId;
+use sponsor_match::domain::roster::ImportMode;
 use sponsor_match::domain::values::{EmailAddress, Label, PersonName};
+use sponsor_match::import::{ImportError, import_sponsors, progress_bar};
 use sponsor_match::notify::worker::Worker;
 use sponsor_match::startup::Application;
+use sponsor_match::store::roster::Importer;
 use sponsor_match::store::{Db, accounts, write_transaction};
 use sponsor_match::telemetry;
 
@@ -44,6 +48,11 @@ enum Command {
         #[arg(long, env = "SPONSOR_MATCH_ADMIN_PASSWORD", hide_env_values = true)]
         password: Option<String>,
     },
+    /// Import records into a program.
+    Import {
+        #[command(subcommand)]
+        what: Import,
+    },
     /// Fill the database with a demo program of synthetic sponsors and seekers.
     DemoData {
         #[arg(long, default_value_t = 1000)]
@@ -53,6 +62,22 @@ enum Command {
         /// The same seed makes the same people.
         #[arg(long, default_value_t = 42)]
         seed: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum Import {
+    /// A roster of sponsors (CSV, see docs/case-managers.md): each new one is invited
+    /// by email. Importing the same file again changes nothing.
+    Sponsors {
+        file: PathBuf,
+        /// The program's id, as `create-admin` printed it.
+        #[arg(long)]
+        program: ProgramId,
+        /// `all-or-nothing`: any rejected row and nothing is written; `skip-invalid`:
+        /// the valid rows are written.
+        #[arg(long, default_value = "all-or-nothing")]
+        mode: ImportMode,
     },
 }
 
@@ -88,6 +113,14 @@ async fn main() -> anyhow::Result<()> {
             name,
             password,
         } => create_admin(&settings, program, email, name, password).await?,
+        Command::Import {
+            what:
+                Import::Sponsors {
+                    file,
+                    program,
+                    mode,
+                },
+        } => import_roster(&settings, &file, program, mode).await?,
         Command::DemoData {
             sponsors,
             seekers,
@@ -163,6 +196,56 @@ async fn create_admin(
     if generated {
         println!("password {password}");
         println!("(shown once; log in and keep it somewhere safe)");
+    }
+    Ok(())
+}
+
+async fn import_roster(
+    settings: &Settings,
+    file: &std::path::Path,
+    program: ProgramId,
+    mode: ImportMode,
+) -> anyhow::Result<()> {
+    let csv = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let secrets = settings.secrets()?;
+    let db = Db::connect(settings.database_url(), 2)?;
+    db.migrate().await?;
+    let bar = progress_bar(0, "sponsors");
+    let started = std::time::Instant::now();
+    let imported = import_sponsors(
+        &db,
+        settings,
+        &secrets,
+        Importer::Operator(program),
+        csv,
+        mode,
+        &bar,
+    )
+    .await;
+    bar.finish_and_clear();
+    let report = match imported {
+        Ok(report) => report,
+        Err(ImportError::NotARoster(problems)) => {
+            problems.iter().for_each(|p| println!("{p}"));
+            anyhow::bail!(
+                "{} is not a roster file; nothing was imported",
+                file.display()
+            );
+        }
+        Err(ImportError::Store(error)) => return Err(error).context("importing"),
+    };
+    println!(
+        "created {}, updated {}, unchanged {}, left to sponsor {}, rejected {} (in {:.1} s)",
+        report.created,
+        report.updated,
+        report.unchanged,
+        report.left_to_sponsor,
+        report.rejected_rows(),
+        started.elapsed().as_secs_f64(),
+    );
+    report.rejected.iter().for_each(|r| println!("{r}"));
+    if mode == ImportMode::AllOrNothing && !report.rejected.is_empty() {
+        anyhow::bail!("rows were rejected; nothing was imported");
     }
     Ok(())
 }

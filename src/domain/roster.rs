@@ -115,6 +115,14 @@ impl std::fmt::Display for Rejection {
     }
 }
 
+/// How many rows `rejections` (in line order) name: a row may be rejected for several
+/// fields.
+pub fn rows_rejected(rejections: &[Rejection]) -> usize {
+    let mut lines: Vec<u64> = rejections.iter().map(|r| r.line).collect();
+    lines.dedup();
+    lines.len()
+}
+
 /// One valid row: a person to invite as a sponsor, and their profile.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RosterEntry {
@@ -164,6 +172,15 @@ pub enum ImportMode {
     SkipInvalid,
 }
 
+impl std::str::FromStr for ImportMode {
+    type Err = String;
+
+    /// By its name in the API: `all-or-nothing`, `skip-invalid`.
+    fn from_str(text: &str) -> Result<Self, String> {
+        named(text).map_err(|_| "all-or-nothing or skip-invalid".to_owned())
+    }
+}
+
 /// What an import did, row by row.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
 pub struct ImportReport {
@@ -178,11 +195,15 @@ pub struct ImportReport {
     /// Rows changed since the last import of a sponsor who has accepted their invite:
     /// their profile is theirs to keep, so the change is not applied.
     pub left_to_sponsor: usize,
-    /// Rows left out, in line order.
+    /// Why rows were left out, in line order: one entry per field at fault.
     pub rejected: Vec<Rejection>,
 }
 
 impl ImportReport {
+    pub fn rejected_rows(&self) -> usize {
+        rows_rejected(&self.rejected)
+    }
+
     pub fn add(&mut self, other: ImportReport) {
         self.created += other.created;
         self.updated += other.updated;

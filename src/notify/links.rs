@@ -13,9 +13,11 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
+use secrecy::ExposeSecret;
 use sha2::Sha256;
 
 use crate::auth::credentials::INVITE_TOKEN_PREFIX;
+use crate::config::{Secrets, Settings};
 use crate::domain::check_in::CheckInAnswer;
 use crate::domain::ids::{CheckInId, InviteId, MatchId};
 
@@ -286,6 +288,14 @@ impl LinkSigner {
             key: key.to_vec(),
             public_url: public_url.trim_end_matches('/').to_owned(),
         }
+    }
+
+    /// The deployment's: its signing key, its public address.
+    pub fn from_settings(settings: &Settings, secrets: &Secrets) -> Self {
+        Self::new(
+            secrets.token_signing_key.expose_secret().as_bytes(),
+            &settings.email.public_url,
+        )
     }
 
     pub fn url(&self, claim: &LinkClaim) -> String {

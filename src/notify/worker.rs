@@ -8,7 +8,6 @@ use std::time::Duration;
 use chrono::{TimeDelta, Utc};
 use futures_util::StreamExt;
 use lettre::message::Mailbox;
-use secrecy::ExposeSecret;
 
 use super::MessageKind;
 use super::letters::render;
@@ -42,10 +41,7 @@ impl Worker {
             mailer: Mailer::from_settings(&settings.email, settings.outbox.in_flight)?,
             domain: from.email.domain().to_owned(),
             from,
-            links: LinkSigner::new(
-                secrets.token_signing_key.expose_secret().as_bytes(),
-                &settings.email.public_url,
-            ),
+            links: LinkSigner::from_settings(settings, secrets),
             webhooks: WebhookClient::new()?,
             settings: settings.outbox.clone(),
         })

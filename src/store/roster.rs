@@ -24,13 +24,13 @@ use crate::notify::MessageKind;
 use crate::notify::links::LinkSigner;
 
 /// Who imports: a program admin through the API, or the operator's command line.
-#[derive(Debug, Clone, Copy)]
-pub enum Importer<'a> {
-    Admin(&'a Actor),
+#[derive(Debug, Clone)]
+pub enum Importer {
+    Admin(Actor),
     Operator(ProgramId),
 }
 
-impl Importer<'_> {
+impl Importer {
     pub fn program(&self) -> ProgramId {
         match self {
             Importer::Admin(actor) => actor.principal.program_id(),
@@ -268,7 +268,7 @@ struct EntryRow {
 /// database refuses (an address taken in the program) come back as rejections.
 pub fn apply(
     conn: &mut AnyConnection,
-    importer: Importer,
+    importer: &Importer,
     links: &LinkSigner,
     invites_expire: NaiveDateTime,
     entries: &[RosterEntry],
@@ -391,7 +391,7 @@ fn save_entry(
 /// The import's one audit event: its counts, never a person.
 pub fn record_import(
     conn: &mut AnyConnection,
-    importer: Importer,
+    importer: &Importer,
     report: &ImportReport,
 ) -> Result<(), StoreError> {
     let counts = format!(
@@ -400,13 +400,13 @@ pub fn record_import(
         report.updated,
         report.unchanged,
         report.left_to_sponsor,
-        report.rejected.len()
+        report.rejected_rows()
     );
     let (action, kind) = ("roster.import", RecordKind::Roster);
     match importer {
         Importer::Admin(actor) => audit::record(conn, actor, action, kind, &counts),
         Importer::Operator(program) => {
-            audit::record_service(conn, program, "import-sponsors", action, kind, &counts)
+            audit::record_service(conn, *program, "import-sponsors", action, kind, &counts)
         }
     }
 }
