@@ -31,6 +31,8 @@ pub struct ServerSettings {
     pub host: String,
     pub port: u16,
     pub max_body_bytes: usize,
+    /// The largest roster file `POST /sponsors/import` takes.
+    pub max_import_bytes: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -54,6 +54,7 @@ impl Application {
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
         let port = listener.local_addr()?.port();
         let max_body_bytes = settings.server.max_body_bytes;
+        let max_import_bytes = settings.server.max_import_bytes;
         let state = web::Data::new(AppState {
             login_throttle: LoginThrottle::from_settings(&settings.auth),
             principals: PrincipalCache::new(Duration::from_millis(
@@ -85,7 +86,7 @@ impl Application {
                 )
                 .wrap(from_fn(api::extract::authenticate))
                 .wrap(from_fn(api::observe))
-                .configure(api::routes)
+                .configure(|cfg| api::routes(cfg, max_import_bytes))
                 .default_service(web::to(api::not_found))
         })
         .listen(listener)?

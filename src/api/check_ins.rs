@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use super::error::{ApiError, Problem};
 use super::extract::{Authorized, Staff};
-use super::respond::{PAGES, html_page, wants_html};
+use super::respond::{render_page, wants_html};
 use crate::domain::check_in::{CheckInAnswer, CheckInParty};
 use crate::domain::ids::{CheckInId, MatchId};
 use crate::domain::lifecycle::MatchState;
@@ -134,14 +134,8 @@ async fn open(state: &AppState, token: &str) -> Result<(CheckInClaim, LinkedChec
 }
 
 fn page(status: StatusCode, title: &str, message: &str, answer: Option<&str>) -> HttpResponse {
-    let html = PAGES
-        .get_template("check_in.html")
-        .and_then(|t| t.render(minijinja::context! { title, message, answer }))
-        .unwrap_or_else(|error| {
-            tracing::error!(%error, "rendering a page failed");
-            String::from("Something went wrong on our side.")
-        });
-    html_page(status, html)
+    let context = minijinja::context! { title, message, answer };
+    render_page(status, "check_in.html", context)
 }
 
 /// People get a page, programs a problem document.

@@ -2,13 +2,13 @@
 //! case manager accepts in whole or in part; accepted pairs enter the lifecycle as
 //! proposals.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::error::{ApiError, Problem};
-use super::extract::{Authorized, JsonBody, Staff, query_pairs};
+use super::extract::{Authorized, JsonBody, ModeQuery, QueryMode, Staff};
 use crate::domain::ids::{SeekerId, UserId};
 use crate::matching::cohort::{self, Mode, Unplaced};
 use crate::matching::facts::day_number;
@@ -70,10 +70,9 @@ pub struct CohortAssignment {
     responses((status = 200, body = CohortAssignment), (status = 422, body = Problem)))]
 pub async fn plan(
     auth: Authorized<Staff>,
-    req: HttpRequest,
+    ModeQuery(mode): ModeQuery<Mode>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let mode = mode_of(req.query_string())?;
     let program = auth.principal().program_id();
     let actor = auth.actor;
     let mut zones = state.pool.zones();
@@ -155,27 +154,8 @@ pub async fn plan(
     Ok(HttpResponse::Ok().json(assignment))
 }
 
-/// `?mode=` optimal or stable; nothing else.
-fn mode_of(query: &str) -> Result<Mode, ApiError> {
-    let pairs = query_pairs(query)?;
-    let mut mode = Mode::default();
-    for (key, value) in pairs {
-        match key.as_str() {
-            "mode" => {
-                mode = serde_json::from_value(serde_json::Value::String(value)).map_err(|_| {
-                    ApiError::field("mode", "unknown_mode", "must be optimal or stable")
-                })?;
-            }
-            other => {
-                return Err(ApiError::field(
-                    other,
-                    "unknown_parameter",
-                    "a cohort assignment takes only mode",
-                ));
-            }
-        }
-    }
-    Ok(mode)
+impl QueryMode for Mode {
+    const NAMES: &'static str = "optimal or stable";
 }
 
 /// Pairs a case manager accepts from a plan.

@@ -12,6 +12,8 @@ use utoipa::ToSchema;
 
 use crate::domain::error::{FieldError, FieldErrors};
 use crate::domain::lifecycle::{MatchState, Refusal};
+use crate::domain::roster::{Rejection, rows_rejected};
+use crate::import::ImportError;
 use crate::matching::score::Filter;
 use crate::store::StoreError;
 
@@ -49,7 +51,10 @@ pub enum ApiError {
     #[error("body larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("unsupported content type")]
-    UnsupportedMediaType,
+    UnsupportedMediaType { expected: &'static str },
+    /// Rows of a roster file refused: none of the file was imported.
+    #[error("roster rows rejected")]
+    RosterRejected(Vec<Rejection>),
     #[error("too many attempts")]
     TooManyRequests { retry_after_secs: u64 },
     #[error("service unavailable")]
@@ -81,6 +86,9 @@ pub struct Problem {
     /// For a sponsor who is not a candidate: the filters they fail.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub filters_failed: Vec<Filter>,
+    /// For a rejected roster: every row refused, by line, field and reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rows: Vec<Rejection>,
 }
 
 impl ApiError {
@@ -115,6 +123,10 @@ impl ApiError {
                 ApiError::Refused(Refusal::NotEligible(filters)) => filters.clone(),
                 _ => Vec::new(),
             },
+            rows: match self {
+                ApiError::RosterRejected(rows) => rows.clone(),
+                _ => Vec::new(),
+            },
         }
     }
 
@@ -141,9 +153,10 @@ impl ApiError {
             ApiError::PreconditionFailed { .. } => ("version-mismatch", "Version mismatch"),
             ApiError::PreconditionRequired { .. } => ("version-required", "Version required"),
             ApiError::PayloadTooLarge { .. } => ("payload-too-large", "Request body too large"),
-            ApiError::UnsupportedMediaType => {
+            ApiError::UnsupportedMediaType { .. } => {
                 ("unsupported-media-type", "Unsupported content type")
             }
+            ApiError::RosterRejected(_) => ("roster-rejected", "Roster rows rejected"),
             ApiError::TooManyRequests { .. } => ("too-many-requests", "Too many attempts"),
             ApiError::Unavailable => ("unavailable", "Service unavailable"),
             ApiError::Internal => ("internal", "Internal error"),
@@ -176,7 +189,13 @@ impl ApiError {
             ApiError::PayloadTooLarge { limit } => {
                 format!("Request bodies are limited to {limit} bytes.")
             }
-            ApiError::UnsupportedMediaType => "Send `Content-Type: application/json`.".into(),
+            ApiError::UnsupportedMediaType { expected } => {
+                format!("Send `Content-Type: {expected}`.")
+            }
+            ApiError::RosterRejected(rows) => format!(
+                "{} rows were rejected (see `rows`); nothing was imported.",
+                rows_rejected(rows)
+            ),
             ApiError::TooManyRequests { retry_after_secs } => {
                 format!("Too many failed attempts; try again in {retry_after_secs} seconds.")
             }
@@ -213,7 +232,8 @@ impl ResponseError for ApiError {
             ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             ApiError::PreconditionRequired { .. } => StatusCode::PRECONDITION_REQUIRED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::RosterRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -243,6 +263,15 @@ impl ResponseError for ApiError {
 impl From<FieldErrors> for ApiError {
     fn from(errors: FieldErrors) -> Self {
         ApiError::Validation(errors.into_vec())
+    }
+}
+
+impl From<ImportError> for ApiError {
+    fn from(error: ImportError) -> Self {
+        match error {
+            ImportError::NotARoster(rows) => ApiError::RosterRejected(rows),
+            ImportError::Store(error) => error.into(),
+        }
     }
 }
 

@@ -189,33 +189,59 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Future = LocalBoxFuture<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<mime::Mime>().ok())
-            .is_some_and(|m| {
-                m.type_() == mime::APPLICATION
-                    && (m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON))
-            });
-        // The limit itself is enforced by the `PayloadConfig` the app registers.
-        let limit = state(req)
-            .map(|s| s.settings.server.max_body_bytes)
-            .unwrap_or_default();
-        let body = web::Bytes::from_request(req, payload);
-        Box::pin(async move {
-            if !is_json {
-                return Err(ApiError::UnsupportedMediaType);
-            }
-            let bytes = body.await.map_err(|e| match e.as_error::<PayloadError>() {
-                Some(PayloadError::Overflow) => ApiError::PayloadTooLarge { limit },
-                _ => ApiError::Malformed {
-                    detail: "the request body could not be read".into(),
-                },
-            })?;
-            parse_json(&bytes).map(JsonBody)
-        })
+        let limit = state(req).map_or(0, |s| s.settings.server.max_body_bytes);
+        let body = body_of(req, payload, "application/json", limit, |m| {
+            m.type_() == mime::APPLICATION
+                && (m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON))
+        });
+        Box::pin(async move { parse_json(&body.await?).map(JsonBody) })
     }
+}
+
+/// A CSV body (`text/csv`), up to `server.max_import_bytes` (the route's
+/// `PayloadConfig` enforces it).
+pub struct CsvBody(pub web::Bytes);
+
+impl FromRequest for CsvBody {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = state(req).map_or(0, |s| s.settings.server.max_import_bytes);
+        let body = body_of(req, payload, "text/csv", limit, |m| {
+            m.type_() == mime::TEXT && m.subtype() == mime::CSV
+        });
+        Box::pin(async move { body.await.map(CsvBody) })
+    }
+}
+
+/// The body, if its content type is one `accepts` takes (else 415, naming `expected`)
+/// and it fits the route's `PayloadConfig`, whose `limit` the 413 names.
+fn body_of(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    expected: &'static str,
+    limit: usize,
+    accepts: fn(&mime::Mime) -> bool,
+) -> LocalBoxFuture<Result<web::Bytes, ApiError>> {
+    let accepted = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<mime::Mime>().ok())
+        .is_some_and(|m| accepts(&m));
+    let body = web::Bytes::from_request(req, payload);
+    Box::pin(async move {
+        if !accepted {
+            return Err(ApiError::UnsupportedMediaType { expected });
+        }
+        body.await.map_err(|e| match e.as_error::<PayloadError>() {
+            Some(PayloadError::Overflow) => ApiError::PayloadTooLarge { limit },
+            _ => ApiError::Malformed {
+                detail: "the request body could not be read".into(),
+            },
+        })
+    })
 }
 
 /// Deserialises JSON, naming the failing field: unknown, duplicate or missing fields
@@ -408,6 +434,45 @@ fn parse_pagination(query: &str) -> Result<Pagination, ApiError> {
     } else {
         Err(ApiError::Validation(errors))
     }
+}
+
+/// A mode an endpoint takes as `?mode=`, named as serde names it.
+pub trait QueryMode: DeserializeOwned + Default {
+    /// The modes, for the message when another is asked for: `optimal or stable`.
+    const NAMES: &'static str;
+}
+
+/// `?mode=`, and no other query parameter; the default mode without it.
+pub struct ModeQuery<M>(pub M);
+
+impl<M: QueryMode> FromRequest for ModeQuery<M> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(parse_mode(req.query_string()).map(ModeQuery))
+    }
+}
+
+fn parse_mode<M: QueryMode>(query: &str) -> Result<M, ApiError> {
+    let mut mode = M::default();
+    for (key, value) in query_pairs(query)? {
+        match key.as_str() {
+            "mode" => {
+                mode = serde_json::from_value(serde_json::Value::String(value)).map_err(|_| {
+                    ApiError::field("mode", "unknown_mode", format!("must be {}", M::NAMES))
+                })?;
+            }
+            other => {
+                return Err(ApiError::field(
+                    other,
+                    "unknown_parameter",
+                    "this endpoint takes only mode",
+                ));
+            }
+        }
+    }
+    Ok(mode)
 }
 
 /// One page of a list.

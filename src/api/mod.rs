@@ -35,8 +35,9 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use error::{ApiError, REQUEST_ID};
 
-/// Every route of the service, in one place.
-pub fn routes(cfg: &mut web::ServiceConfig) {
+/// Every route of the service, in one place. Roster imports take bodies up to
+/// `max_import_bytes`; every other body is held to the application's limit.
+pub fn routes(cfg: &mut web::ServiceConfig, max_import_bytes: usize) {
     cfg.service(resource("/healthz").route(web::get().to(health::healthz)))
         .service(resource("/readyz").route(web::get().to(health::readyz)))
         .service(resource("/metrics").route(web::get().to(health::metrics)))
@@ -44,6 +45,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             resource("/respond/{token}")
                 .route(web::get().to(respond::show))
                 .route(web::post().to(respond::answer)),
+        )
+        .service(
+            resource("/invite/{token}")
+                .route(web::get().to(auth::invite_page))
+                .route(web::post().to(auth::invite_form)),
         )
         .service(
             resource("/check-in/{token}")
@@ -83,6 +89,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .route(web::get().to(matches::sponsor_requests)),
                 )
                 .service(resource("/sponsors").route(web::get().to(sponsors::list)))
+                .service(
+                    resource("/sponsors/import")
+                        .app_data(web::PayloadConfig::new(max_import_bytes))
+                        .route(web::post().to(sponsors::import)),
+                )
                 .service(resource("/sponsors/{id}").route(web::get().to(sponsors::get)))
                 .service(
                     resource("/seekers")

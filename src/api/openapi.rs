@@ -16,10 +16,10 @@ use super::{
             problem details (`application/problem+json`). See docs/api.md.",
     ),
     paths(
-        auth::login, auth::logout, auth::me, auth::accept_invite,
+        auth::login, auth::logout, auth::me, auth::accept_invite, auth::invite_page, auth::invite_form,
         users::invite, users::list, users::get, users::update,
         api_keys::create, api_keys::list, api_keys::revoke,
-        sponsors::get_own, sponsors::put_own, sponsors::list, sponsors::get,
+        sponsors::get_own, sponsors::put_own, sponsors::list, sponsors::get, sponsors::import,
         seekers::create, seekers::list, seekers::get, seekers::update,
         seekers::record_consent, seekers::list_consents, seekers::revoke_consent,
         matching::get_policy, matching::put_policy, matching::candidates, matching::candidate,

@@ -30,6 +30,10 @@ pub(super) static PAGES: LazyLock<Environment<'static>> = LazyLock::new(|| {
             "check_in.html",
             include_str!("../../templates/pages/check_in.html"),
         ),
+        (
+            "invite.html",
+            include_str!("../../templates/pages/invite.html"),
+        ),
     ] {
         if let Err(error) = env.add_template(name, source) {
             // The templates are part of the binary; a broken one fails every test.
@@ -220,9 +224,19 @@ fn page(
         .map(Reason::as_str)
         .collect();
     let seeker = request.map(|r| minijinja::Value::from_serialize(&r.seeker));
+    let context = minijinja::context! { title, message, seeker, form, reasons };
+    render_page(status, "respond.html", context)
+}
+
+/// A page behind an emailed link, from its template.
+pub(super) fn render_page(
+    status: StatusCode,
+    template: &str,
+    context: minijinja::Value,
+) -> HttpResponse {
     let html = PAGES
-        .get_template("respond.html")
-        .and_then(|t| t.render(minijinja::context! { title, message, seeker, form, reasons }))
+        .get_template(template)
+        .and_then(|t| t.render(context))
         .unwrap_or_else(|error| {
             tracing::error!(%error, "rendering a page failed");
             String::from("Something went wrong on our side.")

@@ -1,16 +1,23 @@
-//! Sponsor profiles: sponsors keep their own; the program's staff can look them up.
+//! Sponsor profiles: sponsors keep their own; the program's staff can look them up;
+//! program admins import a roster of sponsors to invite.
 
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
 
 use super::error::{ApiError, Problem};
-use super::extract::{Authorized, IfMatch, JsonBody, Page, Pagination, Sponsors, Staff};
+use super::extract::{
+    Admins, Authorized, CsvBody, IfMatch, JsonBody, ModeQuery, Page, Pagination, QueryMode,
+    Sponsors, Staff,
+};
 use super::versioned;
 use crate::auth::Principal;
 use crate::domain::ids::UserId;
+use crate::domain::roster::{ImportMode, ImportReport};
 use crate::domain::sponsor::{SponsorProfile, SponsorProfileInput};
+use crate::import::import_sponsors;
 use crate::startup::AppState;
 use crate::store::accounts;
+use crate::store::roster::Importer;
 use crate::store::sponsors::{self, SponsorProfileRecord};
 
 fn own_id(principal: &Principal) -> Result<UserId, ApiError> {
@@ -109,4 +116,50 @@ pub async fn get(
         .write(move |conn| sponsors::get_for_program(conn, &actor, id))
         .await?;
     Ok(versioned(HttpResponse::Ok(), profile.version, &profile))
+}
+
+impl QueryMode for ImportMode {
+    const NAMES: &'static str = "all-or-nothing or skip-invalid";
+}
+
+/// Import a roster of sponsors (CSV): each new one is invited by email, and their
+/// profile is ready when they accept. Importing the same file again changes nothing.
+///
+/// The columns, separators and rules are in docs/case-managers.md. Every row is
+/// checked as `PUT /sponsors/me` and `POST /invites` check the same fields. With
+/// `mode=all-or-nothing` (the default) any rejected row means nothing is imported
+/// (422 `roster-rejected`, the rows in `rows`); with `mode=skip-invalid` the valid rows
+/// are imported and the rejected ones listed in the report.
+#[utoipa::path(post, path = "/api/v1/sponsors/import", tag = "sponsors",
+    security(("bearer" = [])),
+    params(("mode" = Option<ImportMode>, Query, description = "all-or-nothing (default) or skip-invalid")),
+    request_body(content = String, content_type = "text/csv",
+        description = "A roster file with a header row naming every roster column"),
+    responses(
+        (status = 200, body = ImportReport),
+        (status = 413, body = Problem, description = "Larger than `server.max_import_bytes`"),
+        (status = 415, body = Problem, description = "Not `text/csv`"),
+        (status = 422, body = Problem,
+            description = "`roster-rejected` (with `rows`): a wrong header, or rows rejected in all-or-nothing mode; `validation`: an unknown mode"),
+    ))]
+pub async fn import(
+    auth: Authorized<Admins>,
+    ModeQuery(mode): ModeQuery<ImportMode>,
+    state: web::Data<AppState>,
+    CsvBody(csv): CsvBody,
+) -> Result<HttpResponse, ApiError> {
+    let report = import_sponsors(
+        &state.db,
+        &state.settings,
+        &state.secrets,
+        Importer::Admin(auth.actor),
+        csv,
+        mode,
+        &(),
+    )
+    .await?;
+    if mode == ImportMode::AllOrNothing && !report.rejected.is_empty() {
+        return Err(ApiError::RosterRejected(report.rejected));
+    }
+    Ok(HttpResponse::Ok().json(report))
 }
