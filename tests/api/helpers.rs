@@ -385,6 +385,8 @@ pub fn invalid_fields(problem: &Value) -> Vec<String> {
 }
 
 pub fn seeker_body() -> Value {
+    // Far enough ahead that the seeker's requests are not urgent.
+    let discharge = chrono::Utc::now().date_naive() + chrono::Duration::days(30);
     json!({
         "alias": "Jo",
         "fellowships": ["aa"],
@@ -395,7 +397,7 @@ pub fn seeker_body() -> Value {
         "meeting": { "video": true, "in_person": { "latitude": 41.88, "longitude": -87.63, "radius_km": 10 } },
         "needs": ["supports_mat"],
         "preferences": { "attributes": ["lgbtq_affirming"], "age_bands": ["30_39"], "meeting_modes": ["video"] },
-        "discharge_date": "2026-12-01",
+        "discharge_date": discharge.to_string(),
         "internal_notes": "Prefers evening calls.",
         "contact": { "email": "jo@example.org", "phone": "+13125550100" }
     })
