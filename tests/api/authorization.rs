@@ -6,6 +6,7 @@
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::{Value, json};
 use sponsor_match::auth::credentials::{SESSION_TOKEN_PREFIX, random_token, sha256_hex};
+use sponsor_match::domain::roster::COLUMNS;
 use sponsor_match::store::accounts;
 
 use crate::helpers::{Caller, TestApp, consent_body, expect_json, seeker_body, sponsor_body};
@@ -292,11 +293,12 @@ enum Endpoint {
     MatchCheckIns,
     FollowUpCheckIn,
     Reports,
+    ImportSponsors,
     /// Last: it ends the caller's session.
     Logout,
 }
 
-const ENDPOINTS: [Endpoint; 46] = [
+const ENDPOINTS: [Endpoint; 47] = [
     Endpoint::Me,
     Endpoint::Invite,
     Endpoint::ListUsers,
@@ -342,6 +344,7 @@ const ENDPOINTS: [Endpoint; 46] = [
     Endpoint::MatchCheckIns,
     Endpoint::FollowUpCheckIn,
     Endpoint::Reports,
+    Endpoint::ImportSponsors,
     Endpoint::Logout,
 ];
 
@@ -363,7 +366,8 @@ impl Endpoint {
             | Endpoint::PutWebhook
             | Endpoint::DeleteWebhook
             | Endpoint::ListOutbox
-            | Endpoint::RetryOutboxMessage => &[Admin],
+            | Endpoint::RetryOutboxMessage
+            | Endpoint::ImportSponsors => &[Admin],
             Endpoint::GetOwnSponsorProfile
             | Endpoint::PutOwnSponsorProfile
             | Endpoint::SponsorRequests
@@ -603,6 +607,17 @@ impl Endpoint {
                 app.request(Method::POST, &format!("/api/v1/check-ins/{id}/follow-up"))
             }
             Endpoint::Reports => app.request(Method::GET, "/api/v1/reports"),
+            Endpoint::ImportSponsors => {
+                // A new person each time, into the caller's own program.
+                let n = uuid::Uuid::now_v7().simple().to_string();
+                let row = format!(
+                    "{n},sponsor-{n}@example.org,Robin,Robin,aa,2019-03-01,woman,,,en,\
+                     America/Chicago,mon:18,phone,,,,2,,,robin@example.org,"
+                );
+                app.request(Method::POST, "/api/v1/sponsors/import")
+                    .header("Content-Type", "text/csv")
+                    .body(format!("{}\n{row}\n", COLUMNS.join(",")))
+            }
             Endpoint::CohortAccept => {
                 let fresh_seeker = app.create_seeker(&a.portal).await;
                 let fresh_seeker = fresh_seeker["id"].as_str().unwrap_or_default();

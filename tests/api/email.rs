@@ -37,7 +37,7 @@ fn send_to(mail: &MailServer) -> impl FnOnce(&mut Settings) + 'static {
     }
 }
 
-async fn smtp_app(mail: &MailServer) -> TestApp {
+pub async fn smtp_app(mail: &MailServer) -> TestApp {
     TestApp::builder().with(send_to(mail)).spawn().await
 }
 

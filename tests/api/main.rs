@@ -13,6 +13,7 @@ mod matching;
 mod operations;
 mod reports;
 mod review;
+mod roster;
 mod seekers;
 mod smtp;
 mod sponsors;

@@ -101,6 +101,7 @@ async fn the_openapi_document_describes_every_route_and_the_docs_page_is_self_co
         ("/api/v1/sponsors/me", "put"),
         ("/api/v1/sponsors", "get"),
         ("/api/v1/sponsors/{id}", "get"),
+        ("/api/v1/sponsors/import", "post"),
         ("/api/v1/seekers", "get"),
         ("/api/v1/seekers", "post"),
         ("/api/v1/seekers/{id}", "get"),
