@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use chrono::{Duration, Utc};
+use diesel::Connection;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::{Secrets, Settings};
@@ -93,13 +94,16 @@ pub async fn import_sponsors(
     };
     if mode == ImportMode::AllOrNothing {
         let checked = entries.clone();
+        // One read transaction: every batch is checked against the same state.
         let refused = db
             .run(move |conn| {
-                let mut refused = Vec::new();
-                for batch in checked.chunks(BATCH) {
-                    refused.extend(refusals(conn, program, batch)?);
-                }
-                Ok(refused)
+                conn.transaction(|conn| {
+                    let mut refused = Vec::new();
+                    for batch in checked.chunks(BATCH) {
+                        refused.extend(refusals(conn, program, batch)?);
+                    }
+                    Ok::<_, StoreError>(refused)
+                })
             })
             .await?;
         report.rejected.extend(refused);

@@ -10,6 +10,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{NaiveDateTime, Utc};
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
 use super::accounts::get_program;
@@ -76,53 +77,68 @@ enum Step<'e> {
     },
 }
 
-/// The steps of a batch, and the rows the database refuses.
+/// The steps of a batch, the rows the database refuses, and the waiting invites the
+/// batch's new ones replace.
 struct Plan<'e> {
     steps: Vec<Step<'e>>,
     rejected: Vec<Rejection>,
+    superseded: Vec<String>,
 }
 
-/// Works out what applying `entries` would do, reading only.
+/// Works out what applying `entries` would do, reading only. Run it in a transaction.
 fn plan<'e>(
     conn: &mut AnyConnection,
     program: ProgramId,
     entries: &'e [RosterEntry],
     at: NaiveDateTime,
 ) -> Result<Plan<'e>, StoreError> {
+    if let AnyConnection::Postgresql(pg) = conn {
+        // Every lookup of a batch is by an index whose first column is the key looked
+        // up, a thousand keys at a time. PostgreSQL plans them on tables the import is
+        // filling, without statistics, and keeps the plan: it chose to scan the table
+        // (or all of the program's rows) for each batch, longer with every batch, until
+        // 100,000 rows took 150 s.
+        pg.batch_execute("SET LOCAL enable_seqscan = off")?;
+    }
     let ids: Vec<&str> = entries.iter().map(|e| e.external_id.as_str()).collect();
-    #[allow(clippy::type_complexity)]
-    let known: Vec<(
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<NaiveDateTime>,
-        Option<NaiveDateTime>,
-    )> = roster_entries::table
-        .left_join(invites::table)
+    let known: Vec<(String, String, Option<String>)> = roster_entries::table
         .filter(roster_entries::program_id.eq(program.to_string()))
         .filter(roster_entries::external_id.eq_any(&ids))
         .select((
             roster_entries::external_id,
             roster_entries::content_hash,
-            invites::id.nullable(),
-            invites::email.nullable(),
-            invites::expires_at.nullable(),
-            invites::used_at.nullable(),
+            roster_entries::invite_id,
         ))
         .load(conn)?;
-    let known: HashMap<String, (String, Option<CurrentInvite>)> = known
-        .into_iter()
-        .map(|(external_id, hash, id, email, expires_at, used_at)| {
-            let invite = match (id, email, expires_at) {
-                (Some(id), Some(email), Some(expires_at)) => Some(CurrentInvite {
-                    id,
+    let invite_ids: Vec<&str> = known.iter().filter_map(|(_, _, i)| i.as_deref()).collect();
+    let mut invites_now: HashMap<String, CurrentInvite> = if invite_ids.is_empty() {
+        HashMap::new()
+    } else {
+        invites::table
+            .filter(invites::id.eq_any(&invite_ids))
+            .select((
+                invites::id,
+                invites::email,
+                invites::expires_at,
+                invites::used_at,
+            ))
+            .load::<(String, String, NaiveDateTime, Option<NaiveDateTime>)>(conn)?
+            .into_iter()
+            .map(|(id, email, expires_at, used_at)| {
+                let invite = CurrentInvite {
+                    id: id.clone(),
                     email,
                     expires_at,
                     accepted: used_at.is_some(),
-                }),
-                _ => None,
-            };
+                };
+                (id, invite)
+            })
+            .collect()
+    };
+    let known: HashMap<String, (String, Option<CurrentInvite>)> = known
+        .into_iter()
+        .map(|(external_id, hash, invite)| {
+            let invite = invite.and_then(|id| invites_now.remove(&id));
             (external_id, (hash, invite))
         })
         .collect();
@@ -161,17 +177,29 @@ fn plan<'e>(
         };
         steps.push(step);
     }
-    let rejected = refuse_taken_addresses(conn, program, &mut steps)?;
-    Ok(Plan { steps, rejected })
+    let (rejected, superseded) = check_addresses(conn, program, &mut steps)?;
+    Ok(Plan {
+        steps,
+        rejected,
+        superseded,
+    })
 }
 
-/// Takes out of `steps` the invites to addresses that belong to a user of the program,
-/// or to another external id of its roster, and says why.
-fn refuse_taken_addresses(
+/// An invite of the program to one of the addresses a batch invites.
+struct InviteTo {
+    id: String,
+    email: String,
+    waiting: bool,
+}
+
+/// Looks at the addresses of the new invites in `steps`: takes out those of a user of
+/// the program, or of another external id of its roster, saying why; and returns with
+/// them the program's waiting invites to the others, which the new invites replace.
+fn check_addresses(
     conn: &mut AnyConnection,
     program: ProgramId,
     steps: &mut Vec<Step<'_>>,
-) -> Result<Vec<Rejection>, StoreError> {
+) -> Result<(Vec<Rejection>, Vec<String>), StoreError> {
     let emails: Vec<&str> = steps
         .iter()
         .filter_map(|step| match step {
@@ -180,30 +208,56 @@ fn refuse_taken_addresses(
         })
         .collect();
     if emails.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     }
+    let program = program.to_string();
+    // By address alone, each by its own index; the rows of other programs are few.
     let users: HashSet<String> = users::table
-        .filter(users::program_id.eq(program.to_string()))
         .filter(users::email.eq_any(&emails))
-        .select(users::email)
-        .load::<String>(conn)?
+        .select((users::email, users::program_id))
+        .load::<(String, String)>(conn)?
         .into_iter()
+        .filter_map(|(email, of)| (of == program).then_some(email))
         .collect();
-    let on_roster: Vec<(String, String)> = invites::table
-        .inner_join(roster_entries::table)
-        .filter(invites::program_id.eq(program.to_string()))
+    let invited: Vec<InviteTo> = invites::table
         .filter(invites::email.eq_any(&emails))
-        .select((invites::email, roster_entries::external_id))
-        .load(conn)?;
+        .select((
+            invites::id,
+            invites::email,
+            invites::program_id,
+            invites::used_at.is_null(),
+        ))
+        .load::<(String, String, String, bool)>(conn)?
+        .into_iter()
+        .filter_map(|(id, email, of, waiting)| {
+            (of == program).then_some(InviteTo { id, email, waiting })
+        })
+        .collect();
+    let on_roster: HashMap<String, String> = if invited.is_empty() {
+        HashMap::new()
+    } else {
+        let ids: Vec<&str> = invited.iter().map(|i| i.id.as_str()).collect();
+        roster_entries::table
+            .filter(roster_entries::invite_id.assume_not_null().eq_any(&ids))
+            .select((
+                roster_entries::invite_id.assume_not_null(),
+                roster_entries::external_id,
+            ))
+            .load::<(String, String)>(conn)?
+            .into_iter()
+            .collect()
+    };
     let mut rejected = Vec::new();
     steps.retain(|step| {
         let Step::Invite { entry, .. } = step else {
             return true;
         };
         let email = entry.email.as_str();
-        let other = on_roster
+        let other = invited
             .iter()
-            .find(|(e, id)| e == email && id != entry.external_id.as_str());
+            .filter(|invite| invite.email == email)
+            .filter_map(|invite| on_roster.get(&invite.id))
+            .find(|id| *id != entry.external_id.as_str());
         if users.contains(email) {
             rejected.push(Rejection::of(
                 entry,
@@ -212,7 +266,7 @@ fn refuse_taken_addresses(
                 "a user of this program has this email",
             ));
             false
-        } else if let Some((_, other)) = other {
+        } else if let Some(other) = other {
             rejected.push(Rejection::of(
                 entry,
                 "email",
@@ -224,11 +278,23 @@ fn refuse_taken_addresses(
             true
         }
     });
-    Ok(rejected)
+    let kept: HashSet<&str> = steps
+        .iter()
+        .filter_map(|step| match step {
+            Step::Invite { entry, .. } => Some(entry.email.as_str()),
+            _ => None,
+        })
+        .collect();
+    let superseded = invited
+        .into_iter()
+        .filter(|invite| invite.waiting && kept.contains(invite.email.as_str()))
+        .map(|invite| invite.id)
+        .collect();
+    Ok((rejected, superseded))
 }
 
 /// What applying `entries` would refuse, without writing: for an all-or-nothing import
-/// to know before it writes anything.
+/// to know before it writes anything. Run it in a transaction.
 pub fn refusals(
     conn: &mut AnyConnection,
     program: ProgramId,
@@ -275,13 +341,16 @@ pub fn apply(
 ) -> Result<ImportReport, StoreError> {
     let program = importer.program();
     let at = now();
-    let Plan { steps, rejected } = plan(conn, program, entries, at)?;
+    let Plan {
+        steps,
+        rejected,
+        mut superseded,
+    } = plan(conn, program, entries, at)?;
     let mut report = ImportReport {
         rejected,
         ..ImportReport::default()
     };
     let mut invited = Vec::new();
-    let mut replaced = Vec::new();
     for step in steps {
         match step {
             Step::Unchanged => report.unchanged += 1,
@@ -303,7 +372,7 @@ pub fn apply(
                 } else {
                     report.created += 1;
                 }
-                replaced.extend(replaces);
+                superseded.extend(replaces);
                 invited.push((known, entry, InviteId::new()));
             }
         }
@@ -311,18 +380,13 @@ pub fn apply(
     if invited.is_empty() {
         return Ok(report);
     }
-    // One waiting invite per address in a program, as inviting through the API keeps
-    // it: this address's earlier ones, and the ones these replace, go.
-    let emails: Vec<&str> = invited.iter().map(|(_, e, _)| e.email.as_str()).collect();
-    diesel::delete(invites::table)
-        .filter(invites::program_id.eq(program.to_string()))
-        .filter(invites::used_at.is_null())
-        .filter(
-            invites::email
-                .eq_any(&emails)
-                .or(invites::id.eq_any(&replaced)),
-        )
-        .execute(conn)?;
+    // One waiting invite per address in a program, as inviting through the API keeps it.
+    if !superseded.is_empty() {
+        diesel::delete(invites::table)
+            .filter(invites::id.eq_any(&superseded))
+            .filter(invites::used_at.is_null())
+            .execute(conn)?;
+    }
     let invite_rows: Vec<InviteRow> = invited
         .iter()
         .map(|(_, entry, invite)| InviteRow {
@@ -376,7 +440,7 @@ fn save_entry(
     invite: &str,
     at: NaiveDateTime,
 ) -> Result<(), StoreError> {
-    let key = (program.to_string(), entry.external_id.as_str().to_owned());
+    let key = (entry.external_id.as_str().to_owned(), program.to_string());
     diesel::update(roster_entries::table.find(key))
         .set((
             roster_entries::invite_id.eq(invite),

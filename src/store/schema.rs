@@ -307,7 +307,7 @@ diesel::table! {
 diesel::joinable!(check_ins -> matches (match_id));
 
 diesel::table! {
-    roster_entries (program_id, external_id) {
+    roster_entries (external_id, program_id) {
         program_id -> Text,
         external_id -> Text,
         invite_id -> Nullable<Text>,

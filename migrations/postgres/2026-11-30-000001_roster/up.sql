@@ -16,6 +16,9 @@ CREATE TABLE roster_entries (
     profile TEXT,
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL,
-    PRIMARY KEY (program_id, external_id)
+    -- External id first: an import looks entries up by a thousand external ids at a time.
+    PRIMARY KEY (external_id, program_id)
 );
 CREATE INDEX roster_entries_by_invite ON roster_entries (invite_id);
+-- An import looks invites up by a thousand addresses at a time, whatever the program.
+CREATE INDEX invites_by_email ON invites (email);

@@ -1,3 +1,4 @@
+DROP INDEX invites_by_email;
 DROP INDEX roster_entries_by_invite;
 DROP TABLE roster_entries;
 -- Invites without an inviting user cannot go back into a NOT NULL column.
