@@ -10,8 +10,6 @@
 use std::time::Instant;
 
 use chrono::Utc;
-use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection};
 use serde::Serialize;
 use sponsor_match::config::Settings;
 use sponsor_match::domain::roster::{self, COLUMNS, ImportMode};
@@ -21,6 +19,9 @@ use sponsor_match::import::import_sponsors;
 use sponsor_match::matching::population::Population;
 use sponsor_match::store::roster::Importer;
 use sponsor_match::store::{Db, accounts, write_transaction};
+use support::BenchDatabase;
+
+mod support;
 
 /// A value as the API names it: `aa`, `non_binary`.
 fn name<T: Serialize>(value: &T) -> String {
@@ -107,24 +108,8 @@ async fn main() -> anyhow::Result<()> {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
-    let dir = tempfile::tempdir()?;
     let mut settings = Settings::load(None)?;
-    let pg = std::env::var("BENCH_DATABASE_URL").ok();
-    let db_name = format!("sm_import_{}", uuid::Uuid::now_v7().simple());
-    match &pg {
-        Some(admin_url) => {
-            PgConnection::establish(admin_url)?
-                .batch_execute(&format!("CREATE DATABASE {db_name}"))?;
-            let (base, _) = admin_url.rsplit_once('/').expect("URL names a database");
-            settings.database.url = format!("{base}/{db_name}").into();
-        }
-        None => {
-            settings.database.url =
-                format!("sqlite://{}", dir.path().join("bench.db").display()).into();
-        }
-    }
-    settings.secrets.token_signing_key = Some("bench".to_owned().into());
-    settings.secrets.api_key_pepper = Some("bench".to_owned().into());
+    let database = BenchDatabase::create(&mut settings, "sm_import")?;
     let secrets = settings.secrets()?;
     let db = Db::connect(settings.database_url(), 2)?;
     db.migrate().await?;
@@ -148,7 +133,7 @@ async fn main() -> anyhow::Result<()> {
     let read = roster::parse(&file, Utc::now().date_naive(), 5).expect("a roster");
     let reading = started.elapsed();
     assert!(read.rejected.is_empty(), "{:?}", &read.rejected[..1]);
-    let backend = if pg.is_some() { "PostgreSQL" } else { "SQLite" };
+    let backend = database.backend();
     for run in ["import", "again"] {
         let started = Instant::now();
         let report = import_sponsors(
@@ -172,11 +157,6 @@ async fn main() -> anyhow::Result<()> {
             reading.as_secs_f64(),
             std::thread::available_parallelism().map_or(0, |n| n.get()),
         );
-    }
-    drop(db);
-    if let Some(admin_url) = pg {
-        PgConnection::establish(&admin_url)?
-            .batch_execute(&format!("DROP DATABASE IF EXISTS {db_name} WITH (FORCE)"))?;
     }
     Ok(())
 }

@@ -11,14 +11,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection};
 use mailin_embedded::{Handler, Response, Server, SslConfig, response};
 use sponsor_match::config::{EmailTransport, Settings, SmtpSecurity};
 use sponsor_match::notify::worker::Worker;
 use sponsor_match::pool::SponsorPool;
 use sponsor_match::store::matches::{self, By, Proposal};
 use sponsor_match::store::{Db, write_transaction};
+use support::BenchDatabase;
+
+mod support;
 
 /// Counts what arrives.
 #[derive(Clone)]
@@ -60,24 +61,8 @@ async fn main() -> anyhow::Result<()> {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(2_000);
-    let dir = tempfile::tempdir()?;
     let mut settings = Settings::load(None)?;
-    let pg = std::env::var("BENCH_DATABASE_URL").ok();
-    let db_name = format!("sm_outbox_{}", uuid::Uuid::now_v7().simple());
-    match &pg {
-        Some(admin_url) => {
-            PgConnection::establish(admin_url)?
-                .batch_execute(&format!("CREATE DATABASE {db_name}"))?;
-            let (base, _) = admin_url.rsplit_once('/').expect("URL names a database");
-            settings.database.url = format!("{base}/{db_name}").into();
-        }
-        None => {
-            settings.database.url =
-                format!("sqlite://{}", dir.path().join("bench.db").display()).into();
-        }
-    }
-    settings.secrets.token_signing_key = Some("bench".to_owned().into());
-    settings.secrets.api_key_pepper = Some("bench".to_owned().into());
+    let database = BenchDatabase::create(&mut settings, "sm_outbox")?;
     let counter = Counter(Arc::new(AtomicUsize::new(0)));
     settings.email.transport = EmailTransport::Smtp;
     settings.email.smtp.host = "127.0.0.1".into();
@@ -142,14 +127,9 @@ async fn main() -> anyhow::Result<()> {
         "outbox: {queued} emails over SMTP on loopback in {:.2} s = {:.0} emails/s ({}, one worker, {} in flight, {} cores)",
         elapsed.as_secs_f64(),
         queued as f64 / elapsed.as_secs_f64(),
-        if pg.is_some() { "PostgreSQL" } else { "SQLite" },
+        database.backend(),
         settings.outbox.in_flight,
         std::thread::available_parallelism().map_or(0, |n| n.get()),
     );
-    drop(db);
-    if let Some(admin_url) = pg {
-        PgConnection::establish(&admin_url)?
-            .batch_execute(&format!("DROP DATABASE IF EXISTS {db_name} WITH (FORCE)"))?;
-    }
     Ok(())
 }

@@ -23,6 +23,10 @@ pub(super) static PAGES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
     for (name, source) in [
         (
+            "layout.html",
+            include_str!("../../templates/pages/layout.html"),
+        ),
+        (
             "respond.html",
             include_str!("../../templates/pages/respond.html"),
         ),

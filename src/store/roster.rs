@@ -185,6 +185,14 @@ fn plan<'e>(
     })
 }
 
+/// The addresses the new invites of `steps` go to.
+fn new_addresses<'s>(steps: &'s [Step<'_>]) -> impl Iterator<Item = &'s str> {
+    steps.iter().filter_map(|step| match step {
+        Step::Invite { entry, .. } => Some(entry.email.as_str()),
+        _ => None,
+    })
+}
+
 /// An invite of the program to one of the addresses a batch invites.
 struct InviteTo {
     id: String,
@@ -200,13 +208,7 @@ fn check_addresses(
     program: ProgramId,
     steps: &mut Vec<Step<'_>>,
 ) -> Result<(Vec<Rejection>, Vec<String>), StoreError> {
-    let emails: Vec<&str> = steps
-        .iter()
-        .filter_map(|step| match step {
-            Step::Invite { entry, .. } => Some(entry.email.as_str()),
-            _ => None,
-        })
-        .collect();
+    let emails: Vec<&str> = new_addresses(steps).collect();
     if emails.is_empty() {
         return Ok((Vec::new(), Vec::new()));
     }
@@ -278,13 +280,7 @@ fn check_addresses(
             true
         }
     });
-    let kept: HashSet<&str> = steps
-        .iter()
-        .filter_map(|step| match step {
-            Step::Invite { entry, .. } => Some(entry.email.as_str()),
-            _ => None,
-        })
-        .collect();
+    let kept: HashSet<&str> = new_addresses(steps).collect();
     let superseded = invited
         .into_iter()
         .filter(|invite| invite.waiting && kept.contains(invite.email.as_str()))

@@ -3,13 +3,12 @@
 //! sending; dead letters; two instances; a worker killed mid-run.
 
 use std::collections::HashSet;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use diesel::prelude::*;
 use futures_util::future::join_all;
 use reqwest::{Method, StatusCode};
-use secrecy::ExposeSecret;
 use serde_json::json;
 use sponsor_match::config::{EmailTransport, Settings, SmtpSecurity};
 use sponsor_match::notify::worker::Worker;
@@ -41,7 +40,7 @@ pub async fn smtp_app(mail: &MailServer) -> TestApp {
     TestApp::builder().with(send_to(mail)).spawn().await
 }
 
-async fn email_of(app: &TestApp, caller: &Caller) -> String {
+pub async fn email_of(app: &TestApp, caller: &Caller) -> String {
     let me = expect_json(
         app.get("/api/v1/me", caller).send().await.unwrap(),
         StatusCode::OK,
@@ -511,18 +510,8 @@ async fn two_instances_send_each_introduction_exactly_once() {
 
 /// `sponsor-match worker` as its own process, on the test's database.
 fn worker_process(app: &TestApp, mail: &MailServer) -> Child {
-    let secrets = app.settings().secrets().unwrap();
-    Command::new(env!("CARGO_BIN_EXE_sponsor-match"))
+    app.command()
         .arg("worker")
-        .env("APP__DATABASE__URL", app.settings().database_url())
-        .env(
-            "APP__SECRETS__TOKEN_SIGNING_KEY",
-            secrets.token_signing_key.expose_secret(),
-        )
-        .env(
-            "APP__SECRETS__API_KEY_PEPPER",
-            secrets.api_key_pepper.expose_secret(),
-        )
         .env("APP__EMAIL__TRANSPORT", "smtp")
         .env("APP__EMAIL__SMTP__HOST", "127.0.0.1")
         .env("APP__EMAIL__SMTP__PORT", mail.port.to_string())

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use sponsor_match::auth::credentials::NewPassword;
 use sponsor_match::config::Settings;
@@ -319,6 +320,23 @@ impl TestApp {
     /// The settings the service runs with.
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// The built binary, configured for this test's database and secrets.
+    pub fn command(&self) -> Command {
+        let secrets = self.settings.secrets().expect("secrets");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sponsor-match"));
+        command
+            .env("APP__DATABASE__URL", self.settings.database_url())
+            .env(
+                "APP__SECRETS__TOKEN_SIGNING_KEY",
+                secrets.token_signing_key.expose_secret(),
+            )
+            .env(
+                "APP__SECRETS__API_KEY_PEPPER",
+                secrets.api_key_pepper.expose_secret(),
+            );
+        command
     }
 
     pub async fn put_sponsor_profile(&self, sponsor: &Caller) -> Value {

@@ -3,7 +3,7 @@
 //! importing again; both modes with their exact rejections; content type, size, header.
 
 use std::collections::HashMap;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Duration;
 
 use diesel::prelude::*;
@@ -15,7 +15,7 @@ use sponsor_match::domain::roster::COLUMNS;
 use sponsor_match::notify::links::invite_token;
 use sponsor_match::store::schema::{audit_events, invites, outbox_messages, roster_entries};
 
-use crate::email::smtp_app;
+use crate::email::{email_of, smtp_app};
 use crate::helpers::{Caller, PASSWORD, TestApp, expect_json, expect_problem};
 use crate::smtp::MailServer;
 
@@ -395,18 +395,13 @@ async fn a_changed_row_replaces_a_waiting_profile_and_leaves_an_accepted_one_to_
 async fn all_or_nothing_imports_nothing_of_a_file_with_a_rejected_row_and_skip_invalid_the_rest() {
     let app = TestApp::spawn().await;
     let admin = app.create_program("Riverside").await;
-    let me = expect_json(
-        app.get("/api/v1/me", &admin).send().await.unwrap(),
-        StatusCode::OK,
-    )
-    .await;
-    let admin_email = me["user"]["email"].as_str().unwrap();
+    let admin_email = email_of(&app, &admin).await;
     let file = csv(&[
         row(1),
         with(row(2), "email", "not-an-email"),
         with(with(row(3), "languages", "en;xx"), "capacity", "0"),
         with(row(4), "external_id", "R-1"),
-        with(row(5), "email", admin_email),
+        with(row(5), "email", &admin_email),
         row(6),
     ]);
     let rejected = expected(&[
@@ -500,20 +495,10 @@ async fn the_import_takes_a_csv_roster_within_its_size_limit() {
 
 /// `sponsor-match import sponsors FILE --program ID [--mode MODE]` on the test's database.
 fn import_command(app: &TestApp, file: &std::path::Path, program: &str, mode: &str) -> Output {
-    let secrets = app.settings().secrets().unwrap();
-    Command::new(env!("CARGO_BIN_EXE_sponsor-match"))
+    app.command()
         .args(["import", "sponsors"])
         .arg(file)
         .args(["--program", program, "--mode", mode])
-        .env("APP__DATABASE__URL", app.settings().database_url())
-        .env(
-            "APP__SECRETS__TOKEN_SIGNING_KEY",
-            secrets.token_signing_key.expose_secret(),
-        )
-        .env(
-            "APP__SECRETS__API_KEY_PEPPER",
-            secrets.api_key_pepper.expose_secret(),
-        )
         .env("APP__LOG__FILTER", "warn")
         .output()
         .unwrap()
