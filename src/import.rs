@@ -55,19 +55,22 @@ pub fn progress_bar(len: u64, message: &'static str) -> ProgressBar {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    /// The header does not name the roster's columns: no row can be read, nothing is
-    /// written. The problems are on line 1.
-    #[error("the file is not a roster: its header is wrong")]
-    NotARoster(Vec<Rejection>),
+    /// Nothing was imported: the header does not name the roster's columns (the
+    /// problems are on line 1), or, all or nothing, these rows were rejected.
+    #[error("nothing was imported: {} rejected", .0.len())]
+    Rejected(Vec<Rejection>),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
-/// Imports a roster file into the importer's program. In `AllOrNothing` mode a
-/// rejected row (by the file's rules or the database's) means nothing is written and
-/// the report lists the rejections; in `SkipInvalid` mode the other rows are written.
-/// New sponsors' invites are emailed through the outbox. One audit event tells what
-/// was written, also when a batch fails part way.
+/// Imports a roster file into the importer's program. In `AllOrNothing` mode a row
+/// rejected by the file's rules or the database's means nothing is written
+/// (`ImportError::Rejected`); in `SkipInvalid` mode the other rows are written and the
+/// report lists the rejected ones. (All or nothing, the database is checked before the
+/// first batch is written; an address taken by another writer in between is rejected
+/// when its batch is written, and listed in the report of what was written.) New
+/// sponsors' invites are emailed through the outbox. One audit event tells what was
+/// written, also when a batch fails part way.
 pub async fn import_sponsors(
     db: &Db,
     settings: &Settings,
@@ -86,7 +89,7 @@ pub async fn import_sponsors(
             Ok(roster::parse(csv.as_ref(), today, max_capacity))
         })
         .await?;
-    let Roster { entries, rejected } = read.map_err(ImportError::NotARoster)?;
+    let Roster { entries, rejected } = read.map_err(ImportError::Rejected)?;
     let entries = Arc::new(entries);
     let mut report = ImportReport {
         rejected,
@@ -109,7 +112,7 @@ pub async fn import_sponsors(
         report.rejected.extend(refused);
         if !report.rejected.is_empty() {
             report.rejected.sort_by_key(|r| r.line);
-            return Ok(report);
+            return Err(ImportError::Rejected(report.rejected));
         }
     }
     let links = LinkSigner::from_settings(settings, secrets);

@@ -13,7 +13,7 @@ use sponsor_match::import::{ImportError, import_sponsors, progress_bar};
 use sponsor_match::notify::worker::Worker;
 use sponsor_match::startup::Application;
 use sponsor_match::store::roster::Importer;
-use sponsor_match::store::{Db, accounts, write_transaction};
+use sponsor_match::store::{Db, StoreError, accounts, write_transaction};
 use sponsor_match::telemetry;
 
 #[derive(Parser)]
@@ -225,13 +225,11 @@ async fn import_roster(
     bar.finish_and_clear();
     let report = match imported {
         Ok(report) => report,
-        Err(ImportError::NotARoster(problems)) => {
-            problems.iter().for_each(|p| println!("{p}"));
-            anyhow::bail!(
-                "{} is not a roster file; nothing was imported",
-                file.display()
-            );
+        Err(ImportError::Rejected(rejected)) => {
+            rejected.iter().for_each(|r| println!("{r}"));
+            anyhow::bail!("rows were rejected; nothing was imported");
         }
+        Err(ImportError::Store(StoreError::NotFound)) => anyhow::bail!("no program {program}"),
         Err(ImportError::Store(error)) => return Err(error).context("importing"),
     };
     println!(
@@ -244,8 +242,5 @@ async fn import_roster(
         started.elapsed().as_secs_f64(),
     );
     report.rejected.iter().for_each(|r| println!("{r}"));
-    if mode == ImportMode::AllOrNothing && !report.rejected.is_empty() {
-        anyhow::bail!("rows were rejected; nothing was imported");
-    }
     Ok(())
 }

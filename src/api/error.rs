@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use crate::domain::error::{FieldError, FieldErrors};
 use crate::domain::lifecycle::{MatchState, Refusal};
-use crate::domain::roster::{Rejection, rows_rejected};
+use crate::domain::roster::Rejection;
 use crate::import::ImportError;
 use crate::matching::score::Filter;
 use crate::store::StoreError;
@@ -192,10 +192,9 @@ impl ApiError {
             ApiError::UnsupportedMediaType { expected } => {
                 format!("Send `Content-Type: {expected}`.")
             }
-            ApiError::RosterRejected(rows) => format!(
-                "{} rows were rejected (see `rows`); nothing was imported.",
-                rows_rejected(rows)
-            ),
+            ApiError::RosterRejected(_) => {
+                "Nothing was imported; `rows` lists what was rejected, by line.".into()
+            }
             ApiError::TooManyRequests { retry_after_secs } => {
                 format!("Too many failed attempts; try again in {retry_after_secs} seconds.")
             }
@@ -269,7 +268,7 @@ impl From<FieldErrors> for ApiError {
 impl From<ImportError> for ApiError {
     fn from(error: ImportError) -> Self {
         match error {
-            ImportError::NotARoster(rows) => ApiError::RosterRejected(rows),
+            ImportError::Rejected(rows) => ApiError::RosterRejected(rows),
             ImportError::Store(error) => error.into(),
         }
     }

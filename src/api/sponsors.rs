@@ -158,8 +158,5 @@ pub async fn import(
         &(),
     )
     .await?;
-    if mode == ImportMode::AllOrNothing && !report.rejected.is_empty() {
-        return Err(ApiError::RosterRejected(report.rejected));
-    }
     Ok(HttpResponse::Ok().json(report))
 }

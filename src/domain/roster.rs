@@ -115,14 +115,6 @@ impl std::fmt::Display for Rejection {
     }
 }
 
-/// How many rows `rejections` (in line order) name: a row may be rejected for several
-/// fields.
-pub fn rows_rejected(rejections: &[Rejection]) -> usize {
-    let mut lines: Vec<u64> = rejections.iter().map(|r| r.line).collect();
-    lines.dedup();
-    lines.len()
-}
-
 /// One valid row: a person to invite as a sponsor, and their profile.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RosterEntry {
@@ -200,8 +192,11 @@ pub struct ImportReport {
 }
 
 impl ImportReport {
+    /// How many rows were rejected: a row may be rejected for several fields.
     pub fn rejected_rows(&self) -> usize {
-        rows_rejected(&self.rejected)
+        let mut lines: Vec<u64> = self.rejected.iter().map(|r| r.line).collect();
+        lines.dedup();
+        lines.len()
     }
 
     pub fn add(&mut self, other: ImportReport) {
