@@ -154,7 +154,6 @@ pub fn create_user(
     row.try_into()
 }
 
-/// A new program with its first program admin (the operator's `create-admin`).
 /// A new program and its first admin, made by an operator's command (`job`, for the
 /// audit trail: `create-admin`, `demo-data`).
 pub fn create_program_with_admin(
