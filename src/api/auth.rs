@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use super::error::{ApiError, Problem, REQUEST_ID};
 use super::extract::{Anyone, Authorized, JsonBody, People, bearer};
-use super::respond::{render_page, wants_html};
+use super::respond::{form_fields, render_page, unknown_form_field, wants_html};
 use crate::auth::Principal;
 use crate::auth::credentials::{
     NewPassword, SESSION_TOKEN_PREFIX, dummy_password_hash, random_token, sha256_hex,
@@ -323,21 +323,11 @@ pub async fn invite_form(
 
 /// The form's one field, `password`, checked as the API checks it.
 fn password_of(body: &[u8]) -> Result<NewPassword, ApiError> {
-    let fields: Vec<(String, String)> =
-        serde_urlencoded::from_bytes(body).map_err(|_| ApiError::Malformed {
-            detail: "the form could not be read".into(),
-        })?;
     let mut password = None;
-    for (name, value) in fields {
+    for (name, value) in form_fields(body)? {
         match name.as_str() {
             "password" => password = Some(value),
-            other => {
-                return Err(ApiError::field(
-                    other,
-                    "unknown_field",
-                    "this form has no such field",
-                ));
-            }
+            other => return Err(unknown_form_field(other)),
         }
     }
     let password =

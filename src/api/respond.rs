@@ -176,15 +176,23 @@ async fn open(state: &AppState, token: &str) -> Result<(LinkClaim, LinkedRequest
     Ok((claim, request))
 }
 
+/// The fields of a form post from one of the emailed-link pages, in order.
+pub fn form_fields(body: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
+    serde_urlencoded::from_bytes(body).map_err(|_| ApiError::Malformed {
+        detail: "the form could not be read".into(),
+    })
+}
+
+/// A field the page's form does not have.
+pub fn unknown_form_field(name: &str) -> ApiError {
+    ApiError::field(name, "unknown_field", "this form has no such field")
+}
+
 /// The confirmation form: `share_contact_details=yes` to accept, an optional `reason`
 /// to decline.
 fn form_details(action: LinkAction, body: &[u8]) -> Result<StepDetails, ApiError> {
-    let fields: Vec<(String, String)> =
-        serde_urlencoded::from_bytes(body).map_err(|_| ApiError::Malformed {
-            detail: "the form could not be read".into(),
-        })?;
     let mut details = StepDetails::default();
-    for (name, value) in fields {
+    for (name, value) in form_fields(body)? {
         match (action, name.as_str()) {
             (LinkAction::Accept, "share_contact_details") => {
                 details.sponsor_shares_contact = value == "yes";
@@ -196,13 +204,7 @@ fn form_details(action: LinkAction, body: &[u8]) -> Result<StepDetails, ApiError
                     .ok_or_else(|| ApiError::field("reason", "invalid", "not a reason to give"))?;
                 details.reason = Some(reason);
             }
-            (_, other) => {
-                return Err(ApiError::field(
-                    other,
-                    "unknown_field",
-                    "this form has no such field",
-                ));
-            }
+            (_, other) => return Err(unknown_form_field(other)),
         }
     }
     if action == LinkAction::Accept && !details.sponsor_shares_contact {
