@@ -4,13 +4,19 @@
 //!
 //! The database stays the source of truth: the index proposes, the database disposes.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::matching::facts::SponsorFacts;
+use crate::domain::ids::UserId;
+use crate::domain::values::Fellowship;
+use crate::matching::facts::{SponsorFacts, fellowships_of};
 use crate::matching::hours::{ZoneCache, week_start};
 use crate::matching::index::RankIndex;
 use crate::matching::score::Query;
@@ -18,21 +24,32 @@ use crate::store::{Db, StoreError, matching};
 
 pub struct SponsorPool {
     index: RwLock<RankIndex>,
+    /// What candidate lists call each sponsor, kept beside the index so that showing a
+    /// list reads no sponsor rows: under load each write empties SQLite's page caches,
+    /// and ten random rows cost more than ranking a hundred thousand sponsors.
+    aliases: RwLock<HashMap<Uuid, Box<str>>>,
     /// The week (168 hours from this hour) the index's UTC availability is for.
     week: Mutex<DateTime<Utc>>,
     /// The newest change-log entry applied.
     seen: AtomicI64,
+    /// Held while the pool follows the log or is rebuilt: a follower that loaded facts
+    /// earlier must not overwrite newer ones applied meanwhile and marked as applied.
+    applied: tokio::sync::Mutex<Applied>,
 }
 
 impl SponsorPool {
     /// Builds the index from every sponsor in the database.
     pub async fn load(db: &Db) -> Result<Self, StoreError> {
         let week = week_start(Utc::now());
-        let (index, seen) = build(db, week).await?;
+        let (index, aliases, seen, recent) = build(db, week).await?;
+        let mut applied = Applied::default();
+        applied.mark(&recent, Instant::now());
         Ok(Self {
             index: RwLock::new(index),
+            aliases: RwLock::new(aliases),
             week: Mutex::new(week),
             seen: AtomicI64::new(seen),
+            applied: tokio::sync::Mutex::new(applied),
         })
     }
 
@@ -43,30 +60,47 @@ impl SponsorPool {
         if *lock(&self.week) == week {
             return Ok(false);
         }
-        let (index, seen) = build(db, week).await?;
+        let mut applied = self.applied.lock().await;
+        let (index, aliases, seen, recent) = build(db, week).await?;
         *self.index.write().unwrap_or_else(|e| e.into_inner()) = index;
+        *self.aliases.write().unwrap_or_else(|e| e.into_inner()) = aliases;
         *lock(&self.week) = week;
+        applied.mark(&recent, Instant::now());
         self.seen.fetch_max(seen, Ordering::SeqCst);
         Ok(true)
     }
 
     /// Applies changes logged since the last look (by any instance).
     pub async fn follow(&self, db: &Db) -> Result<usize, StoreError> {
+        let mut applied = self.applied.lock().await;
         let since = self.seen.load(Ordering::SeqCst);
-        let (changed, newest) = db
+        let entries = db
             .run(move |conn| matching::changes_since(conn, since))
             .await?;
-        if changed.is_empty() {
+        let entries = applied.unapplied(entries, Instant::now());
+        if entries.is_empty() {
             return Ok(0);
         }
+        let newest = entries.iter().map(|(seq, _)| *seq).max().unwrap_or(since);
+        let mut changed: Vec<String> = entries.iter().map(|(_, id)| id.clone()).collect();
+        changed.sort();
+        changed.dedup();
         let count = changed.len();
         let mut zones = self.zones();
-        let facts = db
-            .run(move |conn| matching::sponsor_facts(conn, Some(&changed), &mut zones))
+        let (facts, aliases) = db
+            .run(move |conn| {
+                let facts = matching::sponsor_facts(conn, Some(&changed), &mut zones)?;
+                Ok((facts, matching::sponsor_aliases(conn, Some(&changed))?))
+            })
             .await?;
         for sponsor in facts {
             self.upsert(&sponsor);
         }
+        self.aliases
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(aliases.into_iter().map(|(id, alias)| (id, alias.into())));
+        applied.mark(&entries, Instant::now());
         self.seen.fetch_max(newest, Ordering::SeqCst);
         Ok(count)
     }
@@ -120,6 +154,28 @@ impl SponsorPool {
             .facts(id)
     }
 
+    /// What a candidate list shows of these sponsors, in the order given; sponsors not
+    /// in the pool are left out.
+    pub fn summaries(&self, ids: &[Uuid]) -> Vec<SponsorSummary> {
+        let index = self.index.read().unwrap_or_else(|e| e.into_inner());
+        let aliases = self.aliases.read().unwrap_or_else(|e| e.into_inner());
+        ids.iter()
+            .filter_map(|id| {
+                let facts = index.facts(*id)?;
+                Some(SponsorSummary {
+                    sponsor_id: UserId::from(*id),
+                    alias: aliases.get(id)?.to_string(),
+                    fellowships: fellowships_of(facts.fellowships),
+                    languages: facts
+                        .languages
+                        .iter()
+                        .map(|l| l.as_str().to_owned())
+                        .collect(),
+                })
+            })
+            .collect()
+    }
+
     pub fn len(&self) -> usize {
         self.index.read().unwrap_or_else(|e| e.into_inner()).len()
     }
@@ -133,13 +189,88 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-async fn build(db: &Db, week: DateTime<Utc>) -> Result<(RankIndex, i64), StoreError> {
+/// What a pool is built from: the index, the aliases, the change log's newest sequence
+/// number, and the entries the follower could still read that the index reflects.
+type Built = (RankIndex, HashMap<Uuid, Box<str>>, i64, Vec<(i64, String)>);
+
+async fn build(db: &Db, week: DateTime<Utc>) -> Result<Built, StoreError> {
     db.run(move |conn| {
-        // The change log's position first: changes after it are followed, so none is lost.
-        let seen = matching::latest_change(conn)?;
+        // The change log's position first: changes after it are followed, so none is
+        // lost; those read now are in the facts read next.
+        let latest = matching::latest_change(conn)?;
+        let recent = matching::changes_since(conn, latest)?;
+        let seen = recent.iter().map(|(seq, _)| *seq).fold(latest, i64::max);
         let mut zones = ZoneCache::new(week);
         let facts = matching::sponsor_facts(conn, None, &mut zones)?;
-        Ok((RankIndex::build(facts), seen))
+        let aliases = matching::sponsor_aliases(conn, None)?
+            .into_iter()
+            .map(|(id, alias)| (id, alias.into()))
+            .collect();
+        Ok((RankIndex::build(facts), aliases, seen, recent))
     })
     .await
+}
+
+/// What a candidate list may show of a sponsor before any agreement.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SponsorSummary {
+    pub sponsor_id: UserId,
+    pub alias: String,
+    pub fellowships: Vec<Fellowship>,
+    pub languages: Vec<String>,
+}
+
+/// Change-log entries applied, remembered while the log's window may return them again,
+/// so that each change loads its sponsor once rather than on every look for seconds.
+#[derive(Debug, Default)]
+struct Applied(HashMap<i64, Instant>);
+
+impl Applied {
+    /// Twice the window: instances' clocks differ a little.
+    const REMEMBER: Duration =
+        Duration::from_secs(2 * matching::CHANGE_WINDOW.num_seconds() as u64);
+
+    /// The entries not applied yet; forgets those past remembering.
+    fn unapplied(&mut self, entries: Vec<(i64, String)>, now: Instant) -> Vec<(i64, String)> {
+        self.0
+            .retain(|_, at| now.saturating_duration_since(*at) < Self::REMEMBER);
+        entries
+            .into_iter()
+            .filter(|(seq, _)| !self.0.contains_key(seq))
+            .collect()
+    }
+
+    fn mark(&mut self, entries: &[(i64, String)], now: Instant) {
+        self.0.extend(entries.iter().map(|(seq, _)| (*seq, now)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entries(seqs: &[i64]) -> Vec<(i64, String)> {
+        seqs.iter().map(|s| (*s, format!("sponsor-{s}"))).collect()
+    }
+
+    #[test]
+    fn an_entry_is_applied_once_while_remembered_and_again_after() {
+        let start = Instant::now();
+        let mut applied = Applied::default();
+        applied.mark(&entries(&[1, 2]), start);
+        let fresh = applied.unapplied(entries(&[1, 2, 3]), start + Duration::from_secs(1));
+        assert_eq!(fresh, entries(&[3]));
+        applied.mark(&fresh, start + Duration::from_secs(1));
+        assert!(
+            applied
+                .unapplied(entries(&[1, 3]), start + Duration::from_secs(2))
+                .is_empty()
+        );
+        let later = start + Applied::REMEMBER + Duration::from_secs(2);
+        assert_eq!(applied.unapplied(entries(&[1, 3]), later), entries(&[1, 3]));
+        assert!(
+            applied.0.is_empty(),
+            "entries past remembering are forgotten"
+        );
+    }
 }

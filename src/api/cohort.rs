@@ -13,10 +13,11 @@ use crate::domain::ids::{SeekerId, UserId};
 use crate::matching::cohort::{self, Mode, Unplaced};
 use crate::matching::facts::day_number;
 use crate::matching::score::{Explanation, Query, explain};
+use crate::pool::SponsorSummary;
 use crate::startup::AppState;
 use crate::store::audit::{self, RecordKind};
 use crate::store::matches::{self, By, MatchRecord, Proposal};
-use crate::store::matching::{self, SponsorSummary};
+use crate::store::matching;
 
 /// A pairing of the plan, with what may be shown of the sponsor and why they fit.
 #[derive(Debug, Serialize, ToSchema)]
@@ -98,16 +99,20 @@ pub async fn plan(
                 .pool
                 .with_index(|index| cohort::plan(index, &queries, mode));
             let sponsor_ids: Vec<uuid::Uuid> = plan.pairs.iter().map(|(_, id, _)| *id).collect();
-            let summaries = writer.write(conn, |conn| {
+            let summaries = work.pool.summaries(&sponsor_ids);
+            writer.write(conn, |conn| {
                 let shown: Vec<String> = sponsor_ids.iter().map(ToString::to_string).collect();
-                audit::record_all(
-                    conn,
-                    &actor,
-                    "sponsor_profile.candidate",
-                    RecordKind::SponsorProfile,
-                    &shown,
-                )?;
-                matching::sponsor_summaries(conn, &sponsor_ids)
+                let events: Vec<_> = shown
+                    .iter()
+                    .map(|id| {
+                        (
+                            "sponsor_profile.candidate",
+                            RecordKind::SponsorProfile,
+                            id.as_str(),
+                        )
+                    })
+                    .collect();
+                audit::record_all(conn, &actor, &events)
             })?;
             let pairs = plan
                 .pairs

@@ -12,10 +12,11 @@ use crate::domain::ids::{SeekerId, UserId};
 use crate::matching::facts::day_number;
 use crate::matching::policy::MatchingPolicy;
 use crate::matching::score::{Explanation, Query, explain};
+use crate::pool::SponsorSummary;
 use crate::startup::AppState;
 use crate::store::audit::{self, RecordKind};
 use crate::store::matches;
-use crate::store::matching::{self, PolicyRecord, SponsorSummary};
+use crate::store::matching::{self, PolicyRecord};
 
 /// The program's matching policy.
 #[utoipa::path(get, path = "/api/v1/matching-policy", tag = "matching",
@@ -119,10 +120,8 @@ pub async fn candidates(
                 .filter_map(|(id, _)| work.pool.facts(*id).map(|s| (*id, explain(&query, &s))))
                 .collect();
             let ids: Vec<uuid::Uuid> = explained.iter().map(|(id, _)| *id).collect();
-            let summaries = writer.write(conn, |conn| {
-                audit_candidates(conn, &actor, seeker, &ids)?;
-                matching::sponsor_summaries(conn, &ids)
-            })?;
+            let summaries = work.pool.summaries(&ids);
+            writer.write(conn, |conn| audit_candidates(conn, &actor, seeker, &ids))?;
             Ok((policy.version, explained, summaries))
         })
         .await?;
@@ -146,31 +145,30 @@ pub async fn candidates(
 }
 
 /// Candidates shown: the seeker read (by people) and every sponsor disclosed, whoever
-/// the caller; sponsors are in recovery too.
+/// the caller; sponsors are in recovery too. One statement for all of them.
 fn audit_candidates(
     conn: &mut crate::store::AnyConnection,
     actor: &crate::store::audit::Actor,
     seeker: SeekerId,
     sponsors: &[uuid::Uuid],
 ) -> Result<(), crate::store::StoreError> {
-    if actor.principal.is_person() {
-        let seeker = seeker.to_string();
-        audit::record(
-            conn,
-            actor,
-            "seeker.candidates",
-            RecordKind::Seeker,
-            &seeker,
-        )?;
-    }
-    let ids: Vec<String> = sponsors.iter().map(uuid::Uuid::to_string).collect();
-    audit::record_all(
-        conn,
-        actor,
-        "sponsor_profile.candidate",
-        RecordKind::SponsorProfile,
-        &ids,
-    )
+    let seeker = seeker.to_string();
+    let sponsors: Vec<String> = sponsors.iter().map(uuid::Uuid::to_string).collect();
+    let seeker_read = ("seeker.candidates", RecordKind::Seeker, seeker.as_str());
+    let events: Vec<(&str, RecordKind, &str)> = actor
+        .principal
+        .is_person()
+        .then_some(seeker_read)
+        .into_iter()
+        .chain(sponsors.iter().map(|id| {
+            (
+                "sponsor_profile.candidate",
+                RecordKind::SponsorProfile,
+                id.as_str(),
+            )
+        }))
+        .collect();
+    audit::record_all(conn, actor, &events)
 }
 
 /// `?limit=` 1 to 50, default 10; nothing else.
@@ -209,10 +207,15 @@ pub async fn candidate(
         .pool
         .facts(sponsor.as_uuid())
         .ok_or(ApiError::NotFound)?;
+    let summary = state
+        .pool
+        .summaries(&[sponsor.as_uuid()])
+        .pop()
+        .ok_or(ApiError::NotFound)?;
     let program = auth.principal().program_id();
     let mut zones = state.pool.zones();
     let actor = auth.actor;
-    let (explanation, summary) = state
+    let explanation = state
         .db
         .write(move |conn| {
             let facts = matching::seeker_facts(conn, program, seeker, &mut zones)?;
@@ -226,10 +229,7 @@ pub async fn candidate(
             };
             let explanation = explain(&query, &facts_of_sponsor);
             audit_candidates(conn, &actor, seeker, &[sponsor.as_uuid()])?;
-            let summary = matching::sponsor_summaries(conn, &[sponsor.as_uuid()])?
-                .pop()
-                .ok_or(crate::store::StoreError::NotFound)?;
-            Ok((explanation, summary))
+            Ok(explanation)
         })
         .await?;
     Ok(HttpResponse::Ok().json(Candidate {

@@ -165,6 +165,22 @@ pub enum Fellowship {
     CelebrateRecovery,
 }
 
+impl Fellowship {
+    pub const ALL: [Fellowship; 11] = [
+        Fellowship::Aa,
+        Fellowship::Na,
+        Fellowship::Ca,
+        Fellowship::Cma,
+        Fellowship::Ma,
+        Fellowship::Ha,
+        Fellowship::Smart,
+        Fellowship::RefugeRecovery,
+        Fellowship::RecoveryDharma,
+        Fellowship::LifeRing,
+        Fellowship::CelebrateRecovery,
+    ];
+}
+
 /// Sorted, de-duplicated, non-empty.
 pub fn parse_fellowships(list: Vec<Fellowship>) -> Result<Vec<Fellowship>, FieldError> {
     non_empty_set(list, "at least one fellowship is required")

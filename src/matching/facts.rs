@@ -11,6 +11,15 @@ pub fn fellowship_bit(fellowship: Fellowship) -> u16 {
     1 << fellowship as u16
 }
 
+/// The fellowships a set of [`fellowship_bit`]s stands for, in declaration order (the
+/// order a stored, sorted list has).
+pub fn fellowships_of(set: u16) -> Vec<Fellowship> {
+    Fellowship::ALL
+        .into_iter()
+        .filter(|f| set & fellowship_bit(*f) != 0)
+        .collect()
+}
+
 /// Bit per [`Attribute`], in declaration order (eight of them: one byte).
 pub fn attribute_bit(attribute: Attribute) -> u8 {
     1 << attribute as u8

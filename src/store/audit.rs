@@ -55,17 +55,31 @@ impl RecordKind {
     }
 }
 
-#[derive(Insertable, Queryable, Selectable)]
+#[derive(Queryable, Selectable)]
 #[diesel(table_name = audit_events)]
 struct AuditRow {
     id: String,
-    program_id: String,
     actor_kind: String,
     actor_id: String,
     action: String,
     record_kind: String,
     record_id: String,
     request_id: Option<String>,
+    occurred_at: NaiveDateTime,
+}
+
+/// An event as written: borrowed, so that writing many costs one allocation each (the id).
+#[derive(Insertable)]
+#[diesel(table_name = audit_events)]
+struct NewEvent<'a> {
+    id: String,
+    program_id: &'a str,
+    actor_kind: &'a str,
+    actor_id: &'a str,
+    action: &'a str,
+    record_kind: &'static str,
+    record_id: &'a str,
+    request_id: Option<&'a str>,
     occurred_at: NaiveDateTime,
 }
 
@@ -100,51 +114,52 @@ pub fn record_in(
 ) -> Result<(), StoreError> {
     let (actor_kind, actor_id) = actor.principal.actor();
     diesel::insert_into(audit_events::table)
-        .values(AuditRow {
+        .values(NewEvent {
             id: AuditEventId::new().to_string(),
-            program_id: program.to_string(),
-            actor_kind: actor_kind.to_owned(),
-            actor_id,
-            action: action.to_owned(),
-            record_kind: kind.as_str().to_owned(),
-            record_id: record_id.to_owned(),
-            request_id: Some(actor.request_id.clone()),
+            program_id: &program.to_string(),
+            actor_kind,
+            actor_id: &actor_id,
+            action,
+            record_kind: kind.as_str(),
+            record_id,
+            request_id: Some(&actor.request_id),
             occurred_at: now(),
         })
         .execute(conn)?;
     Ok(())
 }
 
-/// Records the same action on many records of the actor's program in one statement:
+/// Records actions on many records of the actor's program, a thousand to a statement:
 /// a candidate list shows many sponsors, and each is on record.
 pub fn record_all(
     conn: &mut AnyConnection,
     actor: &Actor,
-    action: &str,
-    kind: RecordKind,
-    record_ids: &[String],
+    events: &[(&str, RecordKind, &str)],
 ) -> Result<(), StoreError> {
-    if record_ids.is_empty() {
+    if events.is_empty() {
         return Ok(());
     }
     let (actor_kind, actor_id) = actor.principal.actor();
     let program = actor.principal.program_id().to_string();
     let occurred_at = now();
-    let rows: Vec<AuditRow> = record_ids
+    let rows: Vec<NewEvent> = events
         .iter()
-        .map(|record_id| AuditRow {
+        .map(|&(action, kind, record_id)| NewEvent {
             id: AuditEventId::new().to_string(),
-            program_id: program.clone(),
-            actor_kind: actor_kind.to_owned(),
-            actor_id: actor_id.clone(),
-            action: action.to_owned(),
-            record_kind: kind.as_str().to_owned(),
-            record_id: record_id.clone(),
-            request_id: Some(actor.request_id.clone()),
+            program_id: &program,
+            actor_kind,
+            actor_id: &actor_id,
+            action,
+            record_kind: kind.as_str(),
+            record_id,
+            request_id: Some(&actor.request_id),
             occurred_at,
         })
         .collect();
-    super::insert_all!(conn, audit_events::table, &rows)?;
+    // Both backends cap the values one statement may bind (SQLite at 32,766).
+    for chunk in rows.chunks(1_000) {
+        super::insert_all!(conn, audit_events::table, chunk)?;
+    }
     Ok(())
 }
 
@@ -158,14 +173,14 @@ pub fn record_service(
     record_id: &str,
 ) -> Result<(), StoreError> {
     diesel::insert_into(audit_events::table)
-        .values(AuditRow {
+        .values(NewEvent {
             id: AuditEventId::new().to_string(),
-            program_id: program.to_string(),
-            actor_kind: "service".to_owned(),
-            actor_id: job.to_owned(),
-            action: action.to_owned(),
-            record_kind: kind.as_str().to_owned(),
-            record_id: record_id.to_owned(),
+            program_id: &program.to_string(),
+            actor_kind: "service",
+            actor_id: job,
+            action,
+            record_kind: kind.as_str(),
+            record_id,
             request_id: None,
             occurred_at: now(),
         })

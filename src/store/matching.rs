@@ -208,11 +208,11 @@ pub fn latest_change(conn: &mut AnyConnection) -> Result<i64, StoreError> {
         .unwrap_or(0))
 }
 
-/// Sponsors changed after `seq` or within the last [`CHANGE_WINDOW`], and the newest
-/// sequence number seen. The window catches changes whose transactions committed out of
+/// Change-log entries (sequence number, sponsor) after `seq` or within the last
+/// [`CHANGE_WINDOW`]. The window catches changes whose transactions committed out of
 /// sequence order (PostgreSQL hands out numbers before commit); re-applying a change is
-/// harmless.
-pub fn changes_since(conn: &mut AnyConnection, seq: i64) -> Result<(Vec<String>, i64), StoreError> {
+/// harmless, and the pool skips entries it has applied.
+pub fn changes_since(conn: &mut AnyConnection, seq: i64) -> Result<Vec<(i64, String)>, StoreError> {
     let window_start = now() - CHANGE_WINDOW;
     let columns = (sponsor_changes::seq, sponsor_changes::sponsor_id);
     // Two indexed reads rather than one with OR, which would scan the whole log.
@@ -229,11 +229,7 @@ pub fn changes_since(conn: &mut AnyConnection, seq: i64) -> Result<(Vec<String>,
             .select(columns)
             .load::<(i64, String)>(conn)?,
     );
-    let newest = rows.iter().map(|(s, _)| *s).max().unwrap_or(seq).max(seq);
-    let mut ids: Vec<String> = rows.into_iter().map(|(_, id)| id).collect();
-    ids.sort();
-    ids.dedup();
-    Ok((ids, newest))
+    Ok(rows)
 }
 
 #[derive(Queryable, Selectable)]
@@ -473,37 +469,22 @@ pub fn seeker_facts(
     })
 }
 
-/// What a candidate list may show of a sponsor before any agreement.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct SponsorSummary {
-    pub sponsor_id: crate::domain::ids::UserId,
-    pub alias: String,
-    pub fellowships: Vec<Fellowship>,
-    pub languages: Vec<String>,
-}
-
-pub fn sponsor_summaries(
+/// Sponsors' aliases, every sponsor's or those named: what candidate lists call them.
+pub fn sponsor_aliases(
     conn: &mut AnyConnection,
-    ids: &[uuid::Uuid],
-) -> Result<Vec<SponsorSummary>, StoreError> {
-    let keys: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
-    sponsor_profiles::table
-        .filter(sponsor_profiles::user_id.eq_any(keys))
-        .select((
-            sponsor_profiles::user_id,
-            sponsor_profiles::alias,
-            sponsor_profiles::fellowships,
-            sponsor_profiles::languages,
-        ))
-        .load::<(String, String, String, String)>(conn)?
-        .into_iter()
-        .map(|(id, alias, fellowships, languages)| {
-            Ok(SponsorSummary {
-                sponsor_id: parse_id("sponsor_profiles.user_id", &id)?,
-                alias,
-                fellowships: from_json("sponsor_profiles.fellowships", &fellowships)?,
-                languages: from_json("sponsor_profiles.languages", &languages)?,
-            })
+    only: Option<&[String]>,
+) -> Result<Vec<(uuid::Uuid, String)>, StoreError> {
+    let mut query = sponsor_profiles::table
+        .select((sponsor_profiles::user_id, sponsor_profiles::alias))
+        .into_boxed();
+    if let Some(ids) = only {
+        query = query.filter(sponsor_profiles::user_id.eq_any(ids.to_vec()));
+    }
+    query
+        .load_iter::<(String, String), DefaultLoadingMode>(conn)?
+        .map(|row| {
+            let (id, alias) = row?;
+            Ok((parse_id("sponsor_profiles.user_id", &id)?, alias))
         })
         .collect()
 }

@@ -312,4 +312,30 @@ async fn a_second_instance_follows_sponsor_changes_within_a_second() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+
+    // Candidate lists show aliases from memory: a new one shows at once on the instance
+    // that took it, and within a second on the other.
+    let mut renamed = sponsor_body();
+    renamed["alias"] = json!("Robin");
+    let response = app
+        .put("/api/v1/sponsors/me", &sponsor, &renamed)
+        .header("If-Match", "\"1\"")
+        .send()
+        .await
+        .unwrap();
+    expect_json(response, StatusCode::OK).await;
+    let renamed_at = Instant::now();
+    let here = candidates(&app, &admin, seeker["id"].as_str().unwrap()).await;
+    assert_eq!(here["candidates"][0]["alias"], "Robin", "{here}");
+    loop {
+        let list = expect_json(on_other().await.unwrap(), StatusCode::OK).await;
+        if list["candidates"][0]["alias"] == "Robin" {
+            break;
+        }
+        assert!(
+            renamed_at.elapsed() < Duration::from_secs(1),
+            "alias not followed within a second: {list}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
