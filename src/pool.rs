@@ -87,19 +87,16 @@ impl SponsorPool {
         changed.dedup();
         let count = changed.len();
         let mut zones = self.zones();
-        let (facts, aliases) = db
-            .run(move |conn| {
-                let facts = matching::sponsor_facts(conn, Some(&changed), &mut zones)?;
-                Ok((facts, matching::sponsor_aliases(conn, Some(&changed))?))
-            })
+        let sponsors = db
+            .run(move |conn| matching::sponsor_facts(conn, Some(&changed), &mut zones))
             .await?;
-        for sponsor in facts {
-            self.upsert(&sponsor);
+        for (sponsor, _) in &sponsors {
+            self.upsert(sponsor);
         }
         {
             let mut known = self.aliases.write().unwrap_or_else(|e| e.into_inner());
-            for (id, alias) in aliases {
-                known.set(id, alias);
+            for (sponsor, alias) in sponsors {
+                known.set(sponsor.id, alias);
             }
         }
         applied.mark(&entries, Instant::now());
@@ -203,9 +200,20 @@ async fn build(db: &Db, week: DateTime<Utc>) -> Result<Built, StoreError> {
         let recent = matching::changes_since(conn, latest)?;
         let seen = recent.iter().map(|(seq, _)| *seq).fold(latest, i64::max);
         let mut zones = ZoneCache::new(week);
-        let facts = matching::sponsor_facts(conn, None, &mut zones)?;
-        let aliases = Aliases::build(matching::sponsor_aliases(conn, None)?);
-        Ok((RankIndex::build(facts), aliases, seen, recent))
+        let (facts, aliases): (Vec<SponsorFacts>, Vec<(Uuid, String)>) =
+            matching::sponsor_facts(conn, None, &mut zones)?
+                .into_iter()
+                .map(|(facts, alias)| {
+                    let id = facts.id;
+                    (facts, (id, alias))
+                })
+                .unzip();
+        Ok((
+            RankIndex::build(facts),
+            Aliases::build(aliases),
+            seen,
+            recent,
+        ))
     })
     .await
 }

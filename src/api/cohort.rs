@@ -15,7 +15,7 @@ use crate::matching::facts::day_number;
 use crate::matching::score::{Explanation, Query, explain};
 use crate::pool::SponsorSummary;
 use crate::startup::AppState;
-use crate::store::audit::{self, RecordKind};
+use crate::store::audit::RecordKind;
 use crate::store::matches::{self, By, MatchRecord, Proposal};
 use crate::store::matching;
 
@@ -100,20 +100,17 @@ pub async fn plan(
                 .with_index(|index| cohort::plan(index, &queries, mode));
             let sponsor_ids: Vec<uuid::Uuid> = plan.pairs.iter().map(|(_, id, _)| *id).collect();
             let summaries = work.pool.summaries(&sponsor_ids);
-            writer.write(conn, |conn| {
-                let shown: Vec<String> = sponsor_ids.iter().map(ToString::to_string).collect();
-                let events: Vec<_> = shown
-                    .iter()
-                    .map(|id| {
-                        (
-                            "sponsor_profile.candidate",
-                            RecordKind::SponsorProfile,
-                            id.as_str(),
-                        )
-                    })
-                    .collect();
-                audit::record_all(conn, &actor, &events)
-            })?;
+            let shown = sponsor_ids
+                .iter()
+                .map(|id| {
+                    (
+                        "sponsor_profile.candidate",
+                        RecordKind::SponsorProfile,
+                        id.to_string(),
+                    )
+                })
+                .collect();
+            writer.audit_read(conn, &actor, shown)?;
             let pairs = plan
                 .pairs
                 .iter()

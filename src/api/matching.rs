@@ -14,7 +14,7 @@ use crate::matching::policy::MatchingPolicy;
 use crate::matching::score::{Explanation, Query, explain};
 use crate::pool::SponsorSummary;
 use crate::startup::AppState;
-use crate::store::audit::{self, RecordKind};
+use crate::store::audit::{Actor, RecordKind};
 use crate::store::matches;
 use crate::store::matching::{self, PolicyRecord};
 
@@ -121,7 +121,7 @@ pub async fn candidates(
                 .collect();
             let ids: Vec<uuid::Uuid> = explained.iter().map(|(id, _)| *id).collect();
             let summaries = work.pool.summaries(&ids);
-            writer.write(conn, |conn| audit_candidates(conn, &actor, seeker, &ids))?;
+            writer.audit_read(conn, &actor, candidate_events(&actor, seeker, &ids))?;
             Ok((policy.version, explained, summaries))
         })
         .await?;
@@ -144,18 +144,15 @@ pub async fn candidates(
     }))
 }
 
-/// Candidates shown: the seeker read (by people) and every sponsor disclosed, whoever
-/// the caller; sponsors are in recovery too. One statement for all of them.
-fn audit_candidates(
-    conn: &mut crate::store::AnyConnection,
-    actor: &crate::store::audit::Actor,
+/// The audit events of showing candidates: the seeker read (by people) and every sponsor
+/// disclosed, whoever the caller; sponsors are in recovery too.
+fn candidate_events(
+    actor: &Actor,
     seeker: SeekerId,
     sponsors: &[uuid::Uuid],
-) -> Result<(), crate::store::StoreError> {
-    let seeker = seeker.to_string();
-    let sponsors: Vec<String> = sponsors.iter().map(uuid::Uuid::to_string).collect();
-    let seeker_read = ("seeker.candidates", RecordKind::Seeker, seeker.as_str());
-    let events: Vec<(&str, RecordKind, &str)> = actor
+) -> Vec<(&'static str, RecordKind, String)> {
+    let seeker_read = ("seeker.candidates", RecordKind::Seeker, seeker.to_string());
+    actor
         .principal
         .is_person()
         .then_some(seeker_read)
@@ -164,11 +161,10 @@ fn audit_candidates(
             (
                 "sponsor_profile.candidate",
                 RecordKind::SponsorProfile,
-                id.as_str(),
+                id.to_string(),
             )
         }))
-        .collect();
-    audit::record_all(conn, actor, &events)
+        .collect()
 }
 
 /// `?limit=` 1 to 50, default 10; nothing else.
@@ -217,7 +213,7 @@ pub async fn candidate(
     let actor = auth.actor;
     let explanation = state
         .db
-        .write(move |conn| {
+        .read_then_write(move |conn, writer| {
             let facts = matching::seeker_facts(conn, program, seeker, &mut zones)?;
             let policy = matching::get_policy(conn, program)?;
             let excluded = matches::barred_sponsors(conn, seeker)?;
@@ -228,7 +224,8 @@ pub async fn candidate(
                 excluded: &excluded,
             };
             let explanation = explain(&query, &facts_of_sponsor);
-            audit_candidates(conn, &actor, seeker, &[sponsor.as_uuid()])?;
+            let events = candidate_events(&actor, seeker, &[sponsor.as_uuid()]);
+            writer.audit_read(conn, &actor, events)?;
             Ok(explanation)
         })
         .await?;

@@ -1,13 +1,16 @@
 //! The audit trail: who read or changed which protected record, when, under which
 //! request. Written in the same transaction as the change it records.
 
+use std::collections::HashMap;
+use std::sync::{Condvar, Mutex};
+
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::schema::audit_events;
-use super::{AnyConnection, PageRequest, StoreError, now, parse_id};
+use super::{AnyConnection, PageRequest, StoreError, Writer, now, parse_id};
 use crate::auth::Principal;
 use crate::domain::ids::{AuditEventId, ProgramId};
 
@@ -129,31 +132,114 @@ pub fn record_in(
     Ok(())
 }
 
-/// Records actions on many records of the actor's program, a thousand to a statement:
-/// a candidate list shows many sponsors, and each is on record.
-pub fn record_all(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    events: &[(&str, RecordKind, &str)],
-) -> Result<(), StoreError> {
-    if events.is_empty() {
-        return Ok(());
-    }
-    let (actor_kind, actor_id) = actor.principal.actor();
-    let program = actor.principal.program_id().to_string();
-    let occurred_at = now();
-    let rows: Vec<NewEvent> = events
-        .iter()
-        .map(|&(action, kind, record_id)| NewEvent {
-            id: AuditEventId::new().to_string(),
-            program_id: &program,
+/// Audit events of reads, committed in groups. A read changes nothing for its events to
+/// be atomic with, so concurrent requests' events share one transaction, written by
+/// whichever request finds no group being written; each request answers only once its
+/// own events are committed, so nothing shown goes unrecorded. Under load one commit
+/// then serves several requests: fewer commits, and on SQLite fewer turns of the one
+/// writer and fewer emptied page caches.
+#[derive(Debug, Default)]
+pub struct ReadLog {
+    queue: Mutex<Queue>,
+    settled: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct Queue {
+    next_ticket: u64,
+    pending: Vec<Pending>,
+    /// A group is being written by one of the waiting requests.
+    writing: bool,
+    /// Outcomes of written groups, per ticket, until their requests collect them.
+    outcomes: HashMap<u64, Result<(), String>>,
+}
+
+/// One request's events, owned: another request may write them.
+#[derive(Debug)]
+struct Pending {
+    ticket: u64,
+    program_id: String,
+    actor_kind: &'static str,
+    actor_id: String,
+    request_id: String,
+    occurred_at: NaiveDateTime,
+    events: Vec<(&'static str, RecordKind, String)>,
+}
+
+impl ReadLog {
+    /// Records actions on records of the actor's program, returning once committed.
+    pub fn record(
+        &self,
+        conn: &mut AnyConnection,
+        writer: &Writer,
+        actor: &Actor,
+        events: Vec<(&'static str, RecordKind, String)>,
+    ) -> Result<(), StoreError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let (actor_kind, actor_id) = actor.principal.actor();
+        let mut queue = self.lock();
+        let ticket = queue.next_ticket;
+        queue.next_ticket += 1;
+        queue.pending.push(Pending {
+            ticket,
+            program_id: actor.principal.program_id().to_string(),
             actor_kind,
-            actor_id: &actor_id,
-            action,
-            record_kind: kind.as_str(),
-            record_id,
-            request_id: Some(&actor.request_id),
-            occurred_at,
+            actor_id,
+            request_id: actor.request_id.clone(),
+            occurred_at: now(),
+            events,
+        });
+        loop {
+            if let Some(outcome) = queue.outcomes.remove(&ticket) {
+                return outcome.map_err(StoreError::Unavailable);
+            }
+            if queue.writing {
+                queue = self.settled.wait(queue).unwrap_or_else(|e| e.into_inner());
+                continue;
+            }
+            // No group is being written, so this request's events are still pending:
+            // write every pending request's events.
+            queue.writing = true;
+            let group = std::mem::take(&mut queue.pending);
+            drop(queue);
+            let written = writer.write(conn, |conn| insert_events(conn, &group));
+            queue = self.lock();
+            queue.writing = false;
+            // Every request of the group, this one included, gets the same outcome: a
+            // failure refuses them all as unavailable (503).
+            let outcome = written.map_err(|e| e.to_string());
+            for pending in &group {
+                queue.outcomes.insert(pending.ticket, outcome.clone());
+            }
+            self.settled.notify_all();
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn insert_events(conn: &mut AnyConnection, group: &[Pending]) -> Result<(), StoreError> {
+    let rows: Vec<NewEvent> = group
+        .iter()
+        .flat_map(|pending| {
+            pending
+                .events
+                .iter()
+                .map(|(action, kind, record_id)| NewEvent {
+                    id: AuditEventId::new().to_string(),
+                    program_id: &pending.program_id,
+                    actor_kind: pending.actor_kind,
+                    actor_id: &pending.actor_id,
+                    action,
+                    record_kind: kind.as_str(),
+                    record_id,
+                    request_id: Some(&pending.request_id),
+                    occurred_at: pending.occurred_at,
+                })
         })
         .collect();
     // Both backends cap the values one statement may bind (SQLite at 32,766).

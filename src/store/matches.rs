@@ -305,7 +305,7 @@ pub fn propose(
     let mut picked = None;
     for candidate in candidates {
         let id = candidate.to_string();
-        let Some(facts) = sponsor_facts(conn, Some(&[id]), proposal.zones)?.pop() else {
+        let Some((facts, _)) = sponsor_facts(conn, Some(&[id]), proposal.zones)?.pop() else {
             if proposal.chosen.is_some() {
                 return Err(StoreError::NotFound);
             }
@@ -937,6 +937,7 @@ fn ensure_still_a_candidate(conn: &mut AnyConnection, row: &MatchRow) -> Result<
         &mut zones,
     )?
     .pop()
+    .map(|(facts, _)| facts)
     .ok_or(StoreError::NotFound)?;
     let failed = failed_filters(&query, &sponsor);
     if failed.is_empty() {

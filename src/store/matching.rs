@@ -236,6 +236,7 @@ pub fn changes_since(conn: &mut AnyConnection, seq: i64) -> Result<Vec<(i64, Str
 #[diesel(table_name = sponsor_profiles)]
 struct SponsorMatchRow {
     user_id: String,
+    alias: String,
     fellowships: String,
     sobriety_date: chrono::NaiveDate,
     gender: String,
@@ -304,7 +305,7 @@ impl SponsorMatchRow {
         self,
         zones: &mut ZoneCache,
         decoder: &mut Decoder,
-    ) -> Result<SponsorFacts, StoreError> {
+    ) -> Result<(SponsorFacts, String), StoreError> {
         let gender: Gender = enum_from_text("sponsor_profiles.gender", &self.gender)?;
         let by_gender = decoder.accepts.entry(gender).or_default();
         let accepts = memo(by_gender, &self.sponsors_genders, |text| {
@@ -337,7 +338,7 @@ impl SponsorMatchRow {
             self.in_person_longitude,
             self.in_person_radius_km,
         );
-        Ok(SponsorFacts {
+        let facts = SponsorFacts {
             id: parse_id("sponsor_profiles.user_id", &self.user_id)?,
             // A paused profile or a disabled account is out of matching.
             active: status == SponsorStatus::Active && self.account_status == "active",
@@ -354,16 +355,18 @@ impl SponsorMatchRow {
             // Filled in from the matches by `sponsor_facts`.
             load: 0,
             hours: zones.to_utc(zone.tz(), &week),
-        })
+        };
+        Ok((facts, self.alias))
     }
 }
 
-/// The sponsor pool as matching sees it: every sponsor, or just the ones named.
+/// The sponsor pool as matching sees it, every sponsor or just the ones named, each with
+/// the alias candidate lists show.
 pub fn sponsor_facts(
     conn: &mut AnyConnection,
     only: Option<&[String]>,
     zones: &mut ZoneCache,
-) -> Result<Vec<SponsorFacts>, StoreError> {
+) -> Result<Vec<(SponsorFacts, String)>, StoreError> {
     let mut decoder = Decoder::default();
     let mut query = sponsor_profiles::table
         .inner_join(users::table)
@@ -376,13 +379,13 @@ pub fn sponsor_facts(
     let mut facts = query
         .load_iter::<SponsorMatchRow, DefaultLoadingMode>(conn)?
         .map(|row| row?.facts(zones, &mut decoder))
-        .collect::<Result<Vec<SponsorFacts>, StoreError>>()?;
+        .collect::<Result<Vec<(SponsorFacts, String)>, StoreError>>()?;
     let held: HashMap<uuid::Uuid, i64> = matches::held_slots(conn, only)?
         .into_iter()
         .map(|(id, count)| Ok((parse_id("matches.sponsor_id", &id)?, count)))
         .collect::<Result<_, StoreError>>()?;
     if !held.is_empty() {
-        for sponsor in &mut facts {
+        for (sponsor, _) in &mut facts {
             if let Some(count) = held.get(&sponsor.id) {
                 sponsor.load = u8::try_from(*count).unwrap_or(u8::MAX);
             }
@@ -467,24 +470,4 @@ pub fn seeker_facts(
         hours: zones.to_utc(zone.tz(), &week),
         preferences: Preferences::of(&preferences),
     })
-}
-
-/// Sponsors' aliases, every sponsor's or those named: what candidate lists call them.
-pub fn sponsor_aliases(
-    conn: &mut AnyConnection,
-    only: Option<&[String]>,
-) -> Result<Vec<(uuid::Uuid, String)>, StoreError> {
-    let mut query = sponsor_profiles::table
-        .select((sponsor_profiles::user_id, sponsor_profiles::alias))
-        .into_boxed();
-    if let Some(ids) = only {
-        query = query.filter(sponsor_profiles::user_id.eq_any(ids.to_vec()));
-    }
-    query
-        .load_iter::<(String, String), DefaultLoadingMode>(conn)?
-        .map(|row| {
-            let (id, alias) = row?;
-            Ok((parse_id("sponsor_profiles.user_id", &id)?, alias))
-        })
-        .collect()
 }

@@ -201,6 +201,7 @@ pub struct Db {
     /// SQLite's own busy handler sleeps up to 100 ms between tries, which under load
     /// costs more than the writes.
     writer: Arc<Mutex<()>>,
+    reads: Arc<audit::ReadLog>,
 }
 
 impl Db {
@@ -226,6 +227,7 @@ impl Db {
             pool,
             backend,
             writer: Arc::default(),
+            reads: Arc::default(),
         })
     }
 
@@ -271,7 +273,10 @@ impl Db {
         F: FnOnce(&mut AnyConnection, &Writer) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
-        let writer = Writer((self.backend == Backend::Sqlite).then(|| self.writer.clone()));
+        let writer = Writer {
+            turn: (self.backend == Backend::Sqlite).then(|| self.writer.clone()),
+            reads: self.reads.clone(),
+        };
         self.run(move |conn| work(conn, &writer)).await
     }
 
@@ -313,17 +318,32 @@ fn run_migrations(conn: &mut AnyConnection) -> Result<usize, StoreError> {
     }
 }
 
-/// Write transactions in this process's turn (see [`Db`]'s `writer`).
-pub struct Writer(Option<Arc<Mutex<()>>>);
+/// Write transactions in this process's turn (see [`Db`]'s `writer`), and audit events
+/// of reads committed in groups.
+pub struct Writer {
+    turn: Option<Arc<Mutex<()>>>,
+    reads: Arc<audit::ReadLog>,
+}
 
 impl Writer {
+    /// Records the audit events of a read; returns once they are committed, with other
+    /// requests' ([`audit::ReadLog`]).
+    pub fn audit_read(
+        &self,
+        conn: &mut AnyConnection,
+        actor: &audit::Actor,
+        events: Vec<(&'static str, audit::RecordKind, String)>,
+    ) -> Result<(), StoreError> {
+        self.reads.record(conn, self, actor, events)
+    }
+
     pub fn write<T>(
         &self,
         conn: &mut AnyConnection,
         work: impl FnOnce(&mut AnyConnection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let _turn = self
-            .0
+            .turn
             .as_ref()
             .map(|w| w.lock().unwrap_or_else(|e| e.into_inner()));
         write_transaction(conn, work)

@@ -211,3 +211,129 @@ async fn the_first_admin_made_from_the_command_line_is_on_record() {
     assert_eq!(first["actor_id"], "create-admin");
     assert_eq!(first["record_id"], admin.user_id.unwrap().to_string());
 }
+
+/// Candidate lists' events are committed in groups: under concurrent requests each
+/// answer still comes only after its own events are on record.
+#[tokio::test]
+async fn concurrent_candidate_lists_are_each_on_record_before_they_answer() {
+    use diesel::prelude::*;
+    use sponsor_match::store::schema::audit_events;
+
+    let app = TestApp::spawn().await;
+    let admin = app.create_program("Riverside").await;
+    let seeker = app.create_seeker(&admin).await;
+    app.add_sponsor(&admin, |_| {}).await;
+    app.add_sponsor(&admin, |_| {}).await;
+    let path = format!(
+        "/api/v1/seekers/{}/candidates",
+        seeker["id"].as_str().unwrap()
+    );
+    let requests = (0..24).map(|_| async {
+        let response = app.get(&path, &admin).send().await.unwrap();
+        let request_id = response.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let list = expect_json(response, StatusCode::OK).await;
+        assert_eq!(list["candidates"].as_array().unwrap().len(), 2, "{list}");
+        let lookup = request_id.clone();
+        let actions: Vec<String> = app
+            .db
+            .run(move |conn| {
+                Ok(audit_events::table
+                    .filter(audit_events::request_id.eq(lookup))
+                    .select(audit_events::action)
+                    .order(audit_events::action.asc())
+                    .load::<String>(conn)?)
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            actions,
+            [
+                "seeker.candidates",
+                "sponsor_profile.candidate",
+                "sponsor_profile.candidate"
+            ],
+            "request {request_id}"
+        );
+    });
+    futures_util::future::join_all(requests).await;
+}
+
+/// If the group's events cannot be written, every request in it is refused: nothing is
+/// shown that is not on record.
+#[tokio::test]
+async fn candidate_lists_are_refused_when_their_events_cannot_be_written() {
+    use diesel::RunQueryDsl;
+    let app = TestApp::spawn().await;
+    let admin = app.create_program("Riverside").await;
+    let seeker = app.create_seeker(&admin).await;
+    app.add_sponsor(&admin, |_| {}).await;
+    app.db
+        .run(|conn| {
+            diesel::sql_query("ALTER TABLE audit_events RENAME TO audit_events_away")
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let path = format!(
+        "/api/v1/seekers/{}/candidates",
+        seeker["id"].as_str().unwrap()
+    );
+    let requests = (0..6).map(|_| async {
+        let response = app.get(&path, &admin).send().await.unwrap();
+        let problem =
+            crate::helpers::expect_problem(response, StatusCode::SERVICE_UNAVAILABLE).await;
+        assert!(problem.get("candidates").is_none(), "{problem}");
+    });
+    futures_util::future::join_all(requests).await;
+}
+
+/// Requests that reach the group commit together: each returns only once its own
+/// events are committed (read back on its own connection, which sees committed rows
+/// only), however the group was led.
+#[tokio::test]
+async fn read_events_are_committed_before_each_request_goes_on() {
+    use std::sync::{Arc, Barrier};
+
+    use diesel::prelude::*;
+    use sponsor_match::auth::{Principal, Role};
+    use sponsor_match::store::audit::{Actor, RecordKind};
+    use sponsor_match::store::schema::audit_events;
+
+    let app = TestApp::spawn().await;
+    let admin = app.create_program("Riverside").await;
+    // A pool of its own, which no background task takes connections from, so that all
+    // the requests hold one at once.
+    let together = 4;
+    let db = sponsor_match::store::Db::connect(app.settings().database_url(), 4).unwrap();
+    let barrier = Arc::new(Barrier::new(together));
+    let requests = (0..together).map(|n| {
+        let barrier = barrier.clone();
+        let actor = Actor {
+            principal: Principal::User {
+                id: admin.user_id.unwrap(),
+                program_id: admin.program_id,
+                role: Role::ProgramAdmin,
+            },
+            request_id: format!("request-{n}"),
+        };
+        db.read_then_write(move |conn, writer| {
+            let events = (0..3)
+                .map(|i| ("seeker.read", RecordKind::Seeker, format!("record-{n}-{i}")))
+                .collect();
+            barrier.wait();
+            writer.audit_read(conn, &actor, events)?;
+            let on_record = audit_events::table
+                .filter(audit_events::request_id.eq(&actor.request_id))
+                .count()
+                .get_result::<i64>(conn)?;
+            Ok(on_record)
+        })
+    });
+    for on_record in futures_util::future::join_all(requests).await {
+        assert_eq!(on_record.unwrap(), 3);
+    }
+}
