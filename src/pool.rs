@@ -1,6 +1,7 @@
-//! The sponsor pool held in memory for ranking: the rank index, built from the database
-//! at start, updated by the requests that change sponsors, and following the change log
-//! so that changes made through other instances arrive within the follow interval.
+//! The sponsor pool held in memory for ranking and for candidate lists: the rank index
+//! and each sponsor's alias, built from the database at start, updated by the requests
+//! that change sponsors, and following the change log so that changes made through
+//! other instances arrive within the follow interval.
 //!
 //! The database stays the source of truth: the index proposes, the database disposes.
 

@@ -1,5 +1,6 @@
 //! The audit trail: who read or changed which protected record, when, under which
-//! request. Written in the same transaction as the change it records.
+//! request. Written in the same transaction as the change it records; the events of
+//! candidate lists, which change nothing, are committed in groups ([`ReadLog`]).
 
 use std::collections::HashMap;
 use std::sync::{Condvar, Mutex};
@@ -204,7 +205,15 @@ impl ReadLog {
             queue.writing = true;
             let group = std::mem::take(&mut queue.pending);
             drop(queue);
-            let written = writer.write(conn, |conn| insert_events(conn, &group));
+            // A panic must not leave the others waiting for a group never settled.
+            let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                writer.write(conn, |conn| insert_events(conn, &group))
+            }))
+            .unwrap_or_else(|_| {
+                Err(StoreError::Unavailable(
+                    "writing audit events panicked".into(),
+                ))
+            });
             queue = self.lock();
             queue.writing = false;
             // Every request of the group, this one included, gets the same outcome: a
