@@ -147,22 +147,15 @@ impl SponsorPool {
         self.top_k(query, k).into_iter().map(|(id, _)| id).collect()
     }
 
-    pub fn facts(&self, id: Uuid) -> Option<SponsorFacts> {
-        self.index
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .facts(id)
-    }
-
-    /// What a candidate list shows of these sponsors, in the order given; sponsors not
-    /// in the pool are left out.
-    pub fn summaries(&self, ids: &[Uuid]) -> Vec<SponsorSummary> {
+    /// These sponsors as matching sees them, with what a candidate list shows of them,
+    /// in the order given; sponsors not in the pool are left out.
+    pub fn shown(&self, ids: &[Uuid]) -> Vec<(SponsorFacts, SponsorSummary)> {
         let index = self.index.read().unwrap_or_else(|e| e.into_inner());
         let aliases = self.aliases.read().unwrap_or_else(|e| e.into_inner());
         ids.iter()
             .filter_map(|id| {
                 let facts = index.facts(*id)?;
-                Some(SponsorSummary {
+                let summary = SponsorSummary {
                     sponsor_id: UserId::from(*id),
                     alias: aliases.get(*id)?.to_owned(),
                     fellowships: fellowships_of(facts.fellowships),
@@ -171,7 +164,8 @@ impl SponsorPool {
                         .iter()
                         .map(|l| l.as_str().to_owned())
                         .collect(),
-                })
+                };
+                Some((facts, summary))
             })
             .collect()
     }

@@ -2,6 +2,8 @@
 //! case manager accepts in whole or in part; accepted pairs enter the lifecycle as
 //! proposals.
 
+use std::collections::HashMap;
+
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
@@ -11,7 +13,7 @@ use super::error::{ApiError, Problem};
 use super::extract::{Authorized, JsonBody, ModeQuery, QueryMode, Staff};
 use crate::domain::ids::{SeekerId, UserId};
 use crate::matching::cohort::{self, Mode, Unplaced};
-use crate::matching::facts::day_number;
+use crate::matching::facts::{SponsorFacts, day_number};
 use crate::matching::score::{Explanation, Query, explain};
 use crate::pool::SponsorSummary;
 use crate::startup::AppState;
@@ -99,8 +101,13 @@ pub async fn plan(
                 .pool
                 .with_index(|index| cohort::plan(index, &queries, mode));
             let sponsor_ids: Vec<uuid::Uuid> = plan.pairs.iter().map(|(_, id, _)| *id).collect();
-            let summaries = work.pool.summaries(&sponsor_ids);
-            let shown = sponsor_ids
+            let shown: HashMap<uuid::Uuid, (SponsorFacts, SponsorSummary)> = work
+                .pool
+                .shown(&sponsor_ids)
+                .into_iter()
+                .map(|(facts, summary)| (facts.id, (facts, summary)))
+                .collect();
+            let events = sponsor_ids
                 .iter()
                 .map(|id| {
                     (
@@ -110,19 +117,16 @@ pub async fn plan(
                     )
                 })
                 .collect();
-            writer.audit_read(conn, &actor, shown)?;
+            writer.audit_read(conn, &actor, events)?;
             let pairs = plan
                 .pairs
                 .iter()
                 .filter_map(|&(at, sponsor, _)| {
-                    let summary = summaries
-                        .iter()
-                        .find(|s| s.sponsor_id.as_uuid() == sponsor)?;
-                    let facts = work.pool.facts(sponsor)?;
+                    let (facts, summary) = shown.get(&sponsor)?;
                     Some(CohortPair {
                         seeker_id: ready[at].id,
                         sponsor: summary.clone(),
-                        explanation: explain(&queries[at], &facts),
+                        explanation: explain(&queries[at], facts),
                     })
                 })
                 .collect();

@@ -101,7 +101,7 @@ pub async fn candidates(
     // Ranked on a database thread: a large pool takes milliseconds, better spent there
     // than on the workers that serve requests.
     let work = state.clone();
-    let (policy_version, explained, summaries) = state
+    let (policy_version, candidates) = state
         .db
         .read_then_write(move |conn, writer| {
             let facts = matching::seeker_facts(conn, program, seeker, &mut zones)?;
@@ -113,30 +113,26 @@ pub async fn candidates(
                 today,
                 excluded: &excluded,
             };
-            let explained: Vec<(uuid::Uuid, Explanation)> = work
+            let ranked = work.pool.ranked_ids(&query, limit);
+            let (ids, candidates): (Vec<uuid::Uuid>, Vec<Candidate>) = work
                 .pool
-                .top_k(&query, limit)
-                .iter()
-                .filter_map(|(id, _)| work.pool.facts(*id).map(|s| (*id, explain(&query, &s))))
-                .collect();
-            let ids: Vec<uuid::Uuid> = explained.iter().map(|(id, _)| *id).collect();
-            let summaries = work.pool.summaries(&ids);
+                .shown(&ranked)
+                .into_iter()
+                .map(|(facts, sponsor)| {
+                    let explanation = explain(&query, &facts);
+                    (
+                        facts.id,
+                        Candidate {
+                            sponsor,
+                            explanation,
+                        },
+                    )
+                })
+                .unzip();
             writer.audit_read(conn, &actor, candidate_events(&actor, seeker, &ids))?;
-            Ok((policy.version, explained, summaries))
+            Ok((policy.version, candidates))
         })
         .await?;
-    let candidates = explained
-        .into_iter()
-        .filter_map(|(id, explanation)| {
-            summaries
-                .iter()
-                .find(|s| s.sponsor_id.as_uuid() == id)
-                .map(|sponsor| Candidate {
-                    sponsor: sponsor.clone(),
-                    explanation,
-                })
-        })
-        .collect();
     Ok(HttpResponse::Ok().json(Candidates {
         seeker_id: seeker,
         policy_version,
@@ -199,13 +195,9 @@ pub async fn candidate(
     path: web::Path<(SeekerId, UserId)>,
 ) -> Result<HttpResponse, ApiError> {
     let (seeker, sponsor) = path.into_inner();
-    let facts_of_sponsor = state
+    let (facts_of_sponsor, summary) = state
         .pool
-        .facts(sponsor.as_uuid())
-        .ok_or(ApiError::NotFound)?;
-    let summary = state
-        .pool
-        .summaries(&[sponsor.as_uuid()])
+        .shown(&[sponsor.as_uuid()])
         .pop()
         .ok_or(ApiError::NotFound)?;
     let program = auth.principal().program_id();

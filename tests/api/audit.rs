@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{TestApp, expect_json};
+use crate::helpers::{Caller, TestApp, expect_json};
 
 async fn events(app: &TestApp, caller: &crate::helpers::Caller) -> Vec<Value> {
     let page = expect_json(
@@ -212,6 +212,20 @@ async fn the_first_admin_made_from_the_command_line_is_on_record() {
     assert_eq!(first["record_id"], admin.user_id.unwrap().to_string());
 }
 
+/// A program's admin and the candidates path of a seeker with `sponsors` candidates.
+async fn candidates_of_a_seeker(app: &TestApp, sponsors: usize) -> (Caller, String) {
+    let admin = app.create_program("Riverside").await;
+    let seeker = app.create_seeker(&admin).await;
+    for _ in 0..sponsors {
+        app.add_sponsor(&admin, |_| {}).await;
+    }
+    let path = format!(
+        "/api/v1/seekers/{}/candidates",
+        seeker["id"].as_str().unwrap()
+    );
+    (admin, path)
+}
+
 /// Candidate lists' events are committed in groups: under concurrent requests each
 /// answer still comes only after its own events are on record.
 #[tokio::test]
@@ -220,14 +234,7 @@ async fn concurrent_candidate_lists_are_each_on_record_before_they_answer() {
     use sponsor_match::store::schema::audit_events;
 
     let app = TestApp::spawn().await;
-    let admin = app.create_program("Riverside").await;
-    let seeker = app.create_seeker(&admin).await;
-    app.add_sponsor(&admin, |_| {}).await;
-    app.add_sponsor(&admin, |_| {}).await;
-    let path = format!(
-        "/api/v1/seekers/{}/candidates",
-        seeker["id"].as_str().unwrap()
-    );
+    let (admin, path) = candidates_of_a_seeker(&app, 2).await;
     let requests = (0..24).map(|_| async {
         let response = app.get(&path, &admin).send().await.unwrap();
         let request_id = response.headers()["x-request-id"]
@@ -267,9 +274,7 @@ async fn concurrent_candidate_lists_are_each_on_record_before_they_answer() {
 async fn candidate_lists_are_refused_when_their_events_cannot_be_written() {
     use diesel::RunQueryDsl;
     let app = TestApp::spawn().await;
-    let admin = app.create_program("Riverside").await;
-    let seeker = app.create_seeker(&admin).await;
-    app.add_sponsor(&admin, |_| {}).await;
+    let (admin, path) = candidates_of_a_seeker(&app, 1).await;
     app.db
         .run(|conn| {
             diesel::sql_query("ALTER TABLE audit_events RENAME TO audit_events_away")
@@ -278,10 +283,6 @@ async fn candidate_lists_are_refused_when_their_events_cannot_be_written() {
         })
         .await
         .unwrap();
-    let path = format!(
-        "/api/v1/seekers/{}/candidates",
-        seeker["id"].as_str().unwrap()
-    );
     let requests = (0..6).map(|_| async {
         let response = app.get(&path, &admin).send().await.unwrap();
         let problem =
