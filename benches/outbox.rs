@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use mailin_embedded::{Handler, Response, Server, SslConfig, response};
 use sponsor_match::config::{EmailTransport, Settings, SmtpSecurity};
-use sponsor_match::notify::worker::Worker;
+use sponsor_match::delivery::worker::Worker;
 use sponsor_match::pool::SponsorPool;
 use sponsor_match::store::matches::{self, By, Proposal};
 use sponsor_match::store::{Db, write_transaction};

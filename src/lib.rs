@@ -2,14 +2,17 @@
 //! Read docs/architecture.md first.
 
 pub mod api;
+pub mod app;
 pub mod auth;
 pub mod config;
+pub mod delivery;
 pub mod demo;
 pub mod domain;
 pub mod import;
 pub mod matching;
 pub mod notify;
 pub mod pool;
+pub mod service;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -130,11 +130,6 @@ impl SponsorPool {
             .upsert(sponsor);
     }
 
-    /// Work over the index as it stands, holding off updates meanwhile.
-    pub fn with_index<T>(&self, work: impl FnOnce(&RankIndex) -> T) -> T {
-        work(&self.index.read().unwrap_or_else(|e| e.into_inner()))
-    }
-
     pub fn top_k(&self, query: &Query, k: usize) -> Vec<(Uuid, f64)> {
         self.index
             .read()
@@ -150,9 +145,21 @@ impl SponsorPool {
     /// These sponsors as matching sees them, with what a candidate list shows of them,
     /// in the order given; sponsors not in the pool are left out.
     pub fn shown(&self, ids: &[Uuid]) -> Vec<(SponsorFacts, SponsorSummary)> {
+        self.pick_and_show(|_| ((), ids.to_vec())).1
+    }
+
+    /// `pick` over the index, and what is shown of the sponsors it picked, from one read:
+    /// a sponsor who changes meanwhile cannot be picked under their old facts and then
+    /// explained or counted under new ones.
+    pub fn pick_and_show<T>(
+        &self,
+        pick: impl FnOnce(&RankIndex) -> (T, Vec<Uuid>),
+    ) -> (T, Vec<(SponsorFacts, SponsorSummary)>) {
         let index = self.index.read().unwrap_or_else(|e| e.into_inner());
         let aliases = self.aliases.read().unwrap_or_else(|e| e.into_inner());
-        ids.iter()
+        let (picked, ids) = pick(&index);
+        let shown = ids
+            .iter()
             .filter_map(|id| {
                 let facts = index.facts(*id)?;
                 let summary = SponsorSummary {
@@ -167,7 +174,8 @@ impl SponsorPool {
                 };
                 Some((facts, summary))
             })
-            .collect()
+            .collect();
+        (picked, shown)
     }
 
     pub fn len(&self) -> usize {

@@ -2,36 +2,22 @@
 //! Tests start it exactly as `serve` does, on port 0.
 
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
-use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::api;
+use crate::app::AppState;
 use crate::auth::principals::PrincipalCache;
 use crate::auth::throttle::LoginThrottle;
-use crate::config::{Secrets, Settings};
-use crate::domain::check_in::CheckInSchedule;
+use crate::config::Settings;
+use crate::delivery::worker::Worker;
 use crate::matching::score::Query;
-use crate::notify::worker::Worker;
 use crate::pool::SponsorPool;
 use crate::store::{Db, check_ins, idempotency, matches, now};
-
-/// What every handler can reach.
-pub struct AppState {
-    pub db: Db,
-    pub settings: Settings,
-    pub secrets: Secrets,
-    pub login_throttle: LoginThrottle,
-    /// Failed invite tokens, apart from failed logins: guessing one does not lock the other.
-    pub invite_throttle: LoginThrottle,
-    pub metrics: PrometheusHandle,
-    pub pool: SponsorPool,
-    pub principals: PrincipalCache,
-    pub check_in_schedule: CheckInSchedule,
-}
 
 pub struct Application {
     port: u16,
@@ -65,7 +51,7 @@ impl Application {
             settings,
             secrets,
             metrics: crate::telemetry::metrics_handle(),
-            pool,
+            pool: Arc::new(pool),
             check_in_schedule,
         });
         tokio::spawn(follow_changes(state.clone()));

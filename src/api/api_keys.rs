@@ -7,11 +7,11 @@ use utoipa::ToSchema;
 
 use super::error::{ApiError, Problem};
 use super::extract::{Admins, Authorized, JsonBody, Page, Pagination};
+use crate::app::AppState;
 use crate::auth::credentials::{API_KEY_PREFIX, api_key_hash, random_token};
 use crate::domain::error::FieldErrors;
 use crate::domain::ids::ApiKeyId;
 use crate::domain::values::Label;
-use crate::startup::AppState;
 use crate::store::accounts::{self, ApiKey};
 
 #[derive(Deserialize, ToSchema)]

@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, web};
 
 use super::error::ApiError;
 use super::extract::{Authorized, Page, Pagination, Staff};
-use crate::startup::AppState;
+use crate::app::AppState;
 use crate::store::audit::{self, AuditEvent};
 
 /// Audit events of the program, oldest first.

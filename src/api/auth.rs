@@ -12,13 +12,14 @@ use utoipa::ToSchema;
 use super::error::{ApiError, Problem, REQUEST_ID};
 use super::extract::{Anyone, Authorized, JsonBody, People, bearer};
 use super::respond::{form_fields, render_page, unknown_form_field, wants_html};
+use crate::app::AppState;
 use crate::auth::Principal;
 use crate::auth::credentials::{
     NewPassword, SESSION_TOKEN_PREFIX, dummy_password_hash, random_token, sha256_hex,
     verify_password,
 };
 use crate::domain::error::FieldErrors;
-use crate::startup::AppState;
+use crate::service;
 use crate::store::accounts::{self, Program, User};
 use crate::store::audit::{self, Actor, RecordKind};
 
@@ -266,12 +267,14 @@ async fn spend_invite(
         .await
         .map_err(|_| ApiError::Internal)?;
     let request_id = REQUEST_ID.try_with(Clone::clone).unwrap_or_default();
-    let user = state
-        .db
-        .write(move |conn| accounts::accept_invite(conn, &token_hash, password_hash, &request_id))
-        .await?;
-    state.pool.catch_up(&state.db).await;
-    Ok(user)
+    Ok(service::accounts::accept_invite(
+        &state.db,
+        &state.pool,
+        token_hash,
+        password_hash,
+        request_id,
+    )
+    .await?)
 }
 
 /// The page behind an emailed invite: a form to choose a password. Opening it changes

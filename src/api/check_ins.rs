@@ -12,12 +12,12 @@ use utoipa::ToSchema;
 use super::error::{ApiError, Problem};
 use super::extract::{Authorized, Staff};
 use super::respond::{render_page, wants_html};
+use crate::app::AppState;
 use crate::domain::check_in::{CheckInAnswer, CheckInParty};
 use crate::domain::ids::{CheckInId, MatchId};
 use crate::domain::lifecycle::MatchState;
 use crate::matching::score::Query;
 use crate::notify::links::{CheckInClaim, LinkError, verify_check_in};
-use crate::startup::AppState;
 use crate::store::check_ins::{self, CheckInRecord, LinkedCheckIn};
 
 /// Show the answer behind a check-in link, with a button to confirm it.

@@ -11,10 +11,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::error::{FieldError, FieldErrors};
+use crate::domain::filter::Filter;
 use crate::domain::lifecycle::{MatchState, Refusal};
 use crate::domain::roster::Rejection;
 use crate::import::ImportError;
-use crate::matching::score::Filter;
 use crate::store::StoreError;
 
 tokio::task_local! {

@@ -21,9 +21,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::error::{ApiError, REQUEST_ID};
+use crate::app::AppState;
 use crate::auth::credentials::{API_KEY_PREFIX, SESSION_TOKEN_PREFIX, api_key_hash, sha256_hex};
 use crate::auth::{CallerKind, Principal, Role};
-use crate::startup::AppState;
 use crate::store::audit::Actor;
 use crate::store::{PageRequest, accounts};
 

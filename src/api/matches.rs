@@ -11,11 +11,11 @@ use super::error::{ApiError, Problem};
 use super::extract::{
     Anyone, Authorized, IdempotencyKey, JsonBody, Page, Pagination, SeekerKeepers, Sponsors, Staff,
 };
+use crate::app::AppState;
 use crate::auth::Principal;
 use crate::domain::ids::{MatchId, SeekerId, UserId};
 use crate::domain::lifecycle::{Action, Reason, permits, reason_required, takes_reason};
 use crate::matching::score::Query;
-use crate::startup::AppState;
 use crate::store::audit::Actor;
 use crate::store::idempotency::{self, StoredAnswer};
 use crate::store::matches::{

@@ -1,21 +1,15 @@
 //! Matching: a program's policy, and a seeker's candidates with the reasons.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::Utc;
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use super::error::{ApiError, Problem};
 use super::extract::{Admins, Authorized, IfMatch, JsonBody, SeekerKeepers, Staff, query_pairs};
 use super::versioned;
+use crate::app::AppState;
 use crate::domain::ids::{SeekerId, UserId};
-use crate::matching::facts::day_number;
 use crate::matching::policy::MatchingPolicy;
-use crate::matching::score::{Explanation, Query, explain};
-use crate::pool::SponsorSummary;
-use crate::startup::AppState;
-use crate::store::audit::{Actor, RecordKind};
-use crate::store::matches;
+use crate::service;
+use crate::service::matching::{Candidate, Candidates};
 use crate::store::matching::{self, PolicyRecord};
 
 /// The program's matching policy.
@@ -59,24 +53,6 @@ pub async fn put_policy(
     Ok(versioned(HttpResponse::Ok(), record.version, &record))
 }
 
-/// A candidate sponsor: only what may be shown before both sides agree (no contact
-/// details, no location), and why they rank where they do.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Candidate {
-    #[serde(flatten)]
-    pub sponsor: SponsorSummary,
-    #[serde(flatten)]
-    pub explanation: Explanation,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Candidates {
-    pub seeker_id: SeekerId,
-    pub policy_version: i32,
-    /// Best first; ties broken by sponsor id.
-    pub candidates: Vec<Candidate>,
-}
-
 const MAX_CANDIDATES: usize = 50;
 
 /// Ranked candidate sponsors for a seeker, each with its score breakdown.
@@ -92,75 +68,11 @@ pub async fn candidates(
     state: web::Data<AppState>,
     id: web::Path<SeekerId>,
 ) -> Result<HttpResponse, ApiError> {
-    let seeker = id.into_inner();
     let limit = candidate_limit(req.query_string())?;
-    let program = auth.principal().program_id();
-    let mut zones = state.pool.zones();
-    let actor = auth.actor;
-    let today = day_number(Utc::now().date_naive());
-    // Ranked on a database thread: a large pool takes milliseconds, better spent there
-    // than on the workers that serve requests.
-    let work = state.clone();
-    let (policy_version, candidates) = state
-        .db
-        .read_then_write(move |conn, writer| {
-            let facts = matching::seeker_facts(conn, program, seeker, &mut zones)?;
-            let excluded = matches::barred_sponsors(conn, seeker)?;
-            let policy = matching::get_policy(conn, program)?;
-            let query = Query {
-                seeker: &facts,
-                policy: &policy.policy,
-                today,
-                excluded: &excluded,
-            };
-            let ranked = work.pool.ranked_ids(&query, limit);
-            let (ids, candidates): (Vec<uuid::Uuid>, Vec<Candidate>) = work
-                .pool
-                .shown(&ranked)
-                .into_iter()
-                .map(|(facts, sponsor)| {
-                    let explanation = explain(&query, &facts);
-                    (
-                        facts.id,
-                        Candidate {
-                            sponsor,
-                            explanation,
-                        },
-                    )
-                })
-                .unzip();
-            writer.audit_read(conn, &actor, candidate_events(&actor, seeker, &ids))?;
-            Ok((policy.version, candidates))
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(Candidates {
-        seeker_id: seeker,
-        policy_version,
-        candidates,
-    }))
-}
-
-/// The audit events of showing candidates: the seeker read (by people) and every sponsor
-/// disclosed, whoever the caller; sponsors are in recovery too.
-fn candidate_events(
-    actor: &Actor,
-    seeker: SeekerId,
-    sponsors: &[uuid::Uuid],
-) -> Vec<(&'static str, RecordKind, String)> {
-    let seeker_read = ("seeker.candidates", RecordKind::Seeker, seeker.to_string());
-    actor
-        .principal
-        .is_person()
-        .then_some(seeker_read)
-        .into_iter()
-        .chain(sponsors.iter().map(|id| {
-            (
-                "sponsor_profile.candidate",
-                RecordKind::SponsorProfile,
-                id.to_string(),
-            )
-        }))
-        .collect()
+    let candidates =
+        service::matching::candidates(&state.db, &state.pool, auth.actor, id.into_inner(), limit)
+            .await?;
+    Ok(HttpResponse::Ok().json(candidates))
 }
 
 /// `?limit=` 1 to 50, default 10; nothing else.
@@ -195,34 +107,7 @@ pub async fn candidate(
     path: web::Path<(SeekerId, UserId)>,
 ) -> Result<HttpResponse, ApiError> {
     let (seeker, sponsor) = path.into_inner();
-    let (facts_of_sponsor, summary) = state
-        .pool
-        .shown(&[sponsor.as_uuid()])
-        .pop()
-        .ok_or(ApiError::NotFound)?;
-    let program = auth.principal().program_id();
-    let mut zones = state.pool.zones();
-    let actor = auth.actor;
-    let explanation = state
-        .db
-        .read_then_write(move |conn, writer| {
-            let facts = matching::seeker_facts(conn, program, seeker, &mut zones)?;
-            let policy = matching::get_policy(conn, program)?;
-            let excluded = matches::barred_sponsors(conn, seeker)?;
-            let query = Query {
-                seeker: &facts,
-                policy: &policy.policy,
-                today: day_number(Utc::now().date_naive()),
-                excluded: &excluded,
-            };
-            let explanation = explain(&query, &facts_of_sponsor);
-            let events = candidate_events(&actor, seeker, &[sponsor.as_uuid()]);
-            writer.audit_read(conn, &actor, events)?;
-            Ok(explanation)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(Candidate {
-        sponsor: summary,
-        explanation,
-    }))
+    let candidate =
+        service::matching::candidate(&state.db, &state.pool, auth.actor, seeker, sponsor).await?;
+    Ok(HttpResponse::Ok().json(candidate))
 }

@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 
 use super::error::{ApiError, Problem};
 use super::extract::{Admins, Authorized, Page, Pagination};
-use crate::startup::AppState;
+use crate::app::AppState;
 use crate::store::outbox::{self, MessageRecord};
 
 const STATUSES: [&str; 4] = ["pending", "sent", "dead", "cancelled"];

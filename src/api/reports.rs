@@ -7,9 +7,9 @@ use chrono::Utc;
 
 use super::error::{ApiError, Problem};
 use super::extract::{Authorized, Staff, query_pairs};
+use crate::app::AppState;
 use crate::domain::error::FieldError;
 use crate::domain::report::{self, Count, ProgramReport, Reasons, ReportRange};
-use crate::startup::AppState;
 use crate::store::audit::{self, RecordKind};
 use crate::store::reports;
 

@@ -12,9 +12,9 @@ use minijinja::Environment;
 use secrecy::ExposeSecret;
 
 use super::error::{ApiError, REQUEST_ID};
+use crate::app::AppState;
 use crate::domain::lifecycle::{Action, MatchState, Reason};
 use crate::notify::links::{LinkAction, LinkClaim, LinkError, verify};
-use crate::startup::AppState;
 use crate::store::audit::{self, Actor, RecordKind};
 use crate::store::matches::{self, By, LinkedRequest, StepDetails};
 

@@ -7,8 +7,8 @@ use utoipa::ToSchema;
 
 use super::error::{ApiError, Problem};
 use super::extract::{Authorized, Staff, query_pairs};
+use crate::app::AppState;
 use crate::domain::review::{self, ReviewItem, ReviewKind, ReviewSort};
-use crate::startup::AppState;
 use crate::store::{check_ins, matches};
 
 #[derive(Debug, Serialize, ToSchema)]

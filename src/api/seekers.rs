@@ -6,10 +6,11 @@ use chrono::Utc;
 use super::error::{ApiError, Problem};
 use super::extract::{Authorized, IfMatch, JsonBody, Page, Pagination, SeekerKeepers};
 use super::versioned;
+use crate::app::AppState;
 use crate::domain::consent::{Consent, ConsentInput};
 use crate::domain::ids::{ConsentId, SeekerId};
 use crate::domain::seeker::{SeekerProfile, SeekerProfileInput};
-use crate::startup::AppState;
+use crate::service;
 use crate::store::seekers::{self, ConsentRecord, SeekerRecord, SeekerSummary};
 
 /// Register a seeker.
@@ -116,10 +117,7 @@ pub async fn record_consent(
     let id = id.into_inner();
     let consent = Consent::parse(input, Utc::now())?;
     let actor = auth.actor;
-    let record = state
-        .db
-        .write(move |conn| seekers::record_consent(conn, &actor, id, &consent))
-        .await?;
+    let record = service::consents::record(&state.db, actor, id, consent).await?;
     Ok(HttpResponse::Created().json(record))
 }
 
@@ -152,11 +150,6 @@ pub async fn revoke_consent(
 ) -> Result<HttpResponse, ApiError> {
     let (seeker, consent) = path.into_inner();
     let actor = auth.actor;
-    let record = state
-        .db
-        .write(move |conn| seekers::revoke_consent(conn, &actor, seeker, consent))
-        .await?;
-    // Withdrawn matches may have freed a sponsor's slot.
-    state.pool.catch_up(&state.db).await;
+    let record = service::consents::revoke(&state.db, &state.pool, actor, seeker, consent).await?;
     Ok(HttpResponse::Ok().json(record))
 }

@@ -10,12 +10,13 @@ use super::extract::{
     Sponsors, Staff,
 };
 use super::versioned;
+use crate::app::AppState;
 use crate::auth::Principal;
 use crate::domain::ids::UserId;
 use crate::domain::roster::{ImportMode, ImportReport};
 use crate::domain::sponsor::{SponsorProfile, SponsorProfileInput};
 use crate::import::import_sponsors;
-use crate::startup::AppState;
+use crate::service;
 use crate::store::accounts;
 use crate::store::roster::Importer;
 use crate::store::sponsors::{self, SponsorProfileRecord};
@@ -73,12 +74,16 @@ pub async fn put_own(
     let (profile, contact) =
         SponsorProfile::parse(input, Utc::now().date_naive(), program.max_capacity())?;
     let actor = auth.actor;
-    let record = state
-        .db
-        .write(move |conn| sponsors::save_profile(conn, &actor, id, &profile, &contact, if_match.0))
-        .await?;
-    // This instance sees the change at once; others follow the change log.
-    state.pool.catch_up(&state.db).await;
+    let record = service::sponsors::save_profile(
+        &state.db,
+        &state.pool,
+        actor,
+        id,
+        profile,
+        contact,
+        if_match.0,
+    )
+    .await?;
     Ok(versioned(HttpResponse::Ok(), record.version, &record))
 }
 

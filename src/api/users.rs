@@ -8,12 +8,12 @@ use utoipa::ToSchema;
 use super::error::{ApiError, Problem};
 use super::extract::{Admins, Authorized, IfMatch, JsonBody, Page, Pagination};
 use super::versioned;
+use crate::app::AppState;
 use crate::auth::Role;
 use crate::auth::credentials::{INVITE_TOKEN_PREFIX, random_token, sha256_hex};
 use crate::domain::error::FieldErrors;
 use crate::domain::ids::UserId;
 use crate::domain::values::{EmailAddress, PersonName};
-use crate::startup::AppState;
 use crate::store::accounts::{self, Invite, User, UserChange};
 
 #[derive(Deserialize, ToSchema)]

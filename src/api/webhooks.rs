@@ -6,9 +6,9 @@ use utoipa::ToSchema;
 
 use super::error::{ApiError, Problem};
 use super::extract::{Admins, Authorized, JsonBody};
+use crate::app::AppState;
 use crate::auth::credentials::random_token;
 use crate::domain::values::WebhookUrl;
-use crate::startup::AppState;
 use crate::store::webhooks::{self, WebhookRecord};
 
 #[derive(Debug, Deserialize, ToSchema)]

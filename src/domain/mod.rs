@@ -3,6 +3,7 @@
 pub mod check_in;
 pub mod consent;
 pub mod error;
+pub mod filter;
 pub mod ids;
 pub mod lifecycle;
 pub mod report;

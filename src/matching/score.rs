@@ -9,51 +9,8 @@ use super::facts::{
     Area, IN_PERSON, REMOTE, SeekerFacts, SponsorFacts, age_band_bit, distance_km, gender_bit,
 };
 use super::policy::MatchingPolicy;
+use crate::domain::filter::Filter;
 use crate::domain::values::LanguageCode;
-
-/// A hard filter a sponsor must pass to be a candidate, in the order they are checked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Filter {
-    /// The sponsor is not paused.
-    Active,
-    /// The slots the sponsor holds (matches they said yes to) are below their capacity.
-    FreeCapacity,
-    /// They share a fellowship the seeker wants.
-    Fellowship,
-    /// They share a language.
-    Language,
-    /// The sponsor sponsors people of the seeker's gender.
-    SponsorAcceptsGender,
-    /// The seeker wants a sponsor of the sponsor's gender.
-    SeekerAcceptsGender,
-    /// The sponsor has at least the program's minimum sobriety.
-    MinimumSobriety,
-    /// The sponsor offers everything the seeker needs (e.g. accepts MAT).
-    Needs,
-    /// They share a meeting mode.
-    MeetingMode,
-    /// When in person is their only shared mode, each is within the other's radius.
-    Distance,
-    /// They have not been declined, ended or blocked as a pair before.
-    NotPreviouslyPaired,
-}
-
-impl Filter {
-    pub const ALL: [Filter; 11] = [
-        Filter::Active,
-        Filter::FreeCapacity,
-        Filter::Fellowship,
-        Filter::Language,
-        Filter::SponsorAcceptsGender,
-        Filter::SeekerAcceptsGender,
-        Filter::MinimumSobriety,
-        Filter::Needs,
-        Filter::MeetingMode,
-        Filter::Distance,
-        Filter::NotPreviouslyPaired,
-    ];
-}
 
 /// One seeker's search: who they are, under which policy, on which day, and the
 /// sponsors they may not be offered again (sorted).

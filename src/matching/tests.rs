@@ -11,7 +11,8 @@ use super::facts::{
 use super::hours::HourSet;
 use super::index::RankIndex;
 use super::policy::{MatchingPolicy, Weights};
-use super::score::{Component, Filter, Query, explain, failed_filters, rank_all, score};
+use super::score::{Component, Query, explain, failed_filters, rank_all, score};
+use crate::domain::filter::Filter;
 use crate::domain::values::{AgeBand, Attribute, Gender, LanguageCode};
 
 fn language(code: &str) -> LanguageCode {

@@ -1,12 +1,9 @@
-//! Notifications: what the service tells people, and the outbox worker that delivers it.
+//! Notifications: what the service tells people (rendering; `delivery` sends them).
 //! Messages are rows written with the transition that causes them; their text is
 //! rendered at delivery from the records as they are then.
 
 pub mod letters;
 pub mod links;
-pub mod transport;
-pub mod webhook;
-pub mod worker;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

@@ -458,8 +458,7 @@ pub fn invite_pending(conn: &mut AnyConnection, token_hash: &str) -> Result<bool
     Ok(count > 0)
 }
 
-/// Spends an invite: creates the account with the chosen password, and for an invite of
-/// a roster import the sponsor's profile. An unknown, used or expired invite, or one for
+/// Spends an invite: creates the account with the chosen password. An unknown, used or expired invite, or one for
 /// an address that has an account already, is `NotFound` without saying which, so
 /// holding an invite reveals nothing about other programs.
 pub fn accept_invite(
@@ -467,7 +466,7 @@ pub fn accept_invite(
     token_hash: &str,
     password_hash: String,
     request_id: &str,
-) -> Result<User, StoreError> {
+) -> Result<Activation, StoreError> {
     let at = now();
     let (invite_id, program_id, email, display_name, role) = invites::table
         .filter(invites::token_hash.eq(token_hash))
@@ -519,10 +518,18 @@ pub fn accept_invite(
         request_id: request_id.to_owned(),
     };
     audit::record(conn, &actor, "user.activate", RecordKind::User, &user_id)?;
-    if role == Role::Sponsor {
-        super::roster::on_invite_accepted(conn, &actor, &invite_id)?;
-    }
-    Ok(user)
+    Ok(Activation {
+        user,
+        actor,
+        invite: invite_id,
+    })
+}
+
+/// An invite spent: the new account, the account as an actor, and the invite's id.
+pub struct Activation {
+    pub user: User,
+    pub actor: Actor,
+    pub invite: String,
 }
 
 #[derive(Queryable, Selectable)]

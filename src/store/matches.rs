@@ -24,14 +24,17 @@ use crate::domain::ids::{ConsentId, MatchId, ProgramId, SeekerId, UserId};
 use crate::domain::lifecycle::{Action, MatchState, Party, Reason, Refusal, transition};
 use crate::domain::review::{ReviewItem, ReviewKind};
 use crate::domain::values::{Attribute, Fellowship};
-use crate::matching::facts::{SeekerFacts, day_number};
+use crate::matching::facts::SeekerFacts;
 use crate::matching::hours::{ZoneCache, week_start};
 use crate::matching::policy::LifecycleRules;
 use crate::matching::score::{
     Component, DistanceBand, Explanation, Query, explain, failed_filters,
 };
 use crate::notify::MessageKind;
-use crate::store::matching::{get_policy, record_sponsor_change, seeker_facts, sponsor_facts};
+use crate::store::matching::{
+    self, Search, get_policy, record_sponsor_change, seeker_facts, sponsor_facts, states_where,
+};
+use crate::store::webhooks::StepEvent;
 
 /// Who takes a step.
 #[derive(Debug, Clone, Copy)]
@@ -260,18 +263,6 @@ pub struct Proposal<'a> {
 /// the index may be a moment behind it.
 const CANDIDATES_CHECKED: usize = 10;
 
-const HOLDING: [&str; 4] = ["awaiting_seeker", "agreed", "introduced", "active"];
-const LIVE: [&str; 7] = [
-    "proposed",
-    "pending_review",
-    "awaiting_sponsor",
-    "awaiting_seeker",
-    "agreed",
-    "introduced",
-    "active",
-];
-const BARRING: [&str; 4] = ["declined", "expired", "ended", "vetoed"];
-
 /// Proposes a match for a seeker of the caller's program and submits it: to review, or
 /// straight to the sponsor.
 pub fn propose(
@@ -281,7 +272,7 @@ pub fn propose(
     seeker: SeekerId,
     proposal: Proposal,
 ) -> Result<MatchRecord, StoreError> {
-    let seeker_facts = seeker_facts(conn, program, seeker, proposal.zones)?;
+    let search = Search::load(conn, program, seeker, proposal.zones)?;
     if live_match(conn, seeker)?.is_some() {
         return Err(StoreError::Refused(Refusal::SeekerHasLiveMatch));
     }
@@ -290,14 +281,8 @@ pub fn propose(
             "the seeker's consent to disclose a summary to candidate sponsors",
         )),
     )?;
-    let policy = get_policy(conn, program)?;
-    let excluded = barred_sponsors(conn, seeker)?;
-    let query = Query {
-        seeker: &seeker_facts,
-        policy: &policy.policy,
-        today: day_number(proposal.today),
-        excluded: &excluded,
-    };
+    let query = search.query(proposal.today);
+    let policy = &search.policy;
     let candidates = match proposal.chosen {
         Some(sponsor) => vec![sponsor.as_uuid()],
         None => (proposal.rank)(&query, CANDIDATES_CHECKED),
@@ -766,25 +751,6 @@ fn record_transition(
     super::webhooks::queue(conn, row.program()?, &event)
 }
 
-/// What a program's webhook is told of a step: ids the portal knows, never what the
-/// portal does not already hold.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct StepEvent {
-    /// Always `match.step`.
-    pub event: &'static str,
-    /// Unique per step: a receiver can drop repeats by it.
-    pub step_id: uuid::Uuid,
-    pub match_id: MatchId,
-    pub seeker_id: SeekerId,
-    pub action: &'static str,
-    pub from_state: Option<MatchState>,
-    pub to_state: MatchState,
-    pub reason: Option<Reason>,
-    /// `user`, `api_key` or `service`.
-    pub by: String,
-    pub occurred_at: DateTime<Utc>,
-}
-
 /// Refuses a sponsor's yes when their slots are taken. On PostgreSQL the sponsor's row is
 /// locked first, so concurrent answers for one sponsor count one after another; SQLite
 /// write transactions already run one at a time.
@@ -800,7 +766,7 @@ fn ensure_free_slot(conn: &mut AnyConnection, sponsor: &str) -> Result<(), Store
         .first::<i32>(conn)?;
     let held = matches::table
         .filter(matches::sponsor_id.eq(sponsor))
-        .filter(matches::state.eq_any(HOLDING))
+        .filter(matches::state.eq_any(states_where(MatchState::holds_slot)))
         .count()
         .get_result::<i64>(conn)?;
     if held >= i64::from(capacity) {
@@ -922,15 +888,8 @@ fn ensure_still_a_candidate(conn: &mut AnyConnection, row: &MatchRow) -> Result<
     let seeker = row.seeker()?;
     let now = Utc::now();
     let mut zones = ZoneCache::new(week_start(now));
-    let seeker_facts = seeker_facts(conn, program, seeker, &mut zones)?;
-    let policy = get_policy(conn, program)?;
-    let excluded = barred_sponsors(conn, seeker)?;
-    let query = Query {
-        seeker: &seeker_facts,
-        policy: &policy.policy,
-        today: day_number(now.date_naive()),
-        excluded: &excluded,
-    };
+    let search = Search::load(conn, program, seeker, &mut zones)?;
+    let query = search.query(now.date_naive());
     let sponsor = sponsor_facts(
         conn,
         Some(std::slice::from_ref(&row.sponsor_id)),
@@ -975,7 +934,7 @@ pub fn waiting_seekers(
             Ok(WaitingSeeker {
                 id,
                 facts: seeker_facts(conn, program, id, zones)?,
-                barred: barred_sponsors(conn, id)?,
+                barred: matching::barred_sponsors(conn, id)?,
                 consented: consent_for(conn, id, RecipientClass::CandidateSponsors)?.is_some(),
             })
         })
@@ -999,7 +958,7 @@ fn waiting(program: ProgramId) -> seekers::BoxedQuery<'static, AnyBackend> {
         .filter(diesel::dsl::not(diesel::dsl::exists(
             matches::table
                 .filter(matches::seeker_id.eq(seekers::id))
-                .filter(matches::state.eq_any(LIVE)),
+                .filter(matches::state.eq_any(states_where(MatchState::is_live))),
         )))
         .order(seekers::id)
         .into_boxed()
@@ -1042,7 +1001,7 @@ pub fn review_queue(
     // A seeker whose match ended waits again from its end.
     let ended: HashMap<String, NaiveDateTime> = matches::table
         .filter(matches::program_id.eq(&program))
-        .filter(matches::state.ne_all(LIVE))
+        .filter(matches::state.ne_all(states_where(MatchState::is_live)))
         .group_by(matches::seeker_id)
         .select((matches::seeker_id, diesel::dsl::max(matches::updated_at)))
         .load::<(String, Option<NaiveDateTime>)>(conn)?
@@ -1137,44 +1096,10 @@ pub fn all_of_program(
 fn live_match(conn: &mut AnyConnection, seeker: SeekerId) -> Result<Option<String>, StoreError> {
     Ok(matches::table
         .filter(matches::seeker_id.eq(seeker.to_string()))
-        .filter(matches::state.eq_any(LIVE))
+        .filter(matches::state.eq_any(states_where(MatchState::is_live)))
         .select(matches::id)
         .first::<String>(conn)
         .optional()?)
-}
-
-/// Sponsors this seeker may not be offered again, sorted.
-pub fn barred_sponsors(
-    conn: &mut AnyConnection,
-    seeker: SeekerId,
-) -> Result<Vec<uuid::Uuid>, StoreError> {
-    let mut ids = matches::table
-        .filter(matches::seeker_id.eq(seeker.to_string()))
-        .filter(matches::state.eq_any(BARRING))
-        .select(matches::sponsor_id)
-        .load::<String>(conn)?
-        .iter()
-        .map(|id| parse_id("matches.sponsor_id", id))
-        .collect::<Result<Vec<uuid::Uuid>, _>>()?;
-    ids.sort();
-    ids.dedup();
-    Ok(ids)
-}
-
-/// Slots held per sponsor (all sponsors, or those named), for the rank index's load.
-pub fn held_slots(
-    conn: &mut AnyConnection,
-    only: Option<&[String]>,
-) -> Result<Vec<(String, i64)>, StoreError> {
-    let mut query = matches::table
-        .filter(matches::state.eq_any(HOLDING))
-        .group_by(matches::sponsor_id)
-        .select((matches::sponsor_id, diesel::dsl::count_star()))
-        .into_boxed();
-    if let Some(ids) = only {
-        query = query.filter(matches::sponsor_id.eq_any(ids.to_vec()));
-    }
-    Ok(query.load::<(String, i64)>(conn)?)
 }
 
 /// The match row, if `by` may see it: the seeker's program, or the match's sponsor.
@@ -1490,7 +1415,7 @@ pub fn on_consent_revoked(
     }
     let rows = matches::table
         .filter(matches::seeker_id.eq(seeker.to_string()))
-        .filter(matches::state.eq_any(LIVE))
+        .filter(matches::state.eq_any(states_where(MatchState::is_live)))
         .select(MatchRow::as_select())
         .load::<MatchRow>(conn)?;
     for row in rows {

@@ -10,9 +10,12 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::audit::{self, Actor, RecordKind};
-use super::schema::{matching_policies, seekers, sponsor_changes, sponsor_profiles, users};
-use super::{AnyConnection, StoreError, enum_from_text, from_json, matches, now, parse_id};
+use super::schema::{
+    matches, matching_policies, seekers, sponsor_changes, sponsor_profiles, users,
+};
+use super::{AnyConnection, StoreError, enum_from_text, from_json, now, parse_id};
 use crate::domain::ids::{ProgramId, SeekerId};
+use crate::domain::lifecycle::MatchState;
 use crate::domain::seeker::SoftPreferences;
 use crate::domain::sponsor::SponsorStatus;
 use crate::domain::values::{
@@ -24,6 +27,7 @@ use crate::matching::facts::{
 };
 use crate::matching::hours::ZoneCache;
 use crate::matching::policy::{LifecycleRules, MatchingPolicy, Weights};
+use crate::matching::score::Query;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PolicyRecord {
@@ -380,7 +384,7 @@ pub fn sponsor_facts(
         .load_iter::<SponsorMatchRow, DefaultLoadingMode>(conn)?
         .map(|row| row?.facts(zones, &mut decoder))
         .collect::<Result<Vec<(SponsorFacts, String)>, StoreError>>()?;
-    let held: HashMap<uuid::Uuid, i64> = matches::held_slots(conn, only)?
+    let held: HashMap<uuid::Uuid, i64> = held_slots(conn, only)?
         .into_iter()
         .map(|(id, count)| Ok((parse_id("matches.sponsor_id", &id)?, count)))
         .collect::<Result<_, StoreError>>()?;
@@ -470,4 +474,93 @@ pub fn seeker_facts(
         hours: zones.to_utc(zone.tz(), &week),
         preferences: Preferences::of(&preferences),
     })
+}
+
+/// What ranking a seeker needs from the database, read in one place for every search
+/// (candidates, one candidate, proposals, auto-advance): the seeker's facts, the
+/// program's policy and the sponsors the seeker may not be offered again.
+pub struct Search {
+    pub seeker: SeekerFacts,
+    pub policy: PolicyRecord,
+    /// Sorted.
+    pub barred: Vec<uuid::Uuid>,
+}
+
+impl Search {
+    pub fn load(
+        conn: &mut AnyConnection,
+        program: ProgramId,
+        seeker: SeekerId,
+        zones: &mut ZoneCache,
+    ) -> Result<Self, StoreError> {
+        Ok(Search {
+            seeker: seeker_facts(conn, program, seeker, zones)?,
+            policy: get_policy(conn, program)?,
+            barred: barred_sponsors(conn, seeker)?,
+        })
+    }
+
+    /// The query on `today` (the UTC date, as sobriety is counted).
+    pub fn query(&self, today: chrono::NaiveDate) -> Query<'_> {
+        query(&self.seeker, &self.policy, &self.barred, today)
+    }
+}
+
+/// A seeker's search under their program's policy on `today`, `barred` sorted: the one
+/// place a [`Query`] is put together.
+pub fn query<'a>(
+    seeker: &'a SeekerFacts,
+    policy: &'a PolicyRecord,
+    barred: &'a [uuid::Uuid],
+    today: chrono::NaiveDate,
+) -> Query<'a> {
+    Query {
+        seeker,
+        policy: &policy.policy,
+        today: day_number(today),
+        excluded: barred,
+    }
+}
+
+/// The stored names of the match states that pass `test`, from the lifecycle's own rules.
+pub fn states_where(test: fn(MatchState) -> bool) -> Vec<&'static str> {
+    MatchState::ALL
+        .into_iter()
+        .filter(|state| test(*state))
+        .map(MatchState::as_str)
+        .collect()
+}
+
+/// Sponsors this seeker may not be offered again, sorted.
+pub fn barred_sponsors(
+    conn: &mut AnyConnection,
+    seeker: SeekerId,
+) -> Result<Vec<uuid::Uuid>, StoreError> {
+    let mut ids = matches::table
+        .filter(matches::seeker_id.eq(seeker.to_string()))
+        .filter(matches::state.eq_any(states_where(MatchState::bars_pair)))
+        .select(matches::sponsor_id)
+        .load::<String>(conn)?
+        .iter()
+        .map(|id| parse_id("matches.sponsor_id", id))
+        .collect::<Result<Vec<uuid::Uuid>, _>>()?;
+    ids.sort();
+    ids.dedup();
+    Ok(ids)
+}
+
+/// Slots held per sponsor (all sponsors, or those named), for the rank index's load.
+pub fn held_slots(
+    conn: &mut AnyConnection,
+    only: Option<&[String]>,
+) -> Result<Vec<(String, i64)>, StoreError> {
+    let mut query = matches::table
+        .filter(matches::state.eq_any(states_where(MatchState::holds_slot)))
+        .group_by(matches::sponsor_id)
+        .select((matches::sponsor_id, diesel::dsl::count_star()))
+        .into_boxed();
+    if let Some(ids) = only {
+        query = query.filter(matches::sponsor_id.eq_any(ids.to_vec()));
+    }
+    Ok(query.load::<(String, i64)>(conn)?)
 }

@@ -9,18 +9,17 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
-use super::accounts::get_program;
 use super::audit::{self, Actor, RecordKind};
 use super::schema::{invites, roster_entries, users};
 use super::{AnyConnection, StoreError, from_json, insert_all, now, outbox};
 use crate::auth::{Principal, Role};
 use crate::domain::ids::{InviteId, ProgramId};
 use crate::domain::roster::{ImportReport, Rejection, RosterEntry};
-use crate::domain::sponsor::{SponsorProfile, SponsorProfileInput};
+use crate::domain::sponsor::SponsorProfileInput;
 use crate::notify::MessageKind;
 use crate::notify::links::LinkSigner;
 
@@ -471,15 +470,12 @@ pub fn record_import(
     }
 }
 
-/// Makes the sponsor's profile from their roster entry when they accept its invite, in
-/// the acceptance's transaction, and forgets the pending copy. The profile is parsed
-/// again under today's rules; one that no longer passes (the program lowered its
-/// maximum capacity meanwhile) is left for the sponsor to write.
-pub fn on_invite_accepted(
+/// The profile imported with a roster invite, taken when the sponsor accepts it (in the
+/// acceptance's transaction): the pending copy is forgotten.
+pub fn take_pending_profile(
     conn: &mut AnyConnection,
-    sponsor: &Actor,
     invite: &str,
-) -> Result<(), StoreError> {
+) -> Result<Option<SponsorProfileInput>, StoreError> {
     let pending = roster_entries::table
         .filter(roster_entries::invite_id.eq(invite))
         .select(roster_entries::profile)
@@ -487,24 +483,10 @@ pub fn on_invite_accepted(
         .optional()?
         .flatten();
     let Some(json) = pending else {
-        return Ok(());
+        return Ok(None);
     };
     diesel::update(roster_entries::table.filter(roster_entries::invite_id.eq(invite)))
         .set(roster_entries::profile.eq(None::<String>))
         .execute(conn)?;
-    let input: SponsorProfileInput = from_json("roster_entries.profile", &json)?;
-    let program = get_program(conn, sponsor.principal.program_id())?;
-    let Principal::User { id, .. } = sponsor.principal else {
-        return Err(StoreError::Corrupt("an invite accepted by a portal".into()));
-    };
-    let today = Utc::now().date_naive();
-    match SponsorProfile::parse(input, today, program.max_capacity()) {
-        Ok((profile, contact)) => {
-            super::sponsors::save_profile(conn, sponsor, id, &profile, &contact, None)?;
-        }
-        Err(errors) => {
-            tracing::warn!(%errors, "an imported profile no longer passes; left to the sponsor");
-        }
-    }
-    Ok(())
+    from_json("roster_entries.profile", &json).map(Some)
 }

@@ -461,9 +461,6 @@ pub fn record_consent(
         RecordKind::Consent,
         &id.to_string(),
     )?;
-    if consent.recipient_class == RecipientClass::MatchedSponsor {
-        super::matches::introduce_agreed(conn, seeker)?;
-    }
     get_consent(conn, program, seeker, id)
 }
 
@@ -507,16 +504,18 @@ pub fn list_consents(
         .collect()
 }
 
-/// Revocation takes effect at once; revoking twice changes nothing.
+/// Revocation takes effect at once; revoking twice changes nothing. Whether this call
+/// revoked it comes back with the record.
 pub fn revoke_consent(
     conn: &mut AnyConnection,
     actor: &Actor,
     seeker: SeekerId,
     id: ConsentId,
-) -> Result<ConsentRecord, StoreError> {
+) -> Result<(ConsentRecord, bool), StoreError> {
     let program = actor.principal.program_id();
     let consent = get_consent(conn, program, seeker, id)?;
-    if consent.revoked_at.is_none() {
+    let revoking = consent.revoked_at.is_none();
+    if revoking {
         diesel::update(consents::table.find(id.to_string()))
             .filter(consents::revoked_at.is_null())
             .set(consents::revoked_at.eq(now()))
@@ -528,7 +527,6 @@ pub fn revoke_consent(
             RecordKind::Consent,
             &id.to_string(),
         )?;
-        super::matches::on_consent_revoked(conn, actor, seeker, consent.recipient_class)?;
     }
-    get_consent(conn, program, seeker, id)
+    Ok((get_consent(conn, program, seeker, id)?, revoking))
 }

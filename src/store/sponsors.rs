@@ -302,9 +302,6 @@ pub fn save_profile(
             .execute(conn)?;
     }
     super::matching::record_sponsor_change(conn, &row_id)?;
-    if profile.status == SponsorStatus::Paused {
-        super::matches::decline_for_pause(conn, actor, &row_id)?;
-    }
     let action = if version == 1 {
         "sponsor_profile.create"
     } else {

@@ -6,10 +6,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::audit::{self, Actor, RecordKind};
-use super::matches::StepEvent;
 use super::schema::program_webhooks;
 use super::{AnyConnection, StoreError, now, outbox, to_json};
-use crate::domain::ids::ProgramId;
+use crate::domain::ids::{MatchId, ProgramId, SeekerId};
+use crate::domain::lifecycle::{MatchState, Reason};
 use crate::domain::values::WebhookUrl;
 use crate::notify::MessageKind;
 
@@ -104,4 +104,23 @@ pub fn queue(
         &format!("{}:webhook:{}", event.match_id, event.step_id),
         &to_json(event),
     )
+}
+
+/// What a program's webhook is told of a step: ids the portal knows, never what the
+/// portal does not already hold.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StepEvent {
+    /// Always `match.step`.
+    pub event: &'static str,
+    /// Unique per step: a receiver can drop repeats by it.
+    pub step_id: uuid::Uuid,
+    pub match_id: MatchId,
+    pub seeker_id: SeekerId,
+    pub action: &'static str,
+    pub from_state: Option<MatchState>,
+    pub to_state: MatchState,
+    pub reason: Option<Reason>,
+    /// `user`, `api_key` or `service`.
+    pub by: String,
+    pub occurred_at: DateTime<Utc>,
 }

@@ -11,7 +11,7 @@ use futures_util::future::join_all;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use sponsor_match::config::{EmailTransport, Settings, SmtpSecurity};
-use sponsor_match::notify::worker::Worker;
+use sponsor_match::delivery::worker::Worker;
 use sponsor_match::store::schema::{consents, outbox_messages};
 
 use crate::helpers::{Caller, TestApp, expect_json, expect_problem};

@@ -8,8 +8,8 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::ExposeSecret;
 
-use super::letters::Rendered;
 use crate::config::{EmailSettings, EmailTransport, SmtpSecurity};
+use crate::notify::letters::Rendered;
 
 pub enum Mailer {
     File(AsyncFileTransport<Tokio1Executor>),

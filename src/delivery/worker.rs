@@ -9,12 +9,12 @@ use chrono::{TimeDelta, Utc};
 use futures_util::StreamExt;
 use lettre::message::Mailbox;
 
-use super::MessageKind;
-use super::letters::render;
-use super::links::LinkSigner;
 use super::transport::{Mailer, SendError};
 use super::webhook::WebhookClient;
 use crate::config::{OutboxSettings, Secrets, Settings};
+use crate::notify::MessageKind;
+use crate::notify::letters::render;
+use crate::notify::links::LinkSigner;
 use crate::store::letters::{Composed, compose};
 use crate::store::outbox::{self, Claimed, Outcome};
 use crate::store::{Db, StoreError};
@@ -125,7 +125,7 @@ impl Worker {
         message: &Claimed,
         to: &[String],
         about: uuid::Uuid,
-        letter: &super::letters::Letter,
+        letter: &crate::notify::letters::Letter,
     ) -> Result<(), SendError> {
         let Some(kind) = MessageKind::parse(&message.kind) else {
             return Err(SendError::Permanent("unknown kind".into()));

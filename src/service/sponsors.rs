@@ -1,0 +1,43 @@
+//! A sponsor's own profile.
+
+use crate::domain::ids::UserId;
+use crate::domain::sponsor::{SponsorProfile, SponsorStatus};
+use crate::domain::values::ContactDetails;
+use crate::pool::SponsorPool;
+use crate::store::audit::Actor;
+use crate::store::sponsors::{self, SponsorProfileRecord};
+use crate::store::{AnyConnection, Db, StoreError, matches};
+
+/// Saves a sponsor's profile (`expected`: the version replaced, none for the first); this
+/// instance's pool sees it at once, others follow the change log.
+pub async fn save_profile(
+    db: &Db,
+    pool: &SponsorPool,
+    actor: Actor,
+    sponsor: UserId,
+    profile: SponsorProfile,
+    contact: ContactDetails,
+    expected: Option<i32>,
+) -> Result<SponsorProfileRecord, StoreError> {
+    let record = db
+        .write(move |conn| save_profile_in(conn, &actor, sponsor, &profile, &contact, expected))
+        .await?;
+    pool.catch_up(db).await;
+    Ok(record)
+}
+
+/// The same in the caller's transaction: pausing declines the requests the sponsor holds.
+pub(super) fn save_profile_in(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    sponsor: UserId,
+    profile: &SponsorProfile,
+    contact: &ContactDetails,
+    expected: Option<i32>,
+) -> Result<SponsorProfileRecord, StoreError> {
+    let record = sponsors::save_profile(conn, actor, sponsor, profile, contact, expected)?;
+    if profile.status == SponsorStatus::Paused {
+        matches::decline_for_pause(conn, actor, &sponsor.to_string())?;
+    }
+    Ok(record)
+}
