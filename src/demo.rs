@@ -9,8 +9,8 @@ use crate::domain::consent::{Consent, ConsentInput, DisclosedItem, RecipientClas
 use crate::domain::ids::ProgramId;
 use crate::domain::seeker::SeekerProfile;
 use crate::domain::sponsor::SponsorProfile;
-use crate::import::progress_bar;
 use crate::matching::population::Population;
+use crate::service::roster::progress_bar;
 use crate::store::audit::Actor;
 use crate::store::{Db, StoreError, accounts, seekers, sponsors, write_transaction};
 

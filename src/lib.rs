@@ -8,7 +8,6 @@ pub mod config;
 pub mod delivery;
 pub mod demo;
 pub mod domain;
-pub mod import;
 pub mod matching;
 pub mod notify;
 pub mod pool;

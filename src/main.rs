@@ -10,7 +10,8 @@ use sponsor_match::delivery::worker::Worker;
 use sponsor_match::domain::ids::ProgramId;
 use sponsor_match::domain::roster::ImportMode;
 use sponsor_match::domain::values::{EmailAddress, Label, PersonName};
-use sponsor_match::import::{ImportError, import_sponsors, progress_bar};
+use sponsor_match::service::ServiceError;
+use sponsor_match::service::roster::{import_sponsors, progress_bar};
 use sponsor_match::startup::Application;
 use sponsor_match::store::roster::Importer;
 use sponsor_match::store::{Db, StoreError, accounts, write_transaction};
@@ -230,12 +231,12 @@ async fn import_roster(
     bar.finish_and_clear();
     let report = match imported {
         Ok(report) => report,
-        Err(ImportError::Rejected(rejected)) => {
+        Err(ServiceError::RosterRejected(rejected)) => {
             rejected.iter().for_each(|r| println!("{r}"));
             anyhow::bail!("rows were rejected; nothing was imported");
         }
-        Err(ImportError::Store(StoreError::NotFound)) => anyhow::bail!("no program {program}"),
-        Err(ImportError::Store(error)) => return Err(error).context("importing"),
+        Err(ServiceError::Store(StoreError::NotFound)) => anyhow::bail!("no program {program}"),
+        Err(error) => return Err(error).context("importing"),
     };
     println!(
         "created {}, updated {}, unchanged {}, left to sponsor {}, rejected {} (in {:.1} s)",

@@ -14,7 +14,7 @@ use crate::domain::error::{FieldError, FieldErrors};
 use crate::domain::filter::Filter;
 use crate::domain::lifecycle::{MatchState, Refusal};
 use crate::domain::roster::Rejection;
-use crate::import::ImportError;
+use crate::service::ServiceError;
 use crate::store::StoreError;
 
 tokio::task_local! {
@@ -265,11 +265,12 @@ impl From<FieldErrors> for ApiError {
     }
 }
 
-impl From<ImportError> for ApiError {
-    fn from(error: ImportError) -> Self {
+impl From<ServiceError> for ApiError {
+    fn from(error: ServiceError) -> Self {
         match error {
-            ImportError::Rejected(rows) => ApiError::RosterRejected(rows),
-            ImportError::Store(error) => error.into(),
+            ServiceError::Invalid(errors) => errors.into(),
+            ServiceError::RosterRejected(rows) => ApiError::RosterRejected(rows),
+            ServiceError::Store(error) => error.into(),
         }
     }
 }

@@ -8,4 +8,24 @@
 pub mod accounts;
 pub mod consents;
 pub mod matching;
+pub mod roster;
 pub mod sponsors;
+
+use crate::domain::error::FieldErrors;
+use crate::domain::roster::Rejection;
+use crate::store::StoreError;
+
+/// Why an operation did not happen. Each front end maps it once (the API to problem
+/// details).
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The input breaks the domain's rules; every problem at once.
+    #[error(transparent)]
+    Invalid(#[from] FieldErrors),
+    /// Nothing was imported: the roster's header does not name its columns (the problems
+    /// are on line 1), or, all or nothing, these rows were rejected.
+    #[error("nothing was imported: {} rejected", .0.len())]
+    RosterRejected(Vec<Rejection>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}

@@ -9,8 +9,9 @@ use chrono::{Duration, Utc};
 use diesel::Connection;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use super::ServiceError;
 use crate::config::{Secrets, Settings};
-use crate::domain::roster::{self, ImportMode, ImportReport, Rejection, Roster};
+use crate::domain::roster::{self, ImportMode, ImportReport, Roster};
 use crate::notify::links::LinkSigner;
 use crate::store::roster::{Importer, apply, record_import, refusals};
 use crate::store::{Db, StoreError, accounts};
@@ -53,19 +54,9 @@ pub fn progress_bar(len: u64, message: &'static str) -> ProgressBar {
     bar
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ImportError {
-    /// Nothing was imported: the header does not name the roster's columns (the
-    /// problems are on line 1), or, all or nothing, these rows were rejected.
-    #[error("nothing was imported: {} rejected", .0.len())]
-    Rejected(Vec<Rejection>),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
 /// Imports a roster file into the importer's program. In `AllOrNothing` mode a row
 /// rejected by the file's rules or the database's means nothing is written
-/// (`ImportError::Rejected`); in `SkipInvalid` mode the other rows are written and the
+/// (`ServiceError::RosterRejected`); in `SkipInvalid` mode the other rows are written and the
 /// report lists the rejected ones. (All or nothing, the database is checked before the
 /// first batch is written; an address taken by another writer in between is rejected
 /// when its batch is written, and listed in the report of what was written.) New
@@ -79,7 +70,7 @@ pub async fn import_sponsors(
     csv: impl AsRef<[u8]> + Send + 'static,
     mode: ImportMode,
     progress: &dyn Progress,
-) -> Result<ImportReport, ImportError> {
+) -> Result<ImportReport, ServiceError> {
     let program = importer.program();
     let today = Utc::now().date_naive();
     // The program's rules first: its maximum capacity is part of them.
@@ -89,7 +80,7 @@ pub async fn import_sponsors(
             Ok(roster::parse(csv.as_ref(), today, max_capacity))
         })
         .await?;
-    let Roster { entries, rejected } = read.map_err(ImportError::Rejected)?;
+    let Roster { entries, rejected } = read.map_err(ServiceError::RosterRejected)?;
     let entries = Arc::new(entries);
     let mut report = ImportReport {
         rejected,
@@ -112,7 +103,7 @@ pub async fn import_sponsors(
         report.rejected.extend(refused);
         if !report.rejected.is_empty() {
             report.rejected.sort_by_key(|r| r.line);
-            return Err(ImportError::Rejected(report.rejected));
+            return Err(ServiceError::RosterRejected(report.rejected));
         }
     }
     let links = LinkSigner::from_settings(settings, secrets);
