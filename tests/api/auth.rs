@@ -336,6 +336,41 @@ async fn disabling_a_user_ends_their_sessions_and_blocks_login() {
     expect_problem(response, StatusCode::CONFLICT).await;
 }
 
+/// The principal cache must not outlive a disabling on the instance that did it: the
+/// cache's time to live here is far longer than the test.
+#[tokio::test]
+async fn a_disabled_users_remembered_session_is_refused_at_once() {
+    let app = TestApp::builder()
+        .with(|settings| settings.auth.principal_cache_ms = 600_000)
+        .spawn()
+        .await;
+    let admin = app.create_program("Riverside").await;
+    let manager = app.add_user(&admin, "case_manager").await;
+    // Remembered by the instance.
+    expect_json(
+        app.get("/api/v1/me", &manager).send().await.unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    let response = app
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", manager.user_id.unwrap()),
+        )
+        .bearer_auth(&admin.token)
+        .header("If-Match", "\"1\"")
+        .json(&json!({ "disabled": true }))
+        .send()
+        .await
+        .unwrap();
+    expect_json(response, StatusCode::OK).await;
+    expect_problem(
+        app.get("/api/v1/me", &manager).send().await.unwrap(),
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn api_keys_are_shown_once_marked_used_and_revocable() {
     let app = TestApp::spawn().await;
