@@ -46,6 +46,9 @@ pub enum ApiError {
     Refused(Refusal),
     #[error("version {current} is current")]
     PreconditionFailed { current: i32 },
+    /// `If-Match` named a weak validator, which never matches (RFC 9110 13.1.1).
+    #[error("If-Match with a weak validator")]
+    WeakValidator,
     #[error("If-Match required; version {current} is current")]
     PreconditionRequired { current: i32 },
     #[error("body larger than {limit} bytes")]
@@ -151,6 +154,7 @@ impl ApiError {
                 Refusal::NotPermitted(_) => ("forbidden", "Not allowed"),
             },
             ApiError::PreconditionFailed { .. } => ("version-mismatch", "Version mismatch"),
+            ApiError::WeakValidator => ("weak-validator", "Weak validator"),
             ApiError::PreconditionRequired { .. } => ("version-required", "Version required"),
             ApiError::PayloadTooLarge { .. } => ("payload-too-large", "Request body too large"),
             ApiError::UnsupportedMediaType { .. } => {
@@ -183,6 +187,9 @@ impl ApiError {
                 "The record changed since you read it; version {current} is current. \
                  Read it again and reapply your change."
             ),
+            ApiError::WeakValidator => "If-Match compares strongly, so a weak validator \
+                 (`W/\"3\"`) never matches; send the ETag as given, e.g. `If-Match: \"3\"`."
+                .into(),
             ApiError::PreconditionRequired { current } => {
                 format!("Send `If-Match: \"{current}\"` (the version you are replacing) to update.")
             }
@@ -228,7 +235,9 @@ impl ResponseError for ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Refused(Refusal::NotPermitted(_)) => StatusCode::FORBIDDEN,
             ApiError::Refused(_) => StatusCode::CONFLICT,
-            ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
+            ApiError::PreconditionFailed { .. } | ApiError::WeakValidator => {
+                StatusCode::PRECONDITION_FAILED
+            }
             ApiError::PreconditionRequired { .. } => StatusCode::PRECONDITION_REQUIRED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,

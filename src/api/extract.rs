@@ -286,7 +286,9 @@ fn join_path(path: &str, field: &str) -> String {
     }
 }
 
-/// The version named by `If-Match: "<version>"`, if the header is present.
+/// The version named by `If-Match: "<version>"`, if the header is present. If-Match
+/// compares strongly (RFC 9110 13.1.1): a weak validator, `W/"3"`, never matches, so
+/// it is 412.
 pub struct IfMatch(pub Option<i32>);
 
 impl FromRequest for IfMatch {
@@ -296,10 +298,13 @@ impl FromRequest for IfMatch {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let parsed = match req.headers().get(header::IF_MATCH) {
             None => Ok(IfMatch(None)),
+            Some(value) if value.as_bytes().trim_ascii_start().starts_with(b"W/") => {
+                Err(ApiError::WeakValidator)
+            }
             Some(value) => value
                 .to_str()
                 .ok()
-                .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
+                .map(|v| v.trim().trim_matches('"'))
                 .and_then(|v| v.parse::<i32>().ok())
                 .map(|v| IfMatch(Some(v)))
                 .ok_or_else(|| {

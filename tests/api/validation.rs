@@ -2268,6 +2268,61 @@ async fn malformed_if_match_is_rejected_on_every_versioned_write() {
     assert_eq!(stored["version"], seeker["version"]);
 }
 
+/// If-Match compares strongly (RFC 9110 13.1.1): a weak validator never matches, even
+/// of the current version, so every versioned write refuses it with 412 and writes
+/// nothing.
+#[tokio::test]
+async fn a_weak_if_match_is_refused_on_every_versioned_write() {
+    let app = TestApp::spawn().await;
+    let (admin, portal) = portal(&app).await;
+    let sponsor = app.add_user(&admin, "sponsor").await;
+    app.put_sponsor_profile(&sponsor).await;
+    let seeker = app.create_seeker(&portal).await;
+    let seeker_path = format!("/api/v1/seekers/{}", seeker["id"].as_str().expect("id"));
+    let user_path = format!("/api/v1/users/{}", sponsor.user_id.expect("user"));
+    let policy = json!({
+        "min_sobriety_days": 365,
+        "sobriety_half_life_days": 730,
+        "weights": { "sobriety": 1, "availability": 1, "preferences": 1, "distance": 1, "load": 1 }
+    });
+
+    let mut failures = Vec::new();
+    let writes = [
+        (Method::PUT, seeker_path.as_str(), &portal, seeker_body()),
+        (Method::PUT, "/api/v1/sponsors/me", &sponsor, sponsor_body()),
+        (
+            Method::PATCH,
+            user_path.as_str(),
+            &admin,
+            json!({ "display_name": "Sam" }),
+        ),
+        (Method::PUT, "/api/v1/matching-policy", &admin, policy),
+    ];
+    for (method, path, caller, body) in &writes {
+        for value in ["W/\"1\"", " W/\"1\""] {
+            let response = app
+                .request(method.clone(), path)
+                .bearer_auth(&caller.token)
+                .header(IF_MATCH, value)
+                .json(body)
+                .send()
+                .await
+                .expect("request sent");
+            match problem(response, StatusCode::PRECONDITION_FAILED, "weak-validator").await {
+                Ok(_) => {}
+                Err(why) => failures.push(format!("{method} {path} If-Match `{value}`: {why}")),
+            }
+        }
+    }
+    assert_no_failures("weak If-Match", writes.len() * 2, &failures);
+    let stored = expect_json(
+        app.get(&seeker_path, &portal).send().await.expect("get"),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(stored["version"], 1);
+}
+
 /// (method, path, status, problem kind); `{seeker}` stands for an existing seeker's id.
 const ROUTE_CASES: &[(&str, &str, StatusCode, &str)] = &[
     ("GET", "/api/v1/nope", StatusCode::NOT_FOUND, "not-found"),
