@@ -303,6 +303,10 @@ impl From<StoreError> for ApiError {
                 tracing::error!(%cause, "stored data is corrupt");
                 ApiError::Internal
             }
+            StoreError::Unencodable(cause) => {
+                tracing::error!(%cause, "a value could not be encoded for storage");
+                ApiError::Internal
+            }
         }
     }
 }

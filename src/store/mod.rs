@@ -60,6 +60,10 @@ pub enum StoreError {
     Database(diesel::result::Error),
     #[error("stored data could not be read: {0}")]
     Corrupt(String),
+    /// A value could not be encoded for storage: a bug, refused rather than stored as
+    /// something else (`null`).
+    #[error("a value could not be encoded for storage: {0}")]
+    Unencodable(String),
     /// A rule of the match lifecycle refused the step.
     #[error("refused: {0}")]
     Refused(crate::domain::lifecycle::Refusal),
@@ -392,8 +396,12 @@ macro_rules! insert_all {
 pub(crate) use insert_all;
 
 /// Lists and sets are stored as JSON text, portable across both backends.
-pub(crate) fn to_json<T: Serialize>(value: &T) -> String {
-    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
+pub(crate) fn to_json<T: Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(unencodable)
+}
+
+pub(crate) fn unencodable(error: serde_json::Error) -> StoreError {
+    StoreError::Unencodable(error.to_string())
 }
 
 pub(crate) fn from_json<T: DeserializeOwned>(column: &str, text: &str) -> Result<T, StoreError> {
@@ -418,10 +426,12 @@ pub struct PageRequest {
 
 /// Enums are stored as their serde names (`woman`, `active`), so the API and the
 /// database spell them the same way.
-pub(crate) fn enum_to_text<T: Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(s)) => s,
-        other => format!("{other:?}"),
+pub(crate) fn enum_to_text<T: Serialize>(value: &T) -> Result<String, StoreError> {
+    match serde_json::to_value(value).map_err(unencodable)? {
+        serde_json::Value::String(s) => Ok(s),
+        other => Err(StoreError::Unencodable(format!(
+            "an enum serialised as {other}, not as a name"
+        ))),
     }
 }
 
@@ -431,4 +441,22 @@ pub(crate) fn enum_from_text<T: DeserializeOwned>(
 ) -> Result<T, StoreError> {
     serde_json::from_value(serde_json::Value::String(text.to_owned()))
         .map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_value_that_cannot_be_encoded_is_an_error_never_null() {
+        // JSON object keys must be strings.
+        let map = std::collections::BTreeMap::from([((1, 2), "x")]);
+        assert!(matches!(to_json(&map), Err(StoreError::Unencodable(_))));
+        // An enum is stored by its name; anything else is refused, not stored as text.
+        assert!(matches!(enum_to_text(&3), Err(StoreError::Unencodable(_))));
+        assert_eq!(
+            enum_to_text(&crate::domain::values::Fellowship::Aa).ok(),
+            Some("aa".to_owned())
+        );
+    }
 }

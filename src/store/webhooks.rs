@@ -102,6 +102,6 @@ pub fn queue(
         event.match_id,
         MessageKind::Webhook,
         &format!("{}:webhook:{}", event.match_id, event.step_id),
-        &to_json(event),
+        &to_json(event)?,
     )
 }
