@@ -17,7 +17,7 @@ use crate::domain::check_in::CheckInSchedule;
 use crate::matching::score::Query;
 use crate::notify::worker::Worker;
 use crate::pool::SponsorPool;
-use crate::store::{Db, check_ins, idempotency, matches, now};
+use crate::store::{Db, Waits, check_ins, idempotency, matches, now};
 
 /// What every handler can reach.
 pub struct AppState {
@@ -44,7 +44,11 @@ impl Application {
         // Missing secrets stop start-up before anything touches the database.
         let secrets = settings.secrets()?;
         let check_in_schedule = settings.check_ins.schedule()?;
-        let db = Db::connect(settings.database_url(), settings.database.pool_size)?;
+        let db = Db::connect_with(
+            settings.database_url(),
+            settings.database.pool_size,
+            Waits::from_settings(&settings.database),
+        )?;
         let applied = db.migrate().await?;
         if applied > 0 {
             tracing::info!(applied, "migrations applied");

@@ -56,6 +56,11 @@ pub enum StoreError {
     VersionRequired { current: i32 },
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// Contention a retry shortly may get past: SQLite's lock wait (`busy_timeout`) ran
+    /// out, PostgreSQL failed the transaction to keep it serializable or to break a
+    /// deadlock, or no pooled connection came free in time.
+    #[error("database busy: {0}")]
+    Busy(String),
     #[error("database error: {0}")]
     Database(diesel::result::Error),
     #[error("stored data could not be read: {0}")]
@@ -80,14 +85,29 @@ impl From<diesel::result::Error> for StoreError {
             Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
                 StoreError::Unavailable(info.message().to_owned())
             }
+            Error::DatabaseError(kind, info) if is_contention(kind, info.message()) => {
+                StoreError::Busy(info.message().to_owned())
+            }
             other => StoreError::Database(other),
         }
     }
 }
 
+/// Whether a database error is contention rather than a fault. diesel names
+/// PostgreSQL's serialization_failure (40001); a deadlock (40P01) and SQLite's BUSY and
+/// LOCKED are known by their messages (`sqlite3_errstr`'s, PostgreSQL's), as diesel
+/// gives neither the SQLSTATE nor SQLite's code.
+fn is_contention(kind: diesel::result::DatabaseErrorKind, message: &str) -> bool {
+    kind == diesel::result::DatabaseErrorKind::SerializationFailure
+        || message == "deadlock detected"
+        || message.starts_with("database is locked")
+        || message.starts_with("database table is locked")
+}
+
 impl From<r2d2::PoolError> for StoreError {
+    /// No connection came free within the pool's timeout.
     fn from(error: r2d2::PoolError) -> Self {
-        StoreError::Unavailable(error.to_string())
+        StoreError::Busy(error.to_string())
     }
 }
 
@@ -115,10 +135,11 @@ impl Backend {
 pub struct ConnectionManager {
     backend: Backend,
     url: String,
+    lock_wait: Duration,
 }
 
 impl ConnectionManager {
-    pub fn new(url: &str) -> Result<Self, StoreError> {
+    pub fn new(url: &str, lock_wait: Duration) -> Result<Self, StoreError> {
         let backend = Backend::from_url(url).ok_or_else(|| {
             StoreError::Unavailable("database URL must start with sqlite:// or postgres://".into())
         })?;
@@ -132,7 +153,11 @@ impl ConnectionManager {
                 url.to_owned()
             }
         };
-        Ok(Self { backend, url })
+        Ok(Self {
+            backend,
+            url,
+            lock_wait,
+        })
     }
 }
 
@@ -151,10 +176,11 @@ impl ManageConnection for ConnectionManager {
                 // busy_timeout first: it makes writers (and the switch to WAL) wait
                 // instead of failing. WAL lets readers run beside the writer; foreign
                 // keys are off in SQLite unless asked for.
-                conn.batch_execute(
-                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                conn.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
                      PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
-                )
+                    self.lock_wait.as_millis()
+                ))
                 .map_err(r2d2::Error::QueryError)?;
                 Ok(AnyConnection::Sqlite(conn))
             }
@@ -208,9 +234,40 @@ pub struct Db {
     reads: Arc<audit::ReadLog>,
 }
 
+/// How long the database's waits last before they fail as [`StoreError::Busy`].
+#[derive(Debug, Clone, Copy)]
+pub struct Waits {
+    /// For another connection's lock (SQLite's `busy_timeout`).
+    pub lock: Duration,
+    /// For a pooled connection to come free.
+    pub connection: Duration,
+}
+
+impl Waits {
+    pub fn from_settings(settings: &crate::config::DatabaseSettings) -> Self {
+        Self {
+            lock: Duration::from_millis(settings.lock_wait_ms),
+            connection: Duration::from_millis(settings.connection_wait_ms),
+        }
+    }
+}
+
+impl Default for Waits {
+    fn default() -> Self {
+        Self {
+            lock: Duration::from_secs(10),
+            connection: Duration::from_secs(5),
+        }
+    }
+}
+
 impl Db {
     pub fn connect(url: &str, pool_size: u32) -> Result<Self, StoreError> {
-        let manager = ConnectionManager::new(url)?;
+        Self::connect_with(url, pool_size, Waits::default())
+    }
+
+    pub fn connect_with(url: &str, pool_size: u32, waits: Waits) -> Result<Self, StoreError> {
+        let manager = ConnectionManager::new(url, waits.lock)?;
         let backend = manager.backend;
         if backend == Backend::Sqlite {
             create_private_file(std::path::Path::new(&manager.url)).map_err(|e| {
@@ -224,7 +281,7 @@ impl Db {
         }
         let pool = Pool::builder()
             .max_size(pool_size)
-            .connection_timeout(Duration::from_secs(5))
+            .connection_timeout(waits.connection)
             .test_on_check_out(false)
             .build(manager)?;
         Ok(Self {
@@ -445,7 +502,37 @@ pub(crate) fn enum_from_text<T: DeserializeOwned>(
 
 #[cfg(test)]
 mod tests {
+    use diesel::result::{DatabaseErrorKind, Error};
+
     use super::*;
+
+    fn database_error(kind: DatabaseErrorKind, message: &str) -> StoreError {
+        Error::DatabaseError(kind, Box::new(message.to_owned())).into()
+    }
+
+    #[test]
+    fn contention_is_busy_and_other_database_errors_are_not() {
+        for (kind, message) in [
+            (DatabaseErrorKind::Unknown, "database is locked"),
+            (DatabaseErrorKind::Unknown, "database table is locked"),
+            (
+                DatabaseErrorKind::SerializationFailure,
+                "could not serialize access due to concurrent update",
+            ),
+            (DatabaseErrorKind::Unknown, "deadlock detected"),
+        ] {
+            let error = database_error(kind, message);
+            assert!(matches!(error, StoreError::Busy(_)), "{message}: {error:?}");
+        }
+        assert!(matches!(
+            database_error(DatabaseErrorKind::Unknown, "syntax error"),
+            StoreError::Database(_)
+        ));
+        assert!(matches!(
+            database_error(DatabaseErrorKind::CheckViolation, "database is full"),
+            StoreError::Database(_)
+        ));
+    }
 
     #[test]
     fn a_value_that_cannot_be_encoded_is_an_error_never_null() {
@@ -458,5 +545,18 @@ mod tests {
             enum_to_text(&crate::domain::values::Fellowship::Aa).ok(),
             Some("aa".to_owned())
         );
+    }
+
+    #[test]
+    fn no_free_connection_in_time_is_busy() {
+        let manager = ConnectionManager::new("sqlite://:memory:", Duration::ZERO).unwrap();
+        let pool = Pool::builder()
+            .max_size(1)
+            .connection_timeout(Duration::from_millis(50))
+            .build(manager)
+            .unwrap();
+        let _held = pool.get().unwrap();
+        let error = StoreError::from(pool.get().err().expect("the pool is exhausted"));
+        assert!(matches!(error, StoreError::Busy(_)), "{error:?}");
     }
 }
