@@ -229,7 +229,7 @@ pub struct Db {
     backend: Backend,
     /// SQLite takes one writer at a time. Writers of this process wait their turn here:
     /// SQLite's own busy handler sleeps up to 100 ms between tries, which under load
-    /// costs more than the writes.
+    /// costs more than the writes. `Db::write` waits before it takes a connection.
     writer: Arc<Mutex<()>>,
     reads: Arc<audit::ReadLog>,
 }
@@ -323,8 +323,22 @@ impl Db {
         F: FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
-        self.read_then_write(|conn, writer| writer.write(conn, work))
-            .await
+        let pool = self.pool.clone();
+        let turn = self.turn();
+        tokio::task::spawn_blocking(move || {
+            // The turn before the connection: writers waiting their turn hold no
+            // pooled connection, so however many queue, readers still find one.
+            let _turn = turn.as_deref().map(take_turn);
+            let mut conn = pool.get()?;
+            write_transaction(&mut conn, work)
+        })
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("database task failed: {e}")))?
+    }
+
+    /// This process's turn to write, where the backend takes one writer at a time.
+    fn turn(&self) -> Option<Arc<Mutex<()>>> {
+        (self.backend == Backend::Sqlite).then(|| self.writer.clone())
     }
 
     /// Runs work that reads and then writes through `Writer`, in one trip to a database
@@ -335,7 +349,7 @@ impl Db {
         T: Send + 'static,
     {
         let writer = Writer {
-            turn: (self.backend == Backend::Sqlite).then(|| self.writer.clone()),
+            turn: self.turn(),
             reads: self.reads.clone(),
         };
         self.run(move |conn| work(conn, &writer)).await
@@ -403,12 +417,15 @@ impl Writer {
         conn: &mut AnyConnection,
         work: impl FnOnce(&mut AnyConnection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let _turn = self
-            .turn
-            .as_ref()
-            .map(|w| w.lock().unwrap_or_else(|e| e.into_inner()));
+        let _turn = self.turn.as_deref().map(take_turn);
         write_transaction(conn, work)
     }
+}
+
+/// Waits for the write turn. The lock guards no data, so a poisoned one is as good.
+fn take_turn(turn: &Mutex<()>) -> std::sync::MutexGuard<'_, ()> {
+    turn.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// One transaction that writes. On SQLite it begins IMMEDIATE, taking the write lock

@@ -1,5 +1,6 @@
 //! Contention: locks held, transactions failed to keep them serializable, deadlocks, an
-//! exhausted pool. Each is transient, so each is 503 with `Retry-After`, never 500.
+//! exhausted pool. Each is transient, so each is 503 with `Retry-After`, never 500; and
+//! writers queueing for their turn leave the pool's connections to readers.
 
 use std::time::{Duration, Instant};
 
@@ -7,6 +8,7 @@ use actix_web::ResponseError;
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use reqwest::{Method, Response, StatusCode};
+use serde_json::Value;
 use sponsor_match::api::error::ApiError;
 use sponsor_match::store::{AnyConnection, Backend, StoreError};
 
@@ -256,4 +258,77 @@ fn deadlock(url: &str) -> diesel::result::Error {
         "one of the two is chosen to fail: {errors:?}"
     );
     errors.remove(0)
+}
+
+/// Many writers queue for SQLite's one writer without holding pooled connections, so
+/// readers are served meanwhile. On SQLite another connection holds the write lock
+/// while the reads are made, so every write is still waiting its turn.
+#[tokio::test]
+async fn sixty_four_writers_leave_connections_for_sixty_four_readers() {
+    const REQUESTS: usize = 64;
+    let app = TestApp::builder()
+        .with(|settings| {
+            settings.database.pool_size = 8;
+            settings.database.lock_wait_ms = 30_000;
+            settings.database.connection_wait_ms = 2_000;
+            settings.auth.principal_cache_ms = 600_000;
+        })
+        .spawn()
+        .await;
+    let admin = app.create_program("Riverside").await;
+    let portal = app.add_portal_key(&admin).await;
+    for caller in [&admin, &portal] {
+        let me = app.get("/api/v1/me", caller).send().await.unwrap();
+        expect_json(me, StatusCode::OK).await;
+    }
+
+    let lock = match app.db.backend() {
+        Backend::Sqlite => Some(HeldLock::take(&app).await),
+        Backend::Postgres => None,
+    };
+    let writes: Vec<_> = (0..REQUESTS)
+        .map(|_| tokio::spawn(app.post("/api/v1/seekers", &portal, &seeker_body()).send()))
+        .collect();
+    if lock.is_some() {
+        // A writer has its turn and waits for the lock; give the rest time to queue.
+        until_idle_connections(&app, |idle| idle < 8).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let reads: Vec<_> = (0..REQUESTS)
+        .map(|_| tokio::spawn(app.get("/api/v1/users", &admin).send()))
+        .collect();
+    let mut refused = Vec::new();
+    for read in reads {
+        let response = read.await.unwrap().unwrap();
+        if response.status() != StatusCode::OK {
+            refused.push(response.status());
+        }
+    }
+    assert!(refused.is_empty(), "reads refused: {refused:?}");
+    if let Some(lock) = lock {
+        lock.release().await;
+    }
+
+    let mut written = Vec::new();
+    for write in writes {
+        let body = expect_json(write.await.unwrap().unwrap(), StatusCode::CREATED).await;
+        written.push(body["id"].as_str().unwrap().to_owned());
+    }
+    let list = expect_json(
+        app.get("/api/v1/seekers?limit=100", &portal)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    let mut stored: Vec<String> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|seeker: &Value| seeker["id"].as_str().unwrap().to_owned())
+        .collect();
+    stored.sort();
+    written.sort();
+    assert_eq!(stored, written);
 }
