@@ -90,6 +90,7 @@ impl Application {
                 )
                 .wrap(from_fn(api::extract::authenticate))
                 .wrap(from_fn(api::observe))
+                .wrap(api::default_headers())
                 .configure(|cfg| api::routes(cfg, max_import_bytes))
                 .default_service(web::to(api::not_found))
         })

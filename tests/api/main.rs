@@ -7,6 +7,7 @@ mod check_ins;
 mod cohort;
 mod contention;
 mod email;
+mod headers;
 mod helpers;
 mod journey;
 mod lifecycle;
