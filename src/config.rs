@@ -39,6 +39,11 @@ pub struct ServerSettings {
 pub struct DatabaseSettings {
     pub url: SecretString,
     pub pool_size: u32,
+    /// How long an SQLite statement waits for another connection's lock
+    /// (`busy_timeout`) before failing as busy.
+    pub lock_wait_ms: u64,
+    /// How long a request waits for a pooled connection before failing as busy.
+    pub connection_wait_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

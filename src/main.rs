@@ -14,7 +14,7 @@ use sponsor_match::service::ServiceError;
 use sponsor_match::service::roster::{import_sponsors, progress_bar};
 use sponsor_match::startup::Application;
 use sponsor_match::store::roster::Importer;
-use sponsor_match::store::{Db, StoreError, accounts, write_transaction};
+use sponsor_match::store::{Db, StoreError, Waits, accounts, write_transaction};
 use sponsor_match::telemetry;
 
 /// Serving a request allocates many small, short-lived values across threads; mimalloc
@@ -99,7 +99,11 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Worker => {
             let secrets = settings.secrets()?;
-            let db = Db::connect(settings.database_url(), settings.database.pool_size)?;
+            let db = Db::connect_with(
+                settings.database_url(),
+                settings.database.pool_size,
+                Waits::from_settings(&settings.database),
+            )?;
             db.migrate().await?;
             let worker = Worker::new(&settings, &secrets, db)?;
             tracing::info!("delivering queued messages");

@@ -17,7 +17,7 @@ use crate::config::Settings;
 use crate::delivery::worker::Worker;
 use crate::matching::score::Query;
 use crate::pool::SponsorPool;
-use crate::store::{Db, check_ins, idempotency, matches, now};
+use crate::store::{Db, Waits, check_ins, idempotency, matches, now};
 
 pub struct Application {
     port: u16,
@@ -30,7 +30,11 @@ impl Application {
         // Missing secrets stop start-up before anything touches the database.
         let secrets = settings.secrets()?;
         let check_in_schedule = settings.check_ins.schedule()?;
-        let db = Db::connect(settings.database_url(), settings.database.pool_size)?;
+        let db = Db::connect_with(
+            settings.database_url(),
+            settings.database.pool_size,
+            Waits::from_settings(&settings.database),
+        )?;
         let applied = db.migrate().await?;
         if applied > 0 {
             tracing::info!(applied, "migrations applied");
@@ -72,6 +76,7 @@ impl Application {
                 )
                 .wrap(from_fn(api::extract::authenticate))
                 .wrap(from_fn(api::observe))
+                .wrap(api::default_headers())
                 .configure(|cfg| api::routes(cfg, max_import_bytes))
                 .default_service(web::to(api::not_found))
         })

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::error::{ApiError, Problem, REQUEST_ID};
-use super::extract::{Anyone, Authorized, JsonBody, People, bearer};
+use super::extract::{Anyone, Authorized, JsonBody, JsonBodyAsSent, People, bearer};
 use super::respond::{form_fields, render_page, unknown_form_field, wants_html};
 use crate::app::AppState;
 use crate::auth::Principal;
@@ -52,7 +52,7 @@ pub struct Session {
 pub async fn login(
     req: HttpRequest,
     state: web::Data<AppState>,
-    JsonBody(body): JsonBody<LoginRequest>,
+    JsonBodyAsSent(body): JsonBodyAsSent<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let email = body.email.trim().to_lowercase();
     if email.is_empty() || body.password.is_empty() || body.password.len() > 1024 {
@@ -74,11 +74,17 @@ pub async fn login(
             retry_after_secs: wait.as_secs().max(1),
         })?;
 
-    let lookup_email = email.clone();
-    let account = state
-        .db
-        .run(move |conn| accounts::find_login(conn, &lookup_email))
-        .await?;
+    // No account's email or password holds a NUL (both refuse it), and PostgreSQL
+    // cannot take one in a query: such a login is a wrong credential, not looked up.
+    let account = if email.contains('\0') || body.password.contains('\0') {
+        None
+    } else {
+        let lookup_email = email.clone();
+        state
+            .db
+            .run(move |conn| accounts::find_login(conn, &lookup_email))
+            .await?
+    };
     // Verify against a dummy hash when there is no usable account, so the answer
     // takes as long either way and does not reveal which emails exist.
     let account = account.filter(|a| a.active);

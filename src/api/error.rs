@@ -5,7 +5,7 @@
 //! failures are logged with their cause and answered with an opaque body.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -46,6 +46,9 @@ pub enum ApiError {
     Refused(Refusal),
     #[error("version {current} is current")]
     PreconditionFailed { current: i32 },
+    /// `If-Match` named a weak validator, which never matches (RFC 9110 13.1.1).
+    #[error("If-Match with a weak validator")]
+    WeakValidator,
     #[error("If-Match required; version {current} is current")]
     PreconditionRequired { current: i32 },
     #[error("body larger than {limit} bytes")]
@@ -57,8 +60,9 @@ pub enum ApiError {
     RosterRejected(Vec<Rejection>),
     #[error("too many attempts")]
     TooManyRequests { retry_after_secs: u64 },
+    /// A transient failure: retry after this many seconds (`Retry-After`).
     #[error("service unavailable")]
-    Unavailable,
+    Unavailable { retry_after_secs: u64 },
     #[error("internal error")]
     Internal,
 }
@@ -151,6 +155,7 @@ impl ApiError {
                 Refusal::NotPermitted(_) => ("forbidden", "Not allowed"),
             },
             ApiError::PreconditionFailed { .. } => ("version-mismatch", "Version mismatch"),
+            ApiError::WeakValidator => ("weak-validator", "Weak validator"),
             ApiError::PreconditionRequired { .. } => ("version-required", "Version required"),
             ApiError::PayloadTooLarge { .. } => ("payload-too-large", "Request body too large"),
             ApiError::UnsupportedMediaType { .. } => {
@@ -158,7 +163,7 @@ impl ApiError {
             }
             ApiError::RosterRejected(_) => ("roster-rejected", "Roster rows rejected"),
             ApiError::TooManyRequests { .. } => ("too-many-requests", "Too many attempts"),
-            ApiError::Unavailable => ("unavailable", "Service unavailable"),
+            ApiError::Unavailable { .. } => ("unavailable", "Service unavailable"),
             ApiError::Internal => ("internal", "Internal error"),
         }
     }
@@ -183,6 +188,9 @@ impl ApiError {
                 "The record changed since you read it; version {current} is current. \
                  Read it again and reapply your change."
             ),
+            ApiError::WeakValidator => "If-Match compares strongly, so a weak validator \
+                 (`W/\"3\"`) never matches; send the ETag as given, e.g. `If-Match: \"3\"`."
+                .into(),
             ApiError::PreconditionRequired { current } => {
                 format!("Send `If-Match: \"{current}\"` (the version you are replacing) to update.")
             }
@@ -198,7 +206,7 @@ impl ApiError {
             ApiError::TooManyRequests { retry_after_secs } => {
                 format!("Too many failed attempts; try again in {retry_after_secs} seconds.")
             }
-            ApiError::Unavailable => {
+            ApiError::Unavailable { .. } => {
                 "The service is temporarily unavailable; retry shortly.".into()
             }
             ApiError::Internal => "Something went wrong on our side; it has been logged.".into(),
@@ -228,13 +236,15 @@ impl ResponseError for ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Refused(Refusal::NotPermitted(_)) => StatusCode::FORBIDDEN,
             ApiError::Refused(_) => StatusCode::CONFLICT,
-            ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
+            ApiError::PreconditionFailed { .. } | ApiError::WeakValidator => {
+                StatusCode::PRECONDITION_FAILED
+            }
             ApiError::PreconditionRequired { .. } => StatusCode::PRECONDITION_REQUIRED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RosterRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -247,11 +257,9 @@ impl ResponseError for ApiError {
             ApiError::Unauthenticated => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
             }
-            ApiError::TooManyRequests { retry_after_secs } => {
+            ApiError::TooManyRequests { retry_after_secs }
+            | ApiError::Unavailable { retry_after_secs } => {
                 response.insert_header((header::RETRY_AFTER, *retry_after_secs));
-            }
-            ApiError::Unavailable => {
-                response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
             }
             _ => {}
         }
@@ -285,7 +293,17 @@ impl From<StoreError> for ApiError {
             StoreError::VersionRequired { current } => ApiError::PreconditionRequired { current },
             StoreError::Unavailable(cause) => {
                 tracing::error!(%cause, "database unavailable");
-                ApiError::Unavailable
+                ApiError::Unavailable {
+                    retry_after_secs: 5,
+                }
+            }
+            // Contention passes in moments: a second is time enough for the lock's
+            // holder to finish.
+            StoreError::Busy(cause) => {
+                tracing::warn!(%cause, "database busy");
+                ApiError::Unavailable {
+                    retry_after_secs: 1,
+                }
             }
             StoreError::Database(cause) => {
                 tracing::error!(%cause, "database error");
@@ -295,6 +313,36 @@ impl From<StoreError> for ApiError {
                 tracing::error!(%cause, "stored data is corrupt");
                 ApiError::Internal
             }
+            StoreError::Unencodable(cause) => {
+                tracing::error!(%cause, "a value could not be encoded for storage");
+                ApiError::Internal
+            }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_busy_database_is_503_with_retry_after_and_an_opaque_body() {
+        let error = ApiError::from(StoreError::Busy("database is locked".into()));
+        let response = error.error_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "1");
+        let problem = serde_json::to_string(&error.problem()).unwrap();
+        assert!(problem.contains("urn:problem:sponsor-match:unavailable"));
+        assert!(!problem.contains("locked"), "{problem}");
+    }
+
+    #[test]
+    fn an_unavailable_database_is_503_with_a_longer_retry_after() {
+        let error = ApiError::from(StoreError::Unavailable("connection refused".into()));
+        let response = error.error_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "5");
+        let problem = serde_json::to_string(&error.problem()).unwrap();
+        assert!(!problem.contains("refused"), "{problem}");
     }
 }

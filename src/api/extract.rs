@@ -24,6 +24,7 @@ use super::error::{ApiError, REQUEST_ID};
 use crate::app::AppState;
 use crate::auth::credentials::{API_KEY_PREFIX, SESSION_TOKEN_PREFIX, api_key_hash, sha256_hex};
 use crate::auth::{CallerKind, Principal, Role};
+use crate::domain::values::nul_refused;
 use crate::store::audit::Actor;
 use crate::store::{PageRequest, accounts};
 
@@ -181,7 +182,8 @@ impl<P: Policy> FromRequest for Authorized<P> {
     }
 }
 
-/// A JSON body, size-limited, deserialised with the path of any field that fails.
+/// A JSON body, size-limited, without NUL in any text (422 `invalid_character` naming
+/// each place), deserialised with the path of any field that fails.
 pub struct JsonBody<T>(pub T);
 
 impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
@@ -189,13 +191,38 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Future = LocalBoxFuture<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = state(req).map_or(0, |s| s.settings.server.max_body_bytes);
-        let body = body_of(req, payload, "application/json", limit, |m| {
-            m.type_() == mime::APPLICATION
-                && (m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON))
-        });
+        let body = json_body_of(req, payload);
         Box::pin(async move { parse_json(&body.await?).map(JsonBody) })
     }
+}
+
+/// A JSON body whose text is taken as sent, NUL included: for the login, where a NUL
+/// makes a wrong credential (401) rather than a refused field.
+pub struct JsonBodyAsSent<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBodyAsSent<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = json_body_of(req, payload);
+        Box::pin(async move {
+            let body = body.await?;
+            check_json_syntax(&body)?;
+            deserialize_json(&body).map(JsonBodyAsSent)
+        })
+    }
+}
+
+fn json_body_of(
+    req: &HttpRequest,
+    payload: &mut Payload,
+) -> LocalBoxFuture<Result<web::Bytes, ApiError>> {
+    let limit = state(req).map_or(0, |s| s.settings.server.max_body_bytes);
+    body_of(req, payload, "application/json", limit, |m| {
+        m.type_() == mime::APPLICATION
+            && (m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON))
+    })
 }
 
 /// A CSV body (`text/csv`), up to `server.max_import_bytes` (the route's
@@ -246,13 +273,64 @@ fn body_of(
 
 /// Deserialises JSON, naming the failing field: unknown, duplicate or missing fields
 /// (`role`, `program_id`, `status` ...) and wrong types are 422 with the field, broken
-/// syntax is 400. Syntax is checked first, on its own, so that a wrong type is never
-/// mistaken for broken JSON.
+/// syntax is 400, a NUL anywhere in its text 422 `invalid_character` at each place.
+/// Syntax is checked first, on its own, so that a wrong type is never mistaken for
+/// broken JSON.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let document = check_json_syntax(bytes)?;
+    let mut places = Vec::new();
+    nul_places(&document, &mut String::new(), &mut places);
+    if !places.is_empty() {
+        return Err(ApiError::Validation(
+            places
+                .into_iter()
+                .map(|place| nul_refused(&place))
+                .collect(),
+        ));
+    }
+    deserialize_json(bytes)
+}
+
+fn check_json_syntax(bytes: &[u8]) -> Result<serde_json::Value, ApiError> {
     // Into a Value, not IgnoredAny: that also checks UTF-8 and the nesting limit.
-    serde_json::from_slice::<serde_json::Value>(bytes).map_err(|error| ApiError::Malformed {
+    serde_json::from_slice(bytes).map_err(|error| ApiError::Malformed {
         detail: format!("the body is not valid JSON: {error}"),
-    })?;
+    })
+}
+
+/// The field paths (`contact.email`, `languages[1]`) of every string, and every key,
+/// that holds a NUL.
+fn nul_places(value: &serde_json::Value, path: &mut String, places: &mut Vec<String>) {
+    use std::fmt::Write;
+    let at = path.len();
+    match value {
+        serde_json::Value::String(text) if text.contains('\0') => places.push(path.clone()),
+        serde_json::Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                let _ = write!(path, "[{index}]");
+                nul_places(item, path, places);
+                path.truncate(at);
+            }
+        }
+        serde_json::Value::Object(fields) => {
+            for (key, item) in fields {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+                if key.contains('\0') {
+                    places.push(path.clone());
+                } else {
+                    nul_places(item, path, places);
+                }
+                path.truncate(at);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn deserialize_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
@@ -286,7 +364,9 @@ fn join_path(path: &str, field: &str) -> String {
     }
 }
 
-/// The version named by `If-Match: "<version>"`, if the header is present.
+/// The version named by `If-Match: "<version>"`, if the header is present. If-Match
+/// compares strongly (RFC 9110 13.1.1): a weak validator, `W/"3"`, never matches, so
+/// it is 412.
 pub struct IfMatch(pub Option<i32>);
 
 impl FromRequest for IfMatch {
@@ -296,10 +376,13 @@ impl FromRequest for IfMatch {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let parsed = match req.headers().get(header::IF_MATCH) {
             None => Ok(IfMatch(None)),
+            Some(value) if value.as_bytes().trim_ascii_start().starts_with(b"W/") => {
+                Err(ApiError::WeakValidator)
+            }
             Some(value) => value
                 .to_str()
                 .ok()
-                .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
+                .map(|v| v.trim().trim_matches('"'))
                 .and_then(|v| v.parse::<i32>().ok())
                 .map(|v| IfMatch(Some(v)))
                 .ok_or_else(|| {
@@ -384,13 +467,31 @@ impl FromRequest for Pagination {
     }
 }
 
-/// A query string's `key=value` pairs, in order.
+/// A query string's `key=value` pairs, in order; a NUL in either is 422
+/// `invalid_character` naming the parameter.
 pub fn query_pairs(query: &str) -> Result<Vec<(String, String)>, ApiError> {
-    web::Query::<Vec<(String, String)>>::from_query(query)
+    let pairs = web::Query::<Vec<(String, String)>>::from_query(query)
         .map(web::Query::into_inner)
         .map_err(|_| ApiError::Malformed {
             detail: "the query string could not be parsed".into(),
-        })
+        })?;
+    refuse_nul_in_pairs(pairs)
+}
+
+/// Pairs of a query string or form whose names and values hold no NUL.
+pub fn refuse_nul_in_pairs(
+    pairs: Vec<(String, String)>,
+) -> Result<Vec<(String, String)>, ApiError> {
+    let refused: Vec<_> = pairs
+        .iter()
+        .filter(|(name, value)| name.contains('\0') || value.contains('\0'))
+        .map(|(name, _)| nul_refused(name))
+        .collect();
+    if refused.is_empty() {
+        Ok(pairs)
+    } else {
+        Err(ApiError::Validation(refused))
+    }
 }
 
 fn parse_pagination(query: &str) -> Result<Pagination, ApiError> {

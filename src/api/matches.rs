@@ -21,7 +21,7 @@ use crate::store::idempotency::{self, StoredAnswer};
 use crate::store::matches::{
     self, By, DisclosureRecord, MatchRecord, Proposal, SponsorRequest, StepDetails,
 };
-use crate::store::{AnyConnection, StoreError};
+use crate::store::{AnyConnection, StoreError, to_json};
 
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -420,7 +420,7 @@ where
     let Some(key) = key.0 else {
         let body = state
             .db
-            .write(move |conn| work(conn).map(|value| to_body(&value)))
+            .write(move |conn| work(conn).and_then(|value| to_json(&value)))
             .await?;
         return Ok(Answer {
             stored: StoredAnswer {
@@ -441,7 +441,7 @@ where
             let answer = StoredAnswer {
                 request_hash: hash,
                 status: status.as_u16(),
-                body: to_body(&work(conn)?),
+                body: to_json(&work(conn)?)?,
             };
             idempotency::remember(conn, &write_caller, &write_key, &answer)?;
             Ok((answer, false))
@@ -467,8 +467,4 @@ where
         ));
     }
     Ok(Answer { stored, replayed })
-}
-
-fn to_body(value: &impl Serialize) -> String {
-    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
 }

@@ -190,6 +190,17 @@ pub fn versioned(
         .json(body)
 }
 
+/// Headers every response carries, unless it sets its own. `nosniff`: no browser
+/// reads a body as another type than it says. `no-store`: nearly every answer holds
+/// personal or health data (seekers' notes and contact details, sponsors' profiles and
+/// contact details, matches, consents, the audit trail, candidates), so no browser or
+/// proxy keeps any; a rule per record would fail open for the record that forgets it.
+pub fn default_headers() -> actix_web::middleware::DefaultHeaders {
+    actix_web::middleware::DefaultHeaders::new()
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::CACHE_CONTROL, "no-store"))
+}
+
 /// Gives each request an id (the caller's `X-Request-Id` if sane, else a new UUIDv7),
 /// a tracing span, a log line and metrics. Paths are logged as route patterns, so ids
 /// of records never reach the logs.

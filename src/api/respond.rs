@@ -12,6 +12,7 @@ use minijinja::Environment;
 use secrecy::ExposeSecret;
 
 use super::error::{ApiError, REQUEST_ID};
+use super::extract::refuse_nul_in_pairs;
 use crate::app::AppState;
 use crate::domain::lifecycle::{Action, MatchState, Reason};
 use crate::notify::links::{LinkAction, LinkClaim, LinkError, verify};
@@ -178,9 +179,10 @@ async fn open(state: &AppState, token: &str) -> Result<(LinkClaim, LinkedRequest
 
 /// The fields of a form post from one of the emailed-link pages, in order.
 pub fn form_fields(body: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
-    serde_urlencoded::from_bytes(body).map_err(|_| ApiError::Malformed {
+    let fields = serde_urlencoded::from_bytes(body).map_err(|_| ApiError::Malformed {
         detail: "the form could not be read".into(),
-    })
+    })?;
+    refuse_nul_in_pairs(fields)
 }
 
 /// A field the page's form does not have.

@@ -109,10 +109,6 @@ pub async fn get(
         .db
         .run(move |conn| accounts::get_user(conn, program, id))
         .await?;
-    // A disabled user's sessions stop working, and a disabled sponsor leaves
-    // matching, at once on this instance.
-    state.principals.forget_all();
-    state.pool.catch_up(&state.db).await;
     Ok(versioned(HttpResponse::Ok(), user.version, &user))
 }
 
@@ -172,7 +168,11 @@ pub async fn update(
             )
         })
         .await?;
-    // A disabled sponsor leaves matching at once on this instance.
+    // A disabled user's sessions stop working, and a disabled sponsor leaves
+    // matching, at once on this instance.
+    if body.disabled == Some(true) {
+        state.principals.forget_all();
+    }
     state.pool.catch_up(&state.db).await;
     Ok(versioned(HttpResponse::Ok(), user.version, &user))
 }

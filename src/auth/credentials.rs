@@ -26,6 +26,7 @@ pub struct NewPassword(String);
 
 impl NewPassword {
     pub fn parse(raw: String) -> Result<Self, FieldError> {
+        crate::domain::values::refuse_nul(&raw)?;
         let chars = raw.chars().count();
         if chars < 12 {
             return Err(FieldError::new(

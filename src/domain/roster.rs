@@ -128,21 +128,21 @@ pub struct RosterEntry {
 }
 
 impl RosterEntry {
-    pub fn profile_json(&self) -> String {
-        serde_json::to_string(&self.profile).unwrap_or_default()
+    pub fn profile_json(&self) -> serde_json::Result<String> {
+        serde_json::to_string(&self.profile)
     }
 
     /// SHA-256 of what the row says (email, display name, profile): equal for a row
     /// imported again unchanged.
-    pub fn content_hash(&self) -> String {
+    pub fn content_hash(&self) -> serde_json::Result<String> {
         let digest = Sha256::new()
             .chain_update(self.email.as_str())
             .chain_update([0])
             .chain_update(self.display_name.as_str())
             .chain_update([0])
-            .chain_update(self.profile_json())
+            .chain_update(self.profile_json()?)
             .finalize();
-        hex::encode(digest)
+        Ok(hex::encode(digest))
     }
 }
 
@@ -793,7 +793,8 @@ mod tests {
         );
         assert_eq!(profile.contact.phone, None);
         // Stored and read back as the API's JSON, it is the same body.
-        let json: SponsorProfileInput = serde_json::from_str(&entry.profile_json()).unwrap();
+        let json: SponsorProfileInput =
+            serde_json::from_str(&entry.profile_json().unwrap()).unwrap();
         assert_eq!(&json, profile);
     }
 
@@ -946,7 +947,7 @@ mod tests {
         let same = read(&[row(&[])]);
         let again = read(&[row(&[("external_id", "R-1")])]);
         let renamed = read(&[row(&[("display_name", "Sam R.")])]);
-        let hash = |roster: &Roster| roster.entries[0].content_hash();
+        let hash = |roster: &Roster| roster.entries[0].content_hash().unwrap();
         assert_eq!(hash(&same), hash(&again));
         assert_ne!(hash(&same), hash(&renamed));
         assert_eq!(hash(&same).len(), 64);

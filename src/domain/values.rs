@@ -11,13 +11,33 @@ use validator::{ValidateEmail, ValidateLength};
 
 use super::error::{FieldError, FieldErrors, parse_list};
 
-/// Trimmed text of 1..=MAX characters without control characters.
+/// Refuses U+0000: no text the service takes may hold it. PostgreSQL cannot store it
+/// in text (`invalid byte sequence for encoding "UTF8": 0x00`), and C code reading
+/// the text would stop there.
+pub fn refuse_nul(text: &str) -> Result<(), FieldError> {
+    if text.contains('\0') {
+        return Err(nul_refused(""));
+    }
+    Ok(())
+}
+
+/// The refusal of a NUL character at `field`.
+pub fn nul_refused(field: &str) -> FieldError {
+    FieldError::new(
+        field,
+        "invalid_character",
+        "must not contain the NUL character (U+0000)",
+    )
+}
+
+/// Trimmed text of 1..=MAX characters without NUL or other control characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct BoundedText<const MAX: usize>(String);
 
 impl<const MAX: usize> BoundedText<MAX> {
     pub fn parse(raw: String) -> Result<Self, FieldError> {
+        refuse_nul(&raw)?;
         let text = raw.trim();
         if text.is_empty() {
             return Err(FieldError::new("", "empty", "must not be empty"));
@@ -65,6 +85,7 @@ pub struct EmailAddress(String);
 
 impl EmailAddress {
     pub fn parse(raw: String) -> Result<Self, FieldError> {
+        refuse_nul(&raw)?;
         let email = raw.trim().to_lowercase();
         if email.len() > 254 || !email.validate_email() {
             return Err(FieldError::new(
@@ -754,7 +775,13 @@ mod tests {
         );
         assert_eq!(
             Alias::parse("a\u{0}b".into()).unwrap_err().code,
-            "control_characters"
+            "invalid_character"
+        );
+        assert_eq!(
+            EmailAddress::parse("a\u{0}@example.org".into())
+                .unwrap_err()
+                .code,
+            "invalid_character"
         );
     }
 

@@ -56,10 +56,19 @@ pub enum StoreError {
     VersionRequired { current: i32 },
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// Contention a retry shortly may get past: SQLite's lock wait (`busy_timeout`) ran
+    /// out, PostgreSQL failed the transaction to keep it serializable or to break a
+    /// deadlock, or no pooled connection came free in time.
+    #[error("database busy: {0}")]
+    Busy(String),
     #[error("database error: {0}")]
     Database(diesel::result::Error),
     #[error("stored data could not be read: {0}")]
     Corrupt(String),
+    /// A value could not be encoded for storage: a bug, refused rather than stored as
+    /// something else (`null`).
+    #[error("a value could not be encoded for storage: {0}")]
+    Unencodable(String),
     /// A rule of the match lifecycle refused the step.
     #[error("refused: {0}")]
     Refused(crate::domain::lifecycle::Refusal),
@@ -76,14 +85,29 @@ impl From<diesel::result::Error> for StoreError {
             Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
                 StoreError::Unavailable(info.message().to_owned())
             }
+            Error::DatabaseError(kind, info) if is_contention(kind, info.message()) => {
+                StoreError::Busy(info.message().to_owned())
+            }
             other => StoreError::Database(other),
         }
     }
 }
 
+/// Whether a database error is contention rather than a fault. diesel names
+/// PostgreSQL's serialization_failure (40001); a deadlock (40P01) and SQLite's BUSY and
+/// LOCKED are known by their messages (`sqlite3_errstr`'s, PostgreSQL's), as diesel
+/// gives neither the SQLSTATE nor SQLite's code.
+fn is_contention(kind: diesel::result::DatabaseErrorKind, message: &str) -> bool {
+    kind == diesel::result::DatabaseErrorKind::SerializationFailure
+        || message == "deadlock detected"
+        || message.starts_with("database is locked")
+        || message.starts_with("database table is locked")
+}
+
 impl From<r2d2::PoolError> for StoreError {
+    /// No connection came free within the pool's timeout.
     fn from(error: r2d2::PoolError) -> Self {
-        StoreError::Unavailable(error.to_string())
+        StoreError::Busy(error.to_string())
     }
 }
 
@@ -111,10 +135,11 @@ impl Backend {
 pub struct ConnectionManager {
     backend: Backend,
     url: String,
+    lock_wait: Duration,
 }
 
 impl ConnectionManager {
-    pub fn new(url: &str) -> Result<Self, StoreError> {
+    pub fn new(url: &str, lock_wait: Duration) -> Result<Self, StoreError> {
         let backend = Backend::from_url(url).ok_or_else(|| {
             StoreError::Unavailable("database URL must start with sqlite:// or postgres://".into())
         })?;
@@ -128,7 +153,11 @@ impl ConnectionManager {
                 url.to_owned()
             }
         };
-        Ok(Self { backend, url })
+        Ok(Self {
+            backend,
+            url,
+            lock_wait,
+        })
     }
 }
 
@@ -147,10 +176,11 @@ impl ManageConnection for ConnectionManager {
                 // busy_timeout first: it makes writers (and the switch to WAL) wait
                 // instead of failing. WAL lets readers run beside the writer; foreign
                 // keys are off in SQLite unless asked for.
-                conn.batch_execute(
-                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                conn.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
                      PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
-                )
+                    self.lock_wait.as_millis()
+                ))
                 .map_err(r2d2::Error::QueryError)?;
                 Ok(AnyConnection::Sqlite(conn))
             }
@@ -199,14 +229,45 @@ pub struct Db {
     backend: Backend,
     /// SQLite takes one writer at a time. Writers of this process wait their turn here:
     /// SQLite's own busy handler sleeps up to 100 ms between tries, which under load
-    /// costs more than the writes.
+    /// costs more than the writes. `Db::write` waits before it takes a connection.
     writer: Arc<Mutex<()>>,
     reads: Arc<audit::ReadLog>,
 }
 
+/// How long the database's waits last before they fail as [`StoreError::Busy`].
+#[derive(Debug, Clone, Copy)]
+pub struct Waits {
+    /// For another connection's lock (SQLite's `busy_timeout`).
+    pub lock: Duration,
+    /// For a pooled connection to come free.
+    pub connection: Duration,
+}
+
+impl Waits {
+    pub fn from_settings(settings: &crate::config::DatabaseSettings) -> Self {
+        Self {
+            lock: Duration::from_millis(settings.lock_wait_ms),
+            connection: Duration::from_millis(settings.connection_wait_ms),
+        }
+    }
+}
+
+impl Default for Waits {
+    fn default() -> Self {
+        Self {
+            lock: Duration::from_secs(10),
+            connection: Duration::from_secs(5),
+        }
+    }
+}
+
 impl Db {
     pub fn connect(url: &str, pool_size: u32) -> Result<Self, StoreError> {
-        let manager = ConnectionManager::new(url)?;
+        Self::connect_with(url, pool_size, Waits::default())
+    }
+
+    pub fn connect_with(url: &str, pool_size: u32, waits: Waits) -> Result<Self, StoreError> {
+        let manager = ConnectionManager::new(url, waits.lock)?;
         let backend = manager.backend;
         if backend == Backend::Sqlite {
             create_private_file(std::path::Path::new(&manager.url)).map_err(|e| {
@@ -220,7 +281,7 @@ impl Db {
         }
         let pool = Pool::builder()
             .max_size(pool_size)
-            .connection_timeout(Duration::from_secs(5))
+            .connection_timeout(waits.connection)
             .test_on_check_out(false)
             .build(manager)?;
         Ok(Self {
@@ -262,8 +323,22 @@ impl Db {
         F: FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
-        self.read_then_write(|conn, writer| writer.write(conn, work))
-            .await
+        let pool = self.pool.clone();
+        let turn = self.turn();
+        tokio::task::spawn_blocking(move || {
+            // The turn before the connection: writers waiting their turn hold no
+            // pooled connection, so however many queue, readers still find one.
+            let _turn = turn.as_deref().map(take_turn);
+            let mut conn = pool.get()?;
+            write_transaction(&mut conn, work)
+        })
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("database task failed: {e}")))?
+    }
+
+    /// This process's turn to write, where the backend takes one writer at a time.
+    fn turn(&self) -> Option<Arc<Mutex<()>>> {
+        (self.backend == Backend::Sqlite).then(|| self.writer.clone())
     }
 
     /// Runs work that reads and then writes through `Writer`, in one trip to a database
@@ -274,7 +349,7 @@ impl Db {
         T: Send + 'static,
     {
         let writer = Writer {
-            turn: (self.backend == Backend::Sqlite).then(|| self.writer.clone()),
+            turn: self.turn(),
             reads: self.reads.clone(),
         };
         self.run(move |conn| work(conn, &writer)).await
@@ -342,12 +417,15 @@ impl Writer {
         conn: &mut AnyConnection,
         work: impl FnOnce(&mut AnyConnection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let _turn = self
-            .turn
-            .as_ref()
-            .map(|w| w.lock().unwrap_or_else(|e| e.into_inner()));
+        let _turn = self.turn.as_deref().map(take_turn);
         write_transaction(conn, work)
     }
+}
+
+/// Waits for the write turn. The lock guards no data, so a poisoned one is as good.
+fn take_turn(turn: &Mutex<()>) -> std::sync::MutexGuard<'_, ()> {
+    turn.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// One transaction that writes. On SQLite it begins IMMEDIATE, taking the write lock
@@ -392,8 +470,12 @@ macro_rules! insert_all {
 pub(crate) use insert_all;
 
 /// Lists and sets are stored as JSON text, portable across both backends.
-pub(crate) fn to_json<T: Serialize>(value: &T) -> String {
-    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
+pub(crate) fn to_json<T: Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(unencodable)
+}
+
+pub(crate) fn unencodable(error: serde_json::Error) -> StoreError {
+    StoreError::Unencodable(error.to_string())
 }
 
 pub(crate) fn from_json<T: DeserializeOwned>(column: &str, text: &str) -> Result<T, StoreError> {
@@ -418,10 +500,12 @@ pub struct PageRequest {
 
 /// Enums are stored as their serde names (`woman`, `active`), so the API and the
 /// database spell them the same way.
-pub(crate) fn enum_to_text<T: Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(s)) => s,
-        other => format!("{other:?}"),
+pub(crate) fn enum_to_text<T: Serialize>(value: &T) -> Result<String, StoreError> {
+    match serde_json::to_value(value).map_err(unencodable)? {
+        serde_json::Value::String(s) => Ok(s),
+        other => Err(StoreError::Unencodable(format!(
+            "an enum serialised as {other}, not as a name"
+        ))),
     }
 }
 
@@ -431,4 +515,65 @@ pub(crate) fn enum_from_text<T: DeserializeOwned>(
 ) -> Result<T, StoreError> {
     serde_json::from_value(serde_json::Value::String(text.to_owned()))
         .map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::result::{DatabaseErrorKind, Error};
+
+    use super::*;
+
+    fn database_error(kind: DatabaseErrorKind, message: &str) -> StoreError {
+        Error::DatabaseError(kind, Box::new(message.to_owned())).into()
+    }
+
+    #[test]
+    fn contention_is_busy_and_other_database_errors_are_not() {
+        for (kind, message) in [
+            (DatabaseErrorKind::Unknown, "database is locked"),
+            (DatabaseErrorKind::Unknown, "database table is locked"),
+            (
+                DatabaseErrorKind::SerializationFailure,
+                "could not serialize access due to concurrent update",
+            ),
+            (DatabaseErrorKind::Unknown, "deadlock detected"),
+        ] {
+            let error = database_error(kind, message);
+            assert!(matches!(error, StoreError::Busy(_)), "{message}: {error:?}");
+        }
+        assert!(matches!(
+            database_error(DatabaseErrorKind::Unknown, "syntax error"),
+            StoreError::Database(_)
+        ));
+        assert!(matches!(
+            database_error(DatabaseErrorKind::CheckViolation, "database is full"),
+            StoreError::Database(_)
+        ));
+    }
+
+    #[test]
+    fn a_value_that_cannot_be_encoded_is_an_error_never_null() {
+        // JSON object keys must be strings.
+        let map = std::collections::BTreeMap::from([((1, 2), "x")]);
+        assert!(matches!(to_json(&map), Err(StoreError::Unencodable(_))));
+        // An enum is stored by its name; anything else is refused, not stored as text.
+        assert!(matches!(enum_to_text(&3), Err(StoreError::Unencodable(_))));
+        assert_eq!(
+            enum_to_text(&crate::domain::values::Fellowship::Aa).ok(),
+            Some("aa".to_owned())
+        );
+    }
+
+    #[test]
+    fn no_free_connection_in_time_is_busy() {
+        let manager = ConnectionManager::new("sqlite://:memory:", Duration::ZERO).unwrap();
+        let pool = Pool::builder()
+            .max_size(1)
+            .connection_timeout(Duration::from_millis(50))
+            .build(manager)
+            .unwrap();
+        let _held = pool.get().unwrap();
+        let error = StoreError::from(pool.get().err().expect("the pool is exhausted"));
+        assert!(matches!(error, StoreError::Busy(_)), "{error:?}");
+    }
 }

@@ -15,7 +15,7 @@ use diesel::prelude::*;
 
 use super::audit::{self, Actor, RecordKind};
 use super::schema::{invites, roster_entries, users};
-use super::{AnyConnection, StoreError, from_json, insert_all, now, outbox};
+use super::{AnyConnection, StoreError, from_json, insert_all, now, outbox, unencodable};
 use crate::auth::{Principal, Role};
 use crate::domain::ids::{InviteId, ProgramId};
 use crate::domain::roster::{ImportReport, Rejection, RosterEntry};
@@ -150,7 +150,7 @@ fn plan<'e>(
                 replaces: None,
             },
             Some((hash, invite)) => {
-                let unchanged = *hash == entry.content_hash();
+                let unchanged = *hash == entry.content_hash().map_err(unencodable)?;
                 match invite {
                     Some(invite) if invite.accepted && unchanged => Step::Unchanged,
                     Some(invite) if invite.accepted => Step::LeftToSponsor,
@@ -406,8 +406,8 @@ pub fn apply(
                 program_id: program.to_string(),
                 external_id: entry.external_id.as_str().to_owned(),
                 invite_id: Some(invite.to_string()),
-                content_hash: entry.content_hash(),
-                profile: Some(entry.profile_json()),
+                content_hash: entry.content_hash().map_err(unencodable)?,
+                profile: Some(entry.profile_json().map_err(unencodable)?),
                 created_at: at,
                 updated_at: at,
             });
@@ -439,8 +439,8 @@ fn save_entry(
     diesel::update(roster_entries::table.find(key))
         .set((
             roster_entries::invite_id.eq(invite),
-            roster_entries::content_hash.eq(entry.content_hash()),
-            roster_entries::profile.eq(entry.profile_json()),
+            roster_entries::content_hash.eq(entry.content_hash().map_err(unencodable)?),
+            roster_entries::profile.eq(entry.profile_json().map_err(unencodable)?),
             roster_entries::updated_at.eq(at),
         ))
         .execute(conn)?;

@@ -97,16 +97,16 @@ fn seeker_row(
     profile: &SeekerProfile,
     version: i32,
     created_at: NaiveDateTime,
-) -> SeekerRow {
+) -> Result<SeekerRow, StoreError> {
     let area = profile.meeting.in_person;
-    SeekerRow {
+    Ok(SeekerRow {
         id: id.to_string(),
         program_id: program.to_string(),
         alias: profile.alias.as_str().to_owned(),
-        fellowships: to_json(&profile.fellowships),
-        gender: enum_to_text(&profile.gender),
-        gender_preference: to_json(&profile.gender_preference),
-        languages: to_json(&profile.languages),
+        fellowships: to_json(&profile.fellowships)?,
+        gender: enum_to_text(&profile.gender)?,
+        gender_preference: to_json(&profile.gender_preference)?,
+        languages: to_json(&profile.languages)?,
         time_zone: profile.time_zone.name().to_owned(),
         availability: profile.availability.to_hex(),
         meets_by_phone: profile.meeting.phone,
@@ -114,8 +114,8 @@ fn seeker_row(
         in_person_latitude: area.map(|a| a.center.latitude),
         in_person_longitude: area.map(|a| a.center.longitude),
         in_person_radius_km: area.map(|a| a.radius_km),
-        needs: to_json(&profile.needs),
-        preferences: to_json(&profile.preferences),
+        needs: to_json(&profile.needs)?,
+        preferences: to_json(&profile.preferences)?,
         discharge_date: profile.discharge_date,
         internal_notes: profile
             .internal_notes
@@ -125,7 +125,7 @@ fn seeker_row(
         created_at,
         // A new record was created and updated in the same instant.
         updated_at: if version == 1 { created_at } else { now() },
-    }
+    })
 }
 
 fn contact_row(id: SeekerId, contact: &ContactDetails) -> ContactRow {
@@ -156,7 +156,7 @@ pub(crate) fn consent_for(
 ) -> Result<Option<ConsentId>, StoreError> {
     let rows = consents::table
         .filter(consents::seeker_id.eq(id.to_string()))
-        .filter(consents::recipient_class.eq(enum_to_text(&class)))
+        .filter(consents::recipient_class.eq(enum_to_text(&class)?))
         .filter(consents::revoked_at.is_null())
         .select((consents::id, consents::expires_at))
         .order(consents::id.desc())
@@ -244,7 +244,7 @@ pub fn create(
             profile,
             1,
             now(),
-        ))
+        )?)
         .execute(conn)?;
     diesel::insert_into(seeker_contacts::table)
         .values(contact_row(id, contact))
@@ -283,7 +283,7 @@ pub fn update(
             profile,
             expected_version + 1,
             created_at,
-        ))
+        )?)
         .execute(conn)?;
     if updated == 0 {
         return Err(StoreError::VersionMismatch {
@@ -443,8 +443,8 @@ pub fn record_consent(
             consents::seeker_id.eq(seeker.to_string()),
             consents::program_id.eq(program.to_string()),
             consents::discloser.eq(consent.discloser.as_str()),
-            consents::recipient_class.eq(enum_to_text(&consent.recipient_class)),
-            consents::information.eq(to_json(&consent.information)),
+            consents::recipient_class.eq(enum_to_text(&consent.recipient_class)?),
+            consents::information.eq(to_json(&consent.information)?),
             consents::purpose.eq(consent.purpose.as_str()),
             consents::signed_by.eq(consent.signed_by.as_str()),
             consents::signed_at.eq(consent.signed_at.naive_utc()),

@@ -102,7 +102,7 @@ pub fn queue(
         event.match_id,
         MessageKind::Webhook,
         &format!("{}:webhook:{}", event.match_id, event.step_id),
-        &to_json(event),
+        &to_json(event)?,
     )
 }
 

@@ -336,6 +336,70 @@ async fn disabling_a_user_ends_their_sessions_and_blocks_login() {
     expect_problem(response, StatusCode::CONFLICT).await;
 }
 
+/// A NUL can be in no account's email or password: such a login is a wrong
+/// credential, 401, on either backend (PostgreSQL refuses a NUL in a query: it must
+/// never reach it).
+#[tokio::test]
+async fn a_login_with_a_nul_is_a_wrong_credential() {
+    let app = TestApp::spawn().await;
+    let admin = app.create_program("Riverside").await;
+    let me = expect_json(
+        app.get("/api/v1/me", &admin).send().await.unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    let email = me["user"]["email"].as_str().unwrap().to_owned();
+    for (email, password) in [
+        (format!("{email}\u{0}"), PASSWORD.to_owned()),
+        (format!("\u{0}{email}"), PASSWORD.to_owned()),
+        (email.clone(), format!("{PASSWORD}\u{0}")),
+    ] {
+        let response = app
+            .request(Method::POST, "/api/v1/auth/login")
+            .json(&json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .unwrap();
+        expect_problem(response, StatusCode::UNAUTHORIZED).await;
+    }
+    app.login(&email, PASSWORD).await;
+}
+
+/// The principal cache must not outlive a disabling on the instance that did it: the
+/// cache's time to live here is far longer than the test.
+#[tokio::test]
+async fn a_disabled_users_remembered_session_is_refused_at_once() {
+    let app = TestApp::builder()
+        .with(|settings| settings.auth.principal_cache_ms = 600_000)
+        .spawn()
+        .await;
+    let admin = app.create_program("Riverside").await;
+    let manager = app.add_user(&admin, "case_manager").await;
+    // Remembered by the instance.
+    expect_json(
+        app.get("/api/v1/me", &manager).send().await.unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    let response = app
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", manager.user_id.unwrap()),
+        )
+        .bearer_auth(&admin.token)
+        .header("If-Match", "\"1\"")
+        .json(&json!({ "disabled": true }))
+        .send()
+        .await
+        .unwrap();
+    expect_json(response, StatusCode::OK).await;
+    expect_problem(
+        app.get("/api/v1/me", &manager).send().await.unwrap(),
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn api_keys_are_shown_once_marked_used_and_revocable() {
     let app = TestApp::spawn().await;

@@ -391,6 +391,39 @@ async fn a_changed_row_replaces_a_waiting_profile_and_leaves_an_accepted_one_to_
     );
 }
 
+/// A NUL in a text cell is refused as the API refuses it in the same field.
+#[tokio::test]
+async fn a_nul_in_a_text_cell_is_rejected_as_an_invalid_character() {
+    let app = TestApp::spawn().await;
+    let admin = app.create_program("Riverside").await;
+    let columns = [
+        "external_id",
+        "email",
+        "display_name",
+        "alias",
+        "contact.email",
+    ];
+    let rows: Vec<Row> = columns
+        .iter()
+        .enumerate()
+        .map(|(n, column)| {
+            let row = row(n + 1);
+            let with_nul = format!("{}\u{0}", row[column]);
+            with(row, column, &with_nul)
+        })
+        .collect();
+    // The header is line 1.
+    let lines: Vec<(u64, &str, &str)> = (2..)
+        .zip(columns)
+        .map(|(line, column)| (line, column, "invalid_character"))
+        .collect();
+
+    let response = import(&app, &admin, "all-or-nothing", csv(&rows)).await;
+    let problem = expect_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(rejections(&problem["rows"]), expected(&lines));
+    assert_eq!(counts(&app).await, (0, 0, 0), "nothing written");
+}
+
 #[tokio::test]
 async fn all_or_nothing_imports_nothing_of_a_file_with_a_rejected_row_and_skip_invalid_the_rest() {
     let app = TestApp::spawn().await;

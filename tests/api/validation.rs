@@ -179,7 +179,7 @@ const SEEKER_CASES: &[Case] = &[
         "alias with NUL",
         |b| b["alias"] = json!("J\u{0}o"),
         "alias",
-        "control_characters",
+        "invalid_character",
     ),
     (
         "alias a number",
@@ -538,7 +538,7 @@ const SEEKER_CASES: &[Case] = &[
         "internal_notes with NUL",
         |b| b["internal_notes"] = json!("call\u{0}later"),
         "internal_notes",
-        "control_characters",
+        "invalid_character",
     ),
     (
         "internal_notes a number",
@@ -2268,6 +2268,61 @@ async fn malformed_if_match_is_rejected_on_every_versioned_write() {
     assert_eq!(stored["version"], seeker["version"]);
 }
 
+/// If-Match compares strongly (RFC 9110 13.1.1): a weak validator never matches, even
+/// of the current version, so every versioned write refuses it with 412 and writes
+/// nothing.
+#[tokio::test]
+async fn a_weak_if_match_is_refused_on_every_versioned_write() {
+    let app = TestApp::spawn().await;
+    let (admin, portal) = portal(&app).await;
+    let sponsor = app.add_user(&admin, "sponsor").await;
+    app.put_sponsor_profile(&sponsor).await;
+    let seeker = app.create_seeker(&portal).await;
+    let seeker_path = format!("/api/v1/seekers/{}", seeker["id"].as_str().expect("id"));
+    let user_path = format!("/api/v1/users/{}", sponsor.user_id.expect("user"));
+    let policy = json!({
+        "min_sobriety_days": 365,
+        "sobriety_half_life_days": 730,
+        "weights": { "sobriety": 1, "availability": 1, "preferences": 1, "distance": 1, "load": 1 }
+    });
+
+    let mut failures = Vec::new();
+    let writes = [
+        (Method::PUT, seeker_path.as_str(), &portal, seeker_body()),
+        (Method::PUT, "/api/v1/sponsors/me", &sponsor, sponsor_body()),
+        (
+            Method::PATCH,
+            user_path.as_str(),
+            &admin,
+            json!({ "display_name": "Sam" }),
+        ),
+        (Method::PUT, "/api/v1/matching-policy", &admin, policy),
+    ];
+    for (method, path, caller, body) in &writes {
+        for value in ["W/\"1\"", " W/\"1\""] {
+            let response = app
+                .request(method.clone(), path)
+                .bearer_auth(&caller.token)
+                .header(IF_MATCH, value)
+                .json(body)
+                .send()
+                .await
+                .expect("request sent");
+            match problem(response, StatusCode::PRECONDITION_FAILED, "weak-validator").await {
+                Ok(_) => {}
+                Err(why) => failures.push(format!("{method} {path} If-Match `{value}`: {why}")),
+            }
+        }
+    }
+    assert_no_failures("weak If-Match", writes.len() * 2, &failures);
+    let stored = expect_json(
+        app.get(&seeker_path, &portal).send().await.expect("get"),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(stored["version"], 1);
+}
+
 /// (method, path, status, problem kind); `{seeker}` stands for an existing seeker's id.
 const ROUTE_CASES: &[(&str, &str, StatusCode, &str)] = &[
     ("GET", "/api/v1/nope", StatusCode::NOT_FOUND, "not-found"),
@@ -2767,4 +2822,169 @@ async fn webhook_rejects_each_bad_field_and_sets_nothing() {
         .await
         .expect("put");
     expect_json(set, StatusCode::OK).await;
+}
+
+// ---------------------------------------------------------------------------------
+// NUL: no text the service takes may hold U+0000
+
+/// Every string of `value`, as (the field path a problem names, its JSON pointer).
+fn texts(value: &Value, path: &str, pointer: &str, found: &mut Vec<(String, String)>) {
+    match value {
+        Value::String(_) => found.push((path.to_owned(), pointer.to_owned())),
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                let path = format!("{path}[{index}]");
+                texts(item, &path, &format!("{pointer}/{index}"), found);
+            }
+        }
+        Value::Object(fields) => {
+            for (key, item) in fields {
+                let path = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                texts(item, &path, &format!("{pointer}/{key}"), found);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// (method, path, caller, If-Match, a valid body)
+type TextsOf<'a> = (Method, &'a str, Option<&'a Caller>, Option<&'a str>, Value);
+
+/// Each text of each body the API takes, with a NUL put in the middle: 422
+/// `invalid_character` naming exactly that field, on either backend (PostgreSQL
+/// cannot store a NUL; it must never reach it).
+#[tokio::test]
+async fn a_nul_in_any_text_of_any_body_is_refused_naming_the_field() {
+    let app = TestApp::spawn().await;
+    let (admin, portal) = portal(&app).await;
+    let sponsor = app.add_user(&admin, "sponsor").await;
+    let seeker = app.create_seeker(&portal).await;
+    let seeker_path = format!("/api/v1/seekers/{}", seeker["id"].as_str().expect("id"));
+    let consents_path = format!("{seeker_path}/consents");
+    let user_path = format!("/api/v1/users/{}", sponsor.user_id.expect("user"));
+    let invite = json!({ "email": "new@example.org", "display_name": "Pat", "role": "sponsor" });
+    let bodies: Vec<TextsOf> = vec![
+        (
+            Method::POST,
+            "/api/v1/seekers",
+            Some(&portal),
+            None,
+            seeker_body(),
+        ),
+        (
+            Method::PUT,
+            &seeker_path,
+            Some(&portal),
+            Some("\"1\""),
+            seeker_body(),
+        ),
+        (
+            Method::PUT,
+            "/api/v1/sponsors/me",
+            Some(&sponsor),
+            None,
+            sponsor_body(),
+        ),
+        (
+            Method::POST,
+            &consents_path,
+            Some(&portal),
+            None,
+            consent_body(),
+        ),
+        (Method::POST, "/api/v1/invites", Some(&admin), None, invite),
+        (
+            Method::PATCH,
+            &user_path,
+            Some(&admin),
+            Some("\"1\""),
+            json!({ "display_name": "Pat Q" }),
+        ),
+        (
+            Method::POST,
+            "/api/v1/api-keys",
+            Some(&admin),
+            None,
+            json!({ "name": "portal" }),
+        ),
+        (
+            Method::PUT,
+            "/api/v1/webhook",
+            Some(&admin),
+            None,
+            json!({ "url": "https://portal.example.org/hook" }),
+        ),
+        (
+            Method::POST,
+            "/api/v1/invites/accept",
+            None,
+            None,
+            json!({ "token": "smi_unknown", "password": PASSWORD }),
+        ),
+    ];
+    let mut failures = Vec::new();
+    let mut cases = 0;
+    for (method, path, caller, if_match, valid) in &bodies {
+        let mut fields = Vec::new();
+        texts(valid, "", "", &mut fields);
+        for (field, pointer) in fields {
+            cases += 1;
+            let mut body = valid.clone();
+            let text = body.pointer_mut(&pointer).expect("the text");
+            let with_nul = text.as_str().expect("a string").replacen("", "\u{0}", 2);
+            *text = json!(with_nul);
+            let mut request = app.request(method.clone(), path).json(&body);
+            if let Some(caller) = caller {
+                request = request.bearer_auth(&caller.token);
+            }
+            if let Some(version) = if_match {
+                request = request.header(IF_MATCH, *version);
+            }
+            let response = request.send().await.expect("request sent");
+            if let Err(why) = validation_problem(response, &field, "invalid_character").await {
+                failures.push(format!("{method} {path} {field}: {why}"));
+            }
+        }
+    }
+    assert!(cases > 40, "only {cases} texts");
+    assert_no_failures("NUL in bodies", cases, &failures);
+    let stored = expect_json(
+        app.get(&seeker_path, &portal).send().await.expect("get"),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(stored["version"], 1);
+}
+
+/// Query strings and the forms of the emailed-link pages refuse a NUL as bodies do.
+#[tokio::test]
+async fn a_nul_in_a_query_parameter_or_form_field_is_refused_naming_it() {
+    let app = TestApp::spawn().await;
+    let (admin, _) = portal(&app).await;
+    let mut failures = Vec::new();
+    for (path, field) in [
+        ("/api/v1/users?cursor=a%00b", "cursor"),
+        ("/api/v1/users?limit=1%00", "limit"),
+        ("/api/v1/audit-events?action=x%00", "action"),
+    ] {
+        let response = app.get(path, &admin).send().await.expect("request sent");
+        if let Err(why) = validation_problem(response, field, "invalid_character").await {
+            failures.push(format!("GET {path}: {why}"));
+        }
+    }
+    let response = app
+        .request(Method::POST, "/invite/smi_unknown")
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body("password=correct%00horse%20battery")
+        .send()
+        .await
+        .expect("request sent");
+    if let Err(why) = validation_problem(response, "password", "invalid_character").await {
+        failures.push(format!("POST /invite/{{token}}: {why}"));
+    }
+    assert_no_failures("NUL in queries and forms", 4, &failures);
 }
