@@ -993,28 +993,16 @@ pub fn waiting_seekers(
         .collect()
 }
 
-/// The program's seekers, as a subquery: sets of seekers are read by their program, not
-/// by lists of ids, which SQLite caps in number.
-fn program_seeker_ids(
-    program: ProgramId,
-) -> diesel::dsl::Select<
-    diesel::dsl::Filter<seekers::table, diesel::dsl::Eq<seekers::program_id, String>>,
-    seekers::id,
-> {
-    seekers::table
-        .filter(seekers::program_id.eq(program.to_string()))
-        .select(seekers::id)
-}
-
-/// [`barred_sponsors`] of every seeker of the program, by seeker id, unsorted.
+/// [`barred_sponsors`] of every seeker of the program, by seeker id, unsorted. (A match
+/// is of its seeker's program.)
 fn barred_in_program(
     conn: &mut AnyConnection,
     program: ProgramId,
 ) -> Result<HashMap<String, Vec<uuid::Uuid>>, StoreError> {
     let mut barred: HashMap<String, Vec<uuid::Uuid>> = HashMap::new();
     for (seeker, sponsor) in matches::table
-        .filter(matches::seeker_id.eq_any(program_seeker_ids(program)))
         .filter(matches::state.eq_any(BARRING))
+        .filter(matches::program_id.eq(program.to_string()))
         .select((matches::seeker_id, matches::sponsor_id))
         .load::<(String, String)>(conn)?
     {
@@ -1027,7 +1015,8 @@ fn barred_in_program(
 }
 
 /// The seekers of the program with a consent to disclose to `class` in force now
-/// ([`consent_for`] for them all).
+/// ([`consent_for`] for them all). Named by a subquery, not by a list of ids, which
+/// SQLite caps in length.
 fn consented_in_program(
     conn: &mut AnyConnection,
     program: ProgramId,
@@ -1035,9 +1024,15 @@ fn consented_in_program(
 ) -> Result<HashSet<String>, StoreError> {
     let now = Utc::now();
     Ok(consents::table
-        .filter(consents::seeker_id.eq_any(program_seeker_ids(program)))
         .filter(consents::recipient_class.eq(enum_to_text(&class)))
         .filter(consents::revoked_at.is_null())
+        .filter(
+            consents::seeker_id.eq_any(
+                seekers::table
+                    .filter(seekers::program_id.eq(program.to_string()))
+                    .select(seekers::id),
+            ),
+        )
         .select((consents::seeker_id, consents::expires_at))
         .load::<(String, NaiveDateTime)>(conn)?
         .into_iter()
