@@ -73,8 +73,10 @@ struct AuditRow {
 }
 
 /// An event as written: borrowed, so that writing many costs one allocation each (the id).
+/// `None` is written as NULL, not as the column's default: rows that may take a default
+/// diesel writes to SQLite one statement a row.
 #[derive(Insertable)]
-#[diesel(table_name = audit_events)]
+#[diesel(table_name = audit_events, treat_none_as_default_value = false)]
 struct NewEvent<'a> {
     id: String,
     program_id: &'a str,
@@ -130,6 +132,39 @@ pub fn record_in(
             occurred_at: now(),
         })
         .execute(conn)?;
+    Ok(())
+}
+
+/// Records `action` on each record named, each of the program named with it, in one
+/// statement per 1,000 events whatever their number.
+pub fn record_all_in(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    action: &str,
+    kind: RecordKind,
+    records: &[(ProgramId, &str)],
+) -> Result<(), StoreError> {
+    let (actor_kind, actor_id) = actor.principal.actor();
+    let programs: Vec<String> = records.iter().map(|(p, _)| p.to_string()).collect();
+    let occurred_at = now();
+    let rows: Vec<NewEvent> = records
+        .iter()
+        .zip(&programs)
+        .map(|((_, record_id), program_id)| NewEvent {
+            id: AuditEventId::new().to_string(),
+            program_id,
+            actor_kind,
+            actor_id: &actor_id,
+            action,
+            record_kind: kind.as_str(),
+            record_id,
+            request_id: Some(&actor.request_id),
+            occurred_at,
+        })
+        .collect();
+    for chunk in rows.chunks(EVENTS_PER_STATEMENT) {
+        super::insert_all!(conn, audit_events::table, chunk)?;
+    }
     Ok(())
 }
 
@@ -251,12 +286,15 @@ fn insert_events(conn: &mut AnyConnection, group: &[Pending]) -> Result<(), Stor
                 })
         })
         .collect();
-    // Both backends cap the values one statement may bind (SQLite at 32,766).
-    for chunk in rows.chunks(1_000) {
+    for chunk in rows.chunks(EVENTS_PER_STATEMENT) {
         super::insert_all!(conn, audit_events::table, chunk)?;
     }
     Ok(())
 }
+
+/// Both backends cap the values one statement may bind (SQLite at 32,766; an event
+/// binds 9).
+const EVENTS_PER_STATEMENT: usize = 1_000;
 
 /// Records what the service did on its own (expiry, a job), under `job`'s name.
 pub fn record_service(

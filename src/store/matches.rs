@@ -5,7 +5,7 @@
 //! all. The rank index proposes candidates; every one is checked again here against the
 //! database, which is the source of truth.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -16,10 +16,11 @@ use super::audit::{self, Actor, RecordKind};
 use super::schema::{consents, disclosures, match_transitions, matches, seekers, sponsor_profiles};
 use super::seekers::{consent_for, ensure_seeker};
 use super::{
-    AnyBackend, AnyConnection, PageRequest, StoreError, from_json, now, outbox, parse_id, to_json,
+    AnyBackend, AnyConnection, PageRequest, StoreError, enum_to_text, from_json, now, outbox,
+    parse_id, to_json,
 };
 use crate::auth::{Principal, Role};
-use crate::domain::consent::{DisclosedItem, RecipientClass};
+use crate::domain::consent::{DisclosedItem, RecipientClass, is_in_force};
 use crate::domain::ids::{ConsentId, MatchId, ProgramId, SeekerId, UserId};
 use crate::domain::lifecycle::{Action, MatchState, Party, Reason, Refusal, transition};
 use crate::domain::review::{ReviewItem, ReviewKind};
@@ -32,7 +33,7 @@ use crate::matching::score::{
 };
 use crate::notify::MessageKind;
 use crate::store::matching::{
-    self, Search, get_policy, record_sponsor_change, seeker_facts, sponsor_facts, states_where,
+    Search, SeekerFactsRow, get_policy, record_sponsor_change, sponsor_facts, states_where,
 };
 use crate::store::webhooks::StepEvent;
 
@@ -921,24 +922,80 @@ pub struct WaitingSeeker {
     pub consented: bool,
 }
 
-/// The program's seekers without a live match, by id.
+/// The program's seekers without a live match, by id. Three queries whatever their
+/// number (the seekers with their facts, the barred sponsors, the consents), joined here
+/// by seeker id.
 pub fn waiting_seekers(
     conn: &mut AnyConnection,
     program: ProgramId,
     zones: &mut ZoneCache,
 ) -> Result<Vec<WaitingSeeker>, StoreError> {
-    waiting_rows(conn, program)?
-        .iter()
-        .map(|row| {
-            let id: SeekerId = parse_id("seekers.id", &row.id)?;
+    let rows = waiting(program)
+        .select((seekers::id, SeekerFactsRow::as_select()))
+        .load::<(String, SeekerFactsRow)>(conn)?;
+    let mut barred = barred_in_program(conn, program)?;
+    let consented = consented_in_program(conn, program, RecipientClass::CandidateSponsors)?;
+    rows.into_iter()
+        .map(|(id, row)| {
+            let mut barred = barred.remove(&id).unwrap_or_default();
+            barred.sort();
+            barred.dedup();
             Ok(WaitingSeeker {
-                id,
-                facts: seeker_facts(conn, program, id, zones)?,
-                barred: matching::barred_sponsors(conn, id)?,
-                consented: consent_for(conn, id, RecipientClass::CandidateSponsors)?.is_some(),
+                facts: row.facts(zones)?,
+                barred,
+                consented: consented.contains(&id),
+                id: parse_id("seekers.id", &id)?,
             })
         })
         .collect()
+}
+
+/// [`barred_sponsors`] of every seeker of the program, by seeker id, unsorted. (A match
+/// is of its seeker's program.)
+fn barred_in_program(
+    conn: &mut AnyConnection,
+    program: ProgramId,
+) -> Result<HashMap<String, Vec<uuid::Uuid>>, StoreError> {
+    let mut barred: HashMap<String, Vec<uuid::Uuid>> = HashMap::new();
+    for (seeker, sponsor) in matches::table
+        .filter(matches::state.eq_any(states_where(MatchState::bars_pair)))
+        .filter(matches::program_id.eq(program.to_string()))
+        .select((matches::seeker_id, matches::sponsor_id))
+        .load::<(String, String)>(conn)?
+    {
+        barred
+            .entry(seeker)
+            .or_default()
+            .push(parse_id("matches.sponsor_id", &sponsor)?);
+    }
+    Ok(barred)
+}
+
+/// The seekers of the program with a consent to disclose to `class` in force now
+/// ([`consent_for`] for them all). Named by a subquery, not by a list of ids, which
+/// SQLite caps in length.
+fn consented_in_program(
+    conn: &mut AnyConnection,
+    program: ProgramId,
+    class: RecipientClass,
+) -> Result<HashSet<String>, StoreError> {
+    let now = Utc::now();
+    Ok(consents::table
+        .filter(consents::recipient_class.eq(enum_to_text(&class)?))
+        .filter(consents::revoked_at.is_null())
+        .filter(
+            consents::seeker_id.eq_any(
+                seekers::table
+                    .filter(seekers::program_id.eq(program.to_string()))
+                    .select(seekers::id),
+            ),
+        )
+        .select((consents::seeker_id, consents::expires_at))
+        .load::<(String, NaiveDateTime)>(conn)?
+        .into_iter()
+        .filter(|(_, expires)| is_in_force(expires.and_utc(), None, now))
+        .map(|(seeker, _)| seeker)
+        .collect())
 }
 
 #[derive(Queryable, Selectable)]
@@ -1266,51 +1323,78 @@ pub fn seeker_history(
 
 /// The requests that reached the calling sponsor, newest first, whatever became of them.
 /// Requests still under review, or stopped before they reached the sponsor, are not
-/// theirs to see.
+/// theirs to see. Three statements whatever the page's length: the requests with their
+/// seekers, what was disclosed to the sponsor over the page's range of ids, the audit
+/// events.
 pub fn sponsor_requests(
     conn: &mut AnyConnection,
     actor: &Actor,
     sponsor: UserId,
     page: PageRequest,
 ) -> Result<Vec<SponsorRequest>, StoreError> {
+    let sponsor = sponsor.to_string();
     let reached = disclosures::table
-        .filter(disclosures::recipient_id.eq(sponsor.to_string()))
+        .filter(disclosures::recipient_id.eq(sponsor.clone()))
         .select(disclosures::match_id);
     let mut query = matches::table
-        .filter(matches::sponsor_id.eq(sponsor.to_string()))
+        .inner_join(seekers::table)
+        .filter(matches::sponsor_id.eq(sponsor.clone()))
         .filter(matches::id.eq_any(reached))
-        .select(MatchRow::as_select())
+        .select((MatchRow::as_select(), DisclosableSeeker::as_select()))
         .order(matches::id.desc())
         .limit(page.limit)
         .into_boxed();
     if let Some(after) = page.after {
         query = query.filter(matches::id.lt(after.to_string()));
     }
-    let rows = query.load::<MatchRow>(conn)?;
+    let rows = query.load::<(MatchRow, DisclosableSeeker)>(conn)?;
+    let (Some((newest, _)), Some((oldest, _))) = (rows.first(), rows.last()) else {
+        return Ok(Vec::new());
+    };
+    // The page is every request of the sponsor between its oldest and newest id, so
+    // that range names its disclosures without a list of ids.
+    let mut disclosed: HashMap<String, Vec<DisclosedItem>> = HashMap::new();
+    for (match_id, text) in disclosures::table
+        .filter(disclosures::recipient_id.eq(&sponsor))
+        .filter(disclosures::match_id.between(&oldest.id, &newest.id))
+        .select((disclosures::match_id, disclosures::items))
+        .load::<(String, String)>(conn)?
+    {
+        disclosed
+            .entry(match_id)
+            .or_default()
+            .extend(from_json::<Vec<DisclosedItem>>("disclosures.items", &text)?);
+    }
     // The row past the page only tells whether another page follows: nobody sees it.
     let shown = usize::try_from(page.limit - 1).unwrap_or_default();
-    let mut requests = Vec::with_capacity(rows.len());
-    for (index, row) in rows.into_iter().enumerate() {
-        let state = row.state()?;
-        if index < shown {
-            audit::record_in(
-                conn,
-                actor,
-                row.program()?,
-                "match.read",
-                RecordKind::Match,
-                &row.id,
-            )?;
-        }
-        requests.push(SponsorRequest {
-            id: row.id()?,
-            state,
-            answer_by: row.answer_by.map(|t| t.and_utc()),
-            seeker: summary_for_sponsor(conn, &row)?,
-            created_at: row.created_at.and_utc(),
-        });
-    }
-    Ok(requests)
+    let read = rows
+        .iter()
+        .take(shown)
+        .map(|(row, _)| Ok((row.program()?, row.id.as_str())))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    audit::record_all_in(conn, actor, "match.read", RecordKind::Match, &read)?;
+    rows.into_iter()
+        .map(|(row, seeker)| {
+            let items = disclosed.remove(&row.id).unwrap_or_default();
+            Ok(SponsorRequest {
+                id: row.id()?,
+                state: row.state()?,
+                answer_by: row.answer_by.map(|t| t.and_utc()),
+                created_at: row.created_at.and_utc(),
+                seeker: summary(&row, &items, seeker)?,
+            })
+        })
+        .collect()
+}
+
+/// The seeker's fields a sponsor may be shown, if disclosed.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = seekers)]
+struct DisclosableSeeker {
+    alias: String,
+    fellowships: String,
+    languages: String,
+    needs: String,
 }
 
 /// What was disclosed to the sponsor about the seeker, as they may see it now.
@@ -1327,27 +1411,31 @@ fn summary_for_sponsor(
     for text in disclosed {
         items.extend(from_json::<Vec<DisclosedItem>>("disclosures.items", &text)?);
     }
-    let (alias, fellowships, languages, needs) = seekers::table
+    let seeker = seekers::table
         .find(&row.seeker_id)
-        .select((
-            seekers::alias,
-            seekers::fellowships,
-            seekers::languages,
-            seekers::needs,
-        ))
-        .first::<(String, String, String, String)>(conn)?;
+        .select(DisclosableSeeker::as_select())
+        .first(conn)?;
+    summary(row, &items, seeker)
+}
+
+/// The seeker's summary from the items disclosed to the match's sponsor.
+fn summary(
+    row: &MatchRow,
+    items: &[DisclosedItem],
+    seeker: DisclosableSeeker,
+) -> Result<SeekerSummaryForSponsor, StoreError> {
     let has = |item| items.contains(&item);
     let breakdown: Explanation = from_json("matches.breakdown", &row.breakdown)?;
     let mut summary = SeekerSummaryForSponsor {
-        alias: has(DisclosedItem::Alias).then_some(alias),
+        alias: has(DisclosedItem::Alias).then_some(seeker.alias),
         fellowships: has(DisclosedItem::Fellowships)
-            .then(|| from_json("seekers.fellowships", &fellowships))
+            .then(|| from_json("seekers.fellowships", &seeker.fellowships))
             .transpose()?,
         languages: has(DisclosedItem::Languages)
-            .then(|| from_json("seekers.languages", &languages))
+            .then(|| from_json("seekers.languages", &seeker.languages))
             .transpose()?,
         needs: has(DisclosedItem::Needs)
-            .then(|| from_json("seekers.needs", &needs))
+            .then(|| from_json("seekers.needs", &seeker.needs))
             .transpose()?,
         ..SeekerSummaryForSponsor::default()
     };

@@ -398,6 +398,55 @@ pub fn sponsor_facts(
     Ok(facts)
 }
 
+/// The columns of a seeker that matching reads.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = seekers)]
+pub(crate) struct SeekerFactsRow {
+    fellowships: String,
+    gender: String,
+    gender_preference: String,
+    languages: String,
+    time_zone: String,
+    availability: String,
+    meets_by_phone: bool,
+    meets_by_video: bool,
+    in_person_latitude: Option<f64>,
+    in_person_longitude: Option<f64>,
+    in_person_radius_km: Option<f64>,
+    needs: String,
+    preferences: String,
+}
+
+impl SeekerFactsRow {
+    pub(crate) fn facts(self, zones: &mut ZoneCache) -> Result<SeekerFacts, StoreError> {
+        let bad = |column: &str| StoreError::Corrupt(format!("seekers.{column}"));
+        let gender: Gender = enum_from_text("seekers.gender", &self.gender)?;
+        let rule: GenderRule = from_json("seekers.gender_preference", &self.gender_preference)?;
+        let fellowships: Vec<Fellowship> = from_json("seekers.fellowships", &self.fellowships)?;
+        let needs: Vec<Attribute> = from_json("seekers.needs", &self.needs)?;
+        let preferences: SoftPreferences = from_json("seekers.preferences", &self.preferences)?;
+        let zone = TimeZone::parse(self.time_zone).map_err(|_| bad("time_zone"))?;
+        let week =
+            WeeklyAvailability::from_hex(&self.availability).ok_or_else(|| bad("availability"))?;
+        let area = area(
+            self.in_person_latitude,
+            self.in_person_longitude,
+            self.in_person_radius_km,
+        );
+        Ok(SeekerFacts {
+            fellowships: bits(&fellowships, fellowship_bit),
+            languages: languages("seekers.languages", &self.languages)?,
+            gender,
+            accepts: accepted_genders(&rule, gender),
+            needs: bits(&needs, attribute_bit),
+            modes: modes(self.meets_by_phone, self.meets_by_video, area.is_some()),
+            area,
+            hours: zones.to_utc(zone.tz(), &week),
+            preferences: Preferences::of(&preferences),
+        })
+    }
+}
+
 /// A seeker of the program as matching sees them.
 pub fn seeker_facts(
     conn: &mut AnyConnection,
@@ -405,75 +454,12 @@ pub fn seeker_facts(
     seeker: SeekerId,
     zones: &mut ZoneCache,
 ) -> Result<SeekerFacts, StoreError> {
-    #[allow(clippy::type_complexity)]
-    let row: (
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        bool,
-        bool,
-        Option<f64>,
-        Option<f64>,
-        Option<f64>,
-        String,
-        String,
-    ) = seekers::table
+    seekers::table
         .find(seeker.to_string())
         .filter(seekers::program_id.eq(program.to_string()))
-        .select((
-            seekers::fellowships,
-            seekers::gender,
-            seekers::gender_preference,
-            seekers::languages,
-            seekers::time_zone,
-            seekers::availability,
-            seekers::meets_by_phone,
-            seekers::meets_by_video,
-            seekers::in_person_latitude,
-            seekers::in_person_longitude,
-            seekers::in_person_radius_km,
-            seekers::needs,
-            seekers::preferences,
-        ))
-        .first(conn)?;
-    let (
-        fellowships,
-        gender,
-        preference,
-        langs,
-        zone,
-        week,
-        phone,
-        video,
-        lat,
-        lon,
-        radius,
-        needs,
-        preferences,
-    ) = row;
-    let bad = |column: &str| StoreError::Corrupt(format!("seekers.{column}"));
-    let gender: Gender = enum_from_text("seekers.gender", &gender)?;
-    let rule: GenderRule = from_json("seekers.gender_preference", &preference)?;
-    let fellowships: Vec<Fellowship> = from_json("seekers.fellowships", &fellowships)?;
-    let needs: Vec<Attribute> = from_json("seekers.needs", &needs)?;
-    let preferences: SoftPreferences = from_json("seekers.preferences", &preferences)?;
-    let zone = TimeZone::parse(zone).map_err(|_| bad("time_zone"))?;
-    let week = WeeklyAvailability::from_hex(&week).ok_or_else(|| bad("availability"))?;
-    let area = area(lat, lon, radius);
-    Ok(SeekerFacts {
-        fellowships: bits(&fellowships, fellowship_bit),
-        languages: languages("seekers.languages", &langs)?,
-        gender,
-        accepts: accepted_genders(&rule, gender),
-        needs: bits(&needs, attribute_bit),
-        modes: modes(phone, video, area.is_some()),
-        area,
-        hours: zones.to_utc(zone.tz(), &week),
-        preferences: Preferences::of(&preferences),
-    })
+        .select(SeekerFactsRow::as_select())
+        .first(conn)?
+        .facts(zones)
 }
 
 /// What ranking a seeker needs from the database, read in one place for every search

@@ -13,6 +13,7 @@ mod journey;
 mod lifecycle;
 mod matching;
 mod operations;
+mod reads;
 mod reports;
 mod review;
 mod roster;
