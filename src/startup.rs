@@ -15,9 +15,9 @@ use crate::auth::principals::PrincipalCache;
 use crate::auth::throttle::LoginThrottle;
 use crate::config::Settings;
 use crate::delivery::worker::Worker;
-use crate::matching::score::Query;
 use crate::pool::SponsorPool;
-use crate::store::{Db, Waits, check_ins, idempotency, matches, now};
+use crate::service;
+use crate::store::{Db, Waits};
 
 pub struct Application {
     port: u16,
@@ -135,8 +135,7 @@ async fn follow_changes(state: web::Data<AppState>) {
 }
 
 /// Expires requests not answered in time, proposing the next candidate where the policy
-/// says so, and forgets idempotency keys a day old. Every instance runs it; they share
-/// the work without doing any of it twice.
+/// says so, and forgets idempotency keys a day old (`service::matches::expire_overdue`).
 async fn expire_requests(state: web::Data<AppState>) {
     const BATCH: i64 = 100;
     let mut tick = tokio::time::interval(Duration::from_millis(
@@ -145,52 +144,21 @@ async fn expire_requests(state: web::Data<AppState>) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let due = state.db.run(|conn| matches::overdue(conn, BATCH)).await;
-        let due = match due {
-            Ok(due) => due,
-            Err(error) => {
-                tracing::warn!(%error, "looking for overdue requests failed");
-                Vec::new()
+        match service::matches::expire_overdue(&state.db, &state.pool, BATCH).await {
+            Ok(round) if round.expired > 0 => {
+                tracing::info!(
+                    expired = round.expired,
+                    advanced = round.advanced,
+                    "requests expired"
+                );
             }
-        };
-        let (mut expired, mut advanced) = (0, 0);
-        for id in due {
-            let ranking = state.clone();
-            let mut zones = state.pool.zones();
-            let outcome = state
-                .db
-                .write(move |conn| {
-                    let rank = |query: &Query, k: usize| ranking.pool.ranked_ids(query, k);
-                    matches::expire_one(conn, id, &mut zones, &rank)
-                })
-                .await;
-            match outcome {
-                Ok(Some(expiry)) => {
-                    expired += 1;
-                    advanced += usize::from(expiry.proposed.is_some());
-                }
-                Ok(None) => {}
-                // One failing request holds up no other; it is tried again next round.
-                Err(error) => tracing::warn!(%error, "expiring a request failed"),
-            }
-        }
-        if expired > 0 {
-            tracing::info!(expired, advanced, "requests expired");
-            state.pool.catch_up(&state.db).await;
-        }
-        let pruned = state
-            .db
-            .write(|conn| idempotency::prune(conn, chrono::TimeDelta::hours(24)))
-            .await;
-        if let Err(error) = pruned {
-            tracing::warn!(%error, "pruning idempotency keys failed");
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "expiring requests failed"),
         }
     }
 }
 
-/// Opens the check-in rounds that have come: each side of a match under way is emailed
-/// some days after the introduction. Every instance runs it; the rounds' unique key and
-/// a re-check in the write keep any round from being opened twice.
+/// Opens the check-in rounds that have come (`service::check_ins::open_due_rounds`).
 async fn open_check_ins(state: web::Data<AppState>) {
     const BATCH: usize = 100;
     let mut tick = tokio::time::interval(Duration::from_millis(
@@ -199,34 +167,11 @@ async fn open_check_ins(state: web::Data<AppState>) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let schedule = state.check_in_schedule.clone();
-        let due = state
-            .db
-            .run(move |conn| check_ins::due_rounds(conn, &schedule, now(), BATCH))
-            .await;
-        let due = match due {
-            Ok(due) => due,
-            Err(error) => {
-                tracing::warn!(%error, "looking for check-ins due failed");
-                continue;
-            }
-        };
-        let mut opened = 0;
-        for round in due {
-            match state
-                .db
-                .write(move |conn| check_ins::open_round(conn, round))
-                .await
-            {
-                Ok(true) => opened += 1,
-                Ok(false) => {}
-                // Another instance opened it first (the unique key), or the database
-                // failed: either way it is looked at again next round.
-                Err(error) => tracing::warn!(%error, "opening a check-in round failed"),
-            }
-        }
-        if opened > 0 {
-            tracing::info!(opened, "check-in rounds opened");
+        match service::check_ins::open_due_rounds(&state.db, &state.check_in_schedule, BATCH).await
+        {
+            Ok(opened) if opened > 0 => tracing::info!(opened, "check-in rounds opened"),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "looking for check-ins due failed"),
         }
     }
 }

@@ -12,7 +12,7 @@ use crate::auth::credentials::{API_KEY_PREFIX, api_key_hash, random_token};
 use crate::domain::error::FieldErrors;
 use crate::domain::ids::ApiKeyId;
 use crate::domain::values::Label;
-use crate::store::accounts::{self, ApiKey};
+use crate::store::api_keys::{self, ApiKey};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -50,7 +50,7 @@ pub async fn create(
     let actor = auth.actor;
     let api_key = state
         .db
-        .write(move |conn| accounts::create_api_key(conn, &actor, name.as_str(), &hash))
+        .write(move |conn| api_keys::create_api_key(conn, &actor, name.as_str(), &hash))
         .await?;
     Ok(HttpResponse::Created().json(CreatedApiKey { api_key, key }))
 }
@@ -68,7 +68,7 @@ pub async fn list(
     let program = auth.principal().program_id();
     let keys = state
         .db
-        .run(move |conn| accounts::list_api_keys(conn, program, pagination.request()))
+        .run(move |conn| api_keys::list_api_keys(conn, program, pagination.request()))
         .await?;
     Ok(HttpResponse::Ok().json(pagination.page(keys, |k| k.id.as_uuid())))
 }
@@ -86,7 +86,7 @@ pub async fn revoke(
     let actor = auth.actor;
     let key = state
         .db
-        .write(move |conn| accounts::revoke_api_key(conn, &actor, id))
+        .write(move |conn| api_keys::revoke_api_key(conn, &actor, id))
         .await?;
     state.principals.forget_all();
     Ok(HttpResponse::Ok().json(key))

@@ -5,7 +5,6 @@ use std::time::Instant;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
-use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -14,28 +13,17 @@ use super::extract::{Anyone, Authorized, JsonBody, JsonBodyAsSent, People, beare
 use super::respond::{form_fields, render_page, unknown_form_field, wants_html};
 use crate::app::AppState;
 use crate::auth::Principal;
-use crate::auth::credentials::{
-    NewPassword, SESSION_TOKEN_PREFIX, dummy_password_hash, random_token, sha256_hex,
-    verify_password,
-};
+use crate::auth::credentials::{NewPassword, sha256_hex};
 use crate::domain::error::FieldErrors;
 use crate::service;
+use crate::service::accounts::Session;
 use crate::store::accounts::{self, Program, User};
-use crate::store::audit::{self, Actor, RecordKind};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Session {
-    /// Send as `Authorization: Bearer <token>`.
-    pub token: String,
-    pub expires_at: DateTime<Utc>,
-    pub user: User,
 }
 
 /// Log in with email and password.
@@ -66,71 +54,17 @@ pub async fn login(
             "email and password are required",
         ));
     }
-    let address = client_address(&req);
-    state
-        .login_throttle
-        .check(&email, &address, Instant::now())
-        .map_err(|wait| ApiError::TooManyRequests {
-            retry_after_secs: wait.as_secs().max(1),
-        })?;
-
-    // No account's email or password holds a NUL (both refuse it), and PostgreSQL
-    // cannot take one in a query: such a login is a wrong credential, not looked up.
-    let account = if email.contains('\0') || body.password.contains('\0') {
-        None
-    } else {
-        let lookup_email = email.clone();
-        state
-            .db
-            .run(move |conn| accounts::find_login(conn, &lookup_email))
-            .await?
-    };
-    // Verify against a dummy hash when there is no usable account, so the answer
-    // takes as long either way and does not reveal which emails exist.
-    let account = account.filter(|a| a.active);
-    let hash = account.as_ref().map_or_else(
-        || dummy_password_hash().to_owned(),
-        |a| a.password_hash.clone(),
-    );
-    let password = body.password;
-    let verified = web::block(move || verify_password(&password, &hash))
-        .await
-        .map_err(|_| ApiError::Internal)?;
-    let Some(account) = account.filter(|_| verified) else {
-        state
-            .login_throttle
-            .record_failure(&email, &address, Instant::now());
-        tracing::info!("login failed");
-        return Err(ApiError::Unauthenticated);
-    };
-    state.login_throttle.record_success(&email);
-
-    let token = random_token(SESSION_TOKEN_PREFIX);
-    let expires_at = Utc::now() + Duration::hours(i64::from(state.settings.auth.session_hours));
-    let hash = sha256_hex(&token);
-    let actor = Actor {
-        principal: Principal::User {
-            id: account.user_id,
-            program_id: account.program_id,
-            role: account.role,
-        },
-        request_id: REQUEST_ID.try_with(Clone::clone).unwrap_or_default(),
-    };
-    let user = state
-        .db
-        .write(move |conn| {
-            accounts::create_session(conn, account.user_id, &hash, expires_at.naive_utc())?;
-            let id = account.user_id.to_string();
-            audit::record(conn, &actor, "user.login", RecordKind::User, &id)?;
-            accounts::get_user(conn, account.program_id, account.user_id)
-        })
-        .await?;
-    tracing::info!("login succeeded");
-    Ok(HttpResponse::Ok().json(Session {
-        token,
-        expires_at,
-        user,
-    }))
+    let session = service::accounts::sign_in(
+        &state.db,
+        &state.login_throttle,
+        state.settings.auth.session_hours,
+        &email,
+        body.password,
+        &client_address(&req),
+        REQUEST_ID.try_with(Clone::clone).unwrap_or_default(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(session))
 }
 
 /// End the current session; the token stops working at once.
@@ -143,16 +77,7 @@ pub async fn logout(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let hash = sha256_hex(bearer(&req).unwrap_or_default());
-    let actor = auth.actor;
-    state
-        .db
-        .write(move |conn| {
-            accounts::revoke_session(conn, &hash)?;
-            let (_, id) = actor.principal.actor();
-            audit::record(conn, &actor, "user.logout", RecordKind::User, &id)
-        })
-        .await?;
-    state.principals.forget_all();
+    service::accounts::sign_out(&state.db, &state.principals, auth.actor, hash).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

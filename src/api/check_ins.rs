@@ -16,8 +16,8 @@ use crate::app::AppState;
 use crate::domain::check_in::{CheckInAnswer, CheckInParty};
 use crate::domain::ids::{CheckInId, MatchId};
 use crate::domain::lifecycle::MatchState;
-use crate::matching::score::Query;
 use crate::notify::links::{CheckInClaim, LinkError, verify_check_in};
+use crate::service;
 use crate::store::check_ins::{self, CheckInRecord, LinkedCheckIn};
 
 /// Show the answer behind a check-in link, with a button to confirm it.
@@ -91,19 +91,7 @@ async fn record(
     if check_in.answer == Some(answer) {
         return Ok((answer, party));
     }
-    let ranking = state.clone();
-    let mut zones = state.pool.zones();
-    let answered = state
-        .db
-        .write(move |conn| {
-            let rank = |query: &Query, k: usize| ranking.pool.ranked_ids(query, k);
-            check_ins::answer(conn, &check_in, answer, &mut zones, &rank)
-        })
-        .await?;
-    if answered.rematch {
-        // The sponsor's slot is free again.
-        state.pool.catch_up(&state.db).await;
-    }
+    service::check_ins::answer(&state.db, &state.pool, check_in, answer).await?;
     Ok((answer, party))
 }
 

@@ -278,6 +278,10 @@ impl From<ServiceError> for ApiError {
         match error {
             ServiceError::Invalid(errors) => errors.into(),
             ServiceError::RosterRejected(rows) => ApiError::RosterRejected(rows),
+            ServiceError::Unauthenticated => ApiError::Unauthenticated,
+            ServiceError::Throttled(wait) => ApiError::TooManyRequests {
+                retry_after_secs: wait.as_secs().max(1),
+            },
             ServiceError::Store(error) => error.into(),
         }
     }

@@ -26,7 +26,7 @@ use crate::auth::credentials::{API_KEY_PREFIX, SESSION_TOKEN_PREFIX, api_key_has
 use crate::auth::{CallerKind, Principal, Role};
 use crate::domain::values::nul_refused;
 use crate::store::audit::Actor;
-use crate::store::{PageRequest, accounts};
+use crate::store::{PageRequest, accounts, api_keys};
 
 type LocalBoxFuture<T> = Pin<Box<dyn Future<Output = T>>>;
 
@@ -89,7 +89,7 @@ async fn resolve_principal(req: &HttpRequest) -> Result<Principal, ApiError> {
             if session {
                 accounts::principal_for_session(conn, &lookup)
             } else {
-                accounts::principal_for_api_key(conn, &lookup)
+                api_keys::principal_for_api_key(conn, &lookup)
             }
         })
         .await?

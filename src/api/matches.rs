@@ -15,12 +15,10 @@ use crate::app::AppState;
 use crate::auth::Principal;
 use crate::domain::ids::{MatchId, SeekerId, UserId};
 use crate::domain::lifecycle::{Action, Reason, permits, reason_required, takes_reason};
-use crate::matching::score::Query;
+use crate::service;
 use crate::store::audit::Actor;
 use crate::store::idempotency::{self, StoredAnswer};
-use crate::store::matches::{
-    self, By, DisclosureRecord, MatchRecord, Proposal, SponsorRequest, StepDetails,
-};
+use crate::store::matches::{self, DisclosureRecord, MatchRecord, SponsorRequest, StepDetails};
 use crate::store::{AnyConnection, StoreError, to_json};
 
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
@@ -53,54 +51,18 @@ pub async fn propose(
     JsonBody(input): JsonBody<ProposeInput>,
 ) -> Result<HttpResponse, ApiError> {
     let seeker = seeker.into_inner();
-    let program = auth.principal().program_id();
     let fingerprint = fingerprint(&req, &input);
-    let answer = with_proposal(
+    let (pool, actor) = (state.pool.clone(), auth.actor.clone());
+    let answer = once(
         &state,
-        auth.actor,
-        key,
-        fingerprint,
-        input,
-        move |conn, by, proposal| matches::propose(conn, by, program, seeker, proposal),
-    )
-    .await?;
-    Ok(answer.respond(true))
-}
-
-/// Runs `work` once (see [`once`]) with a proposal: the chosen sponsor, or this
-/// instance's rank index to find the best available.
-async fn with_proposal<F>(
-    state: &web::Data<AppState>,
-    actor: Actor,
-    key: IdempotencyKey,
-    fingerprint: String,
-    input: ProposeInput,
-    work: F,
-) -> Result<Answer, ApiError>
-where
-    F: FnOnce(&mut AnyConnection, By, Proposal) -> Result<MatchRecord, StoreError> + Send + 'static,
-{
-    let ranking = state.clone();
-    let mut zones = state.pool.zones();
-    let caller = actor.clone();
-    once(
-        state,
-        &actor,
+        &auth.actor,
         key,
         fingerprint,
         StatusCode::CREATED,
-        move |conn| {
-            let rank = |query: &Query, k: usize| ranking.pool.ranked_ids(query, k);
-            let proposal = Proposal {
-                chosen: input.sponsor_id,
-                zones: &mut zones,
-                today: Utc::now().date_naive(),
-                rank: &rank,
-            };
-            work(conn, By::Caller(&caller), proposal)
-        },
+        move |conn| service::matches::propose(conn, &pool, &actor, seeker, input.sponsor_id),
     )
-    .await
+    .await?;
+    Ok(answer.respond(true))
 }
 
 /// Reassign an open match: withdraw it and propose another sponsor, chosen or the best
@@ -122,13 +84,14 @@ pub async fn reassign(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let fingerprint = fingerprint(&req, &input);
-    let answer = with_proposal(
+    let (pool, actor) = (state.pool.clone(), auth.actor.clone());
+    let answer = once(
         &state,
-        auth.actor,
+        &auth.actor,
         key,
         fingerprint,
-        input,
-        move |conn, by, proposal| matches::reassign(conn, by, id, proposal),
+        StatusCode::CREATED,
+        move |conn| service::matches::reassign(conn, &pool, &actor, id, input.sponsor_id),
     )
     .await?;
     state.pool.catch_up(&state.db).await;
@@ -268,7 +231,7 @@ pub async fn step(
     let answer = once(&state, &actor, key, fingerprint, StatusCode::OK, {
         let actor = actor.clone();
         move |conn| {
-            let record = matches::act(conn, By::Caller(&actor), id, action, details)?;
+            let record = service::matches::step(conn, &actor, id, action, details)?;
             // A sponsor learns the outcome, not the program's record of the seeker.
             let view = if is_sponsor(&actor) {
                 serde_json::to_value(SponsorStep::from(&record))

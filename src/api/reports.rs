@@ -9,9 +9,8 @@ use super::error::{ApiError, Problem};
 use super::extract::{Authorized, Staff, query_pairs};
 use crate::app::AppState;
 use crate::domain::error::FieldError;
-use crate::domain::report::{self, Count, ProgramReport, Reasons, ReportRange};
-use crate::store::audit::{self, RecordKind};
-use crate::store::reports;
+use crate::domain::report::{Count, ProgramReport, Reasons, ReportRange};
+use crate::service;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Format {
@@ -44,20 +43,8 @@ pub async fn report(
 ) -> Result<HttpResponse, ApiError> {
     let now = Utc::now().naive_utc();
     let (range, format) = parse(&req, now.date())?;
-    let program = auth.principal().program_id();
-    let actor = auth.actor;
     let k = state.settings.reports.minimum_cell_size;
-    let report = state
-        .db
-        .read_then_write(move |conn, writer| {
-            let facts = reports::facts(conn, program, range, range.as_of(now))?;
-            writer.write(conn, |conn| {
-                let covered = format!("{}..{}", range.from(), range.to());
-                audit::record(conn, &actor, "report.read", RecordKind::Report, &covered)
-            })?;
-            Ok(report::build(&facts, range, now, k))
-        })
-        .await?;
+    let report = service::reports::report(&state.db, auth.actor, range, now, k).await?;
     let mut response = HttpResponse::Ok();
     // Which form depends on Accept; and a report is for its reader, not for caches.
     response

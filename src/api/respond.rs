@@ -16,8 +16,9 @@ use super::extract::refuse_nul_in_pairs;
 use crate::app::AppState;
 use crate::domain::lifecycle::{Action, MatchState, Reason};
 use crate::notify::links::{LinkAction, LinkClaim, LinkError, verify};
+use crate::service;
 use crate::store::audit::{self, Actor, RecordKind};
-use crate::store::matches::{self, By, LinkedRequest, StepDetails};
+use crate::store::matches::{self, LinkedRequest, StepDetails};
 
 /// The pages behind emailed links.
 pub(super) static PAGES: LazyLock<Environment<'static>> = LazyLock::new(|| {
@@ -146,11 +147,7 @@ async fn answer_link(state: &AppState, token: &str, body: &[u8]) -> Result<LinkA
         LinkAction::Decline => Action::SponsorDecline,
     };
     let id = claim.match_id;
-    state
-        .db
-        .write(move |conn| matches::act(conn, By::Caller(&actor), id, action, details))
-        .await?;
-    state.pool.catch_up(&state.db).await;
+    service::matches::take_step(&state.db, &state.pool, actor, id, action, details).await?;
     Ok(claim.action)
 }
 

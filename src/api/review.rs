@@ -1,33 +1,13 @@
 //! The review queue: what in the program waits on a case manager.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::Utc;
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use super::error::{ApiError, Problem};
 use super::extract::{Authorized, Staff, query_pairs};
 use crate::app::AppState;
-use crate::domain::review::{self, ReviewItem, ReviewKind, ReviewSort};
-use crate::store::{check_ins, matches};
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ReviewQueue {
-    pub items: Vec<ReviewItem>,
-    /// Entries matching the filter, on every page.
-    pub total: usize,
-    pub offset: usize,
-    pub limit: usize,
-}
-
-/// The query: which kinds, in which order, which page.
-#[derive(Debug, PartialEq)]
-struct QueueQuery {
-    kinds: Vec<ReviewKind>,
-    sort: ReviewSort,
-    offset: usize,
-    limit: usize,
-}
+use crate::domain::review::{ReviewKind, ReviewSort};
+use crate::service;
+use crate::service::review::{QueueQuery, ReviewQueue};
 
 const MAX_LIMIT: usize = 200;
 
@@ -52,32 +32,8 @@ pub async fn queue(
 ) -> Result<HttpResponse, ApiError> {
     let query = parse(req.query_string())?;
     let program = auth.principal().program_id();
-    let today = Utc::now().date_naive();
-    let schedule = state.check_in_schedule.clone();
-    let mut items = state
-        .db
-        .run(move |conn| {
-            let mut items = matches::review_queue(conn, program, today)?;
-            items.extend(check_ins::concerns(conn, program, &schedule)?);
-            Ok(items)
-        })
-        .await?;
-    if !query.kinds.is_empty() {
-        items.retain(|item| query.kinds.contains(&item.kind));
-    }
-    review::order(&mut items, query.sort);
-    let total = items.len();
-    let items = items
-        .into_iter()
-        .skip(query.offset)
-        .take(query.limit)
-        .collect();
-    Ok(HttpResponse::Ok().json(ReviewQueue {
-        items,
-        total,
-        offset: query.offset,
-        limit: query.limit,
-    }))
+    let queue = service::review::queue(&state.db, &state.check_in_schedule, program, query).await?;
+    Ok(HttpResponse::Ok().json(queue))
 }
 
 fn parse(query: &str) -> Result<QueueQuery, ApiError> {

@@ -2,7 +2,6 @@
 //! program admins import a roster of sponsors to invite.
 
 use actix_web::{HttpResponse, web};
-use chrono::Utc;
 
 use super::error::{ApiError, Problem};
 use super::extract::{
@@ -14,10 +13,9 @@ use crate::app::AppState;
 use crate::auth::Principal;
 use crate::domain::ids::UserId;
 use crate::domain::roster::{ImportMode, ImportReport};
-use crate::domain::sponsor::{SponsorProfile, SponsorProfileInput};
+use crate::domain::sponsor::SponsorProfileInput;
 use crate::service;
 use crate::service::roster::import_sponsors;
-use crate::store::accounts;
 use crate::store::roster::Importer;
 use crate::store::sponsors::{self, SponsorProfileRecord};
 
@@ -66,24 +64,9 @@ pub async fn put_own(
     JsonBody(input): JsonBody<SponsorProfileInput>,
 ) -> Result<HttpResponse, ApiError> {
     let id = own_id(auth.principal())?;
-    let program_id = auth.principal().program_id();
-    let program = state
-        .db
-        .run(move |conn| accounts::get_program(conn, program_id))
-        .await?;
-    let (profile, contact) =
-        SponsorProfile::parse(input, Utc::now().date_naive(), program.max_capacity())?;
-    let actor = auth.actor;
-    let record = service::sponsors::save_profile(
-        &state.db,
-        &state.pool,
-        actor,
-        id,
-        profile,
-        contact,
-        if_match.0,
-    )
-    .await?;
+    let record =
+        service::sponsors::save_profile(&state.db, &state.pool, auth.actor, id, input, if_match.0)
+            .await?;
     Ok(versioned(HttpResponse::Ok(), record.version, &record))
 }
 

@@ -1,8 +1,7 @@
 //! Program admins manage their program's people: invite, list, rename, disable.
 
 use actix_web::{HttpResponse, web};
-use chrono::{Duration, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::error::{ApiError, Problem};
@@ -10,11 +9,12 @@ use super::extract::{Admins, Authorized, IfMatch, JsonBody, Page, Pagination};
 use super::versioned;
 use crate::app::AppState;
 use crate::auth::Role;
-use crate::auth::credentials::{INVITE_TOKEN_PREFIX, random_token, sha256_hex};
 use crate::domain::error::FieldErrors;
 use crate::domain::ids::UserId;
 use crate::domain::values::{EmailAddress, PersonName};
-use crate::store::accounts::{self, Invite, User, UserChange};
+use crate::service;
+use crate::service::accounts::CreatedInvite;
+use crate::store::accounts::{self, User, UserChange};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -22,15 +22,6 @@ pub struct InviteRequest {
     pub email: String,
     pub display_name: String,
     pub role: Role,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct CreatedInvite {
-    #[serde(flatten)]
-    pub invite: Invite,
-    /// Single-use; shown only now. The invitee sends it with a password of their choice
-    /// to `POST /api/v1/invites/accept`, which creates the account.
-    pub token: String,
 }
 
 /// Invite a person to the program as program admin, case manager or sponsor.
@@ -55,25 +46,10 @@ pub async fn invite(
     let (Some(email), Some(name)) = (email, name) else {
         return Err(errors.into());
     };
-    let token = random_token(INVITE_TOKEN_PREFIX);
-    let hash = sha256_hex(&token);
-    let expires_at = Utc::now() + Duration::hours(i64::from(state.settings.auth.invite_hours));
-    let actor = auth.actor;
-    let invite = state
-        .db
-        .write(move |conn| {
-            accounts::create_invite(
-                conn,
-                &actor,
-                email.as_str(),
-                name.as_str(),
-                body.role,
-                &hash,
-                expires_at,
-            )
-        })
-        .await?;
-    Ok(HttpResponse::Created().json(CreatedInvite { invite, token }))
+    let hours = state.settings.auth.invite_hours;
+    let created =
+        service::accounts::invite(&state.db, auth.actor, email, name, body.role, hours).await?;
+    Ok(HttpResponse::Created().json(created))
 }
 
 /// The program's people, by id.
@@ -137,7 +113,6 @@ pub async fn update(
     if_match: IfMatch,
     JsonBody(body): JsonBody<UserUpdate>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
     let mut errors = FieldErrors::default();
     let display_name = body
         .display_name
@@ -145,34 +120,19 @@ pub async fn update(
     if !errors.is_empty() {
         return Err(errors.into());
     }
-    if body.disabled == Some(true)
-        && matches!(auth.principal(), crate::auth::Principal::User { id: me, .. } if *me == id)
-    {
-        return Err(ApiError::Conflict(
-            "you cannot disable your own account".into(),
-        ));
-    }
-    let actor = auth.actor;
-    let user = state
-        .db
-        .write(move |conn| {
-            accounts::update_user(
-                conn,
-                &actor,
-                id,
-                if_match.0,
-                UserChange {
-                    display_name: display_name.map(|n| n.as_str().to_owned()),
-                    disabled: body.disabled,
-                },
-            )
-        })
-        .await?;
-    // A disabled user's sessions stop working, and a disabled sponsor leaves
-    // matching, at once on this instance.
-    if body.disabled == Some(true) {
-        state.principals.forget_all();
-    }
-    state.pool.catch_up(&state.db).await;
+    let change = UserChange {
+        display_name: display_name.map(|n| n.as_str().to_owned()),
+        disabled: body.disabled,
+    };
+    let user = service::accounts::update_user(
+        &state.db,
+        &state.pool,
+        &state.principals,
+        auth.actor,
+        id.into_inner(),
+        if_match.0,
+        change,
+    )
+    .await?;
     Ok(versioned(HttpResponse::Ok(), user.version, &user))
 }

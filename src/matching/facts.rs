@@ -60,7 +60,7 @@ pub fn accepted_genders(rule: &GenderRule, own: Gender) -> u8 {
 }
 
 /// Where someone meets in person, stored as the index stores it: single-precision
-/// degrees and the radius in tenths of a kilometre.
+/// degrees and the radius in tenths of a kilometre, rounded down.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Area {
     pub latitude: f32,
@@ -73,7 +73,11 @@ impl Area {
         Self {
             latitude: latitude as f32,
             longitude: longitude as f32,
-            radius_dm: (radius_km * 10.0).round().clamp(0.0, f64::from(u16::MAX)) as u16,
+            // Down, never up: nobody is offered a pair further away than they said (the
+            // small nudge keeps 2.3 km, 22.999... tenths in binary, at 23).
+            radius_dm: (radius_km * 10.0 + 1e-9)
+                .floor()
+                .clamp(0.0, f64::from(u16::MAX)) as u16,
         }
     }
 

@@ -1,13 +1,179 @@
-//! Accounts: spending an invite.
+//! Accounts: signing in and out, inviting people, spending an invite, renaming and
+//! disabling users.
 
-use chrono::Utc;
+use std::time::Instant;
 
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::ServiceError;
 use super::sponsors::save_profile_in;
-use crate::auth::Role;
+use crate::auth::credentials::{
+    INVITE_TOKEN_PREFIX, SESSION_TOKEN_PREFIX, dummy_password_hash, random_token, sha256_hex,
+    verify_password,
+};
+use crate::auth::principals::PrincipalCache;
+use crate::auth::throttle::LoginThrottle;
+use crate::auth::{Principal, Role};
+use crate::domain::ids::UserId;
 use crate::domain::sponsor::SponsorProfile;
+use crate::domain::values::{EmailAddress, PersonName};
 use crate::pool::SponsorPool;
-use crate::store::accounts::{self, User};
+use crate::store::accounts::{self, Invite, User, UserChange};
+use crate::store::audit::{self, Actor, RecordKind};
 use crate::store::{Db, StoreError, roster};
+
+/// A new session: the token, shown once, and whose it is.
+#[derive(Serialize, ToSchema)]
+pub struct Session {
+    /// Send as `Authorization: Bearer <token>`.
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub user: User,
+}
+
+/// Signs a person in. Failed attempts are throttled per account and per client
+/// `address`; an unknown email costs the same password check as a known one, so the
+/// answer's time does not tell which emails exist.
+#[allow(clippy::too_many_arguments)]
+pub async fn sign_in(
+    db: &Db,
+    throttle: &LoginThrottle,
+    session_hours: u32,
+    email: &str,
+    password: String,
+    address: &str,
+    request_id: String,
+) -> Result<Session, ServiceError> {
+    let email = email.trim().to_lowercase();
+    throttle
+        .check(&email, address, Instant::now())
+        .map_err(ServiceError::Throttled)?;
+    // No account's email or password holds a NUL (both refuse it), and PostgreSQL
+    // cannot take one in a query: such a sign-in is a wrong credential, not looked up.
+    let account = if email.contains('\0') || password.contains('\0') {
+        None
+    } else {
+        let lookup = email.clone();
+        db.run(move |conn| accounts::find_login(conn, &lookup))
+            .await?
+    };
+    let account = account.filter(|a| a.active);
+    let hash = account.as_ref().map_or_else(
+        || dummy_password_hash().to_owned(),
+        |a| a.password_hash.clone(),
+    );
+    let verified = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .unwrap_or(false);
+    let Some(account) = account.filter(|_| verified) else {
+        throttle.record_failure(&email, address, Instant::now());
+        tracing::info!("login failed");
+        return Err(ServiceError::Unauthenticated);
+    };
+    throttle.record_success(&email);
+    let token = random_token(SESSION_TOKEN_PREFIX);
+    let expires_at = Utc::now() + Duration::hours(i64::from(session_hours));
+    let hash = sha256_hex(&token);
+    let actor = Actor {
+        principal: Principal::User {
+            id: account.user_id,
+            program_id: account.program_id,
+            role: account.role,
+        },
+        request_id,
+    };
+    let user = db
+        .write(move |conn| {
+            accounts::create_session(conn, account.user_id, &hash, expires_at.naive_utc())?;
+            let id = account.user_id.to_string();
+            audit::record(conn, &actor, "user.login", RecordKind::User, &id)?;
+            accounts::get_user(conn, account.program_id, account.user_id)
+        })
+        .await?;
+    tracing::info!("login succeeded");
+    Ok(Session {
+        token,
+        expires_at,
+        user,
+    })
+}
+
+/// Ends the session whose token hashes to `token_hash`; it stops working at once here,
+/// and on other instances once their remembered principals lapse.
+pub async fn sign_out(
+    db: &Db,
+    principals: &PrincipalCache,
+    actor: Actor,
+    token_hash: String,
+) -> Result<(), StoreError> {
+    db.write(move |conn| {
+        accounts::revoke_session(conn, &token_hash)?;
+        let (_, id) = actor.principal.actor();
+        audit::record(conn, &actor, "user.logout", RecordKind::User, &id)
+    })
+    .await?;
+    principals.forget_all();
+    Ok(())
+}
+
+/// An invite made, with its token (only its hash is kept).
+#[derive(Serialize, ToSchema)]
+pub struct CreatedInvite {
+    #[serde(flatten)]
+    pub invite: Invite,
+    /// Single-use; shown only now. The invitee sends it with a password of their choice
+    /// to `POST /api/v1/invites/accept`, which creates the account.
+    pub token: String,
+}
+
+/// Invites a person to the caller's program in a role, valid for `hours`.
+pub async fn invite(
+    db: &Db,
+    actor: Actor,
+    email: EmailAddress,
+    name: PersonName,
+    role: Role,
+    hours: u32,
+) -> Result<CreatedInvite, StoreError> {
+    let token = random_token(INVITE_TOKEN_PREFIX);
+    let hash = sha256_hex(&token);
+    let expires_at = Utc::now() + Duration::hours(i64::from(hours));
+    let invite = db
+        .write(move |conn| {
+            let (email, name) = (email.as_str(), name.as_str());
+            accounts::create_invite(conn, &actor, email, name, role, &hash, expires_at)
+        })
+        .await?;
+    Ok(CreatedInvite { invite, token })
+}
+
+/// Renames, disables or re-enables one of the caller's program's users (`expected`: the
+/// version changed). Nobody disables themselves. A disabled user's sessions stop at once
+/// on this instance, and a disabled sponsor leaves matching here at once.
+pub async fn update_user(
+    db: &Db,
+    pool: &SponsorPool,
+    principals: &PrincipalCache,
+    actor: Actor,
+    id: UserId,
+    expected: Option<i32>,
+    change: UserChange,
+) -> Result<User, StoreError> {
+    let disabling = change.disabled == Some(true);
+    if disabling && matches!(actor.principal, Principal::User { id: me, .. } if me == id) {
+        return Err(StoreError::Conflict("you cannot disable your own account"));
+    }
+    let user = db
+        .write(move |conn| accounts::update_user(conn, &actor, id, expected, change))
+        .await?;
+    if disabling {
+        principals.forget_all();
+    }
+    pool.catch_up(db).await;
+    Ok(user)
+}
 
 /// Spends an invite (by its token's hash): the account, and for a sponsor invited by a
 /// roster import the profile that came with it, parsed again under today's rules (one

@@ -6,8 +6,12 @@
 //! Repositories (`store`) never call each other across records; this layer does.
 
 pub mod accounts;
+pub mod check_ins;
 pub mod consents;
+pub mod matches;
 pub mod matching;
+pub mod reports;
+pub mod review;
 pub mod roster;
 pub mod sponsors;
 
@@ -26,6 +30,12 @@ pub enum ServiceError {
     /// are on line 1), or, all or nothing, these rows were rejected.
     #[error("nothing was imported: {} rejected", .0.len())]
     RosterRejected(Vec<Rejection>),
+    /// Wrong credentials, without saying which part was wrong.
+    #[error("unauthenticated")]
+    Unauthenticated,
+    /// Too many failed attempts; try again after this long.
+    #[error("too many attempts; retry after {0:?}")]
+    Throttled(std::time::Duration),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -1,24 +1,33 @@
 //! A sponsor's own profile.
 
+use chrono::Utc;
+
+use super::ServiceError;
 use crate::domain::ids::UserId;
-use crate::domain::sponsor::{SponsorProfile, SponsorStatus};
+use crate::domain::sponsor::{SponsorProfile, SponsorProfileInput, SponsorStatus};
 use crate::domain::values::ContactDetails;
 use crate::pool::SponsorPool;
 use crate::store::audit::Actor;
 use crate::store::sponsors::{self, SponsorProfileRecord};
-use crate::store::{AnyConnection, Db, StoreError, matches};
+use crate::store::{AnyConnection, Db, StoreError, accounts, matches};
 
-/// Saves a sponsor's profile (`expected`: the version replaced, none for the first); this
-/// instance's pool sees it at once, others follow the change log.
+/// Saves a sponsor's profile from what they sent (`expected`: the version replaced, none
+/// for the first), parsed under their program's rules (its maximum capacity among them);
+/// this instance's pool sees it at once, others follow the change log.
 pub async fn save_profile(
     db: &Db,
     pool: &SponsorPool,
     actor: Actor,
     sponsor: UserId,
-    profile: SponsorProfile,
-    contact: ContactDetails,
+    input: SponsorProfileInput,
     expected: Option<i32>,
-) -> Result<SponsorProfileRecord, StoreError> {
+) -> Result<SponsorProfileRecord, ServiceError> {
+    let program_id = actor.principal.program_id();
+    let program = db
+        .run(move |conn| accounts::get_program(conn, program_id))
+        .await?;
+    let (profile, contact) =
+        SponsorProfile::parse(input, Utc::now().date_naive(), program.max_capacity())?;
     let record = db
         .write(move |conn| save_profile_in(conn, &actor, sponsor, &profile, &contact, expected))
         .await?;

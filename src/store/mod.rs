@@ -4,6 +4,7 @@
 //! of them, plus the audit event, into one transaction with [`write_transaction`].
 
 pub mod accounts;
+pub mod api_keys;
 pub mod audit;
 pub mod check_ins;
 pub mod idempotency;

@@ -5,6 +5,7 @@ mod auth;
 mod authorization;
 mod check_ins;
 mod cohort;
+mod consistency;
 mod contention;
 mod email;
 mod headers;

@@ -1,0 +1,59 @@
+//! Check-ins: the rounds some days after an introduction, and the answers to them.
+
+use std::sync::Arc;
+
+use crate::domain::check_in::{CheckInAnswer, CheckInSchedule};
+use crate::matching::score::Query;
+use crate::pool::SponsorPool;
+use crate::store::check_ins::{self, Answered, LinkedCheckIn};
+use crate::store::{Db, StoreError, now};
+
+/// Records an answer from an emailed link. A wish for a change ends the match without
+/// blame and, where the policy auto-advances, proposes the seeker's next candidate from
+/// this instance's rank index; the sponsor's freed slot counts here at once.
+pub async fn answer(
+    db: &Db,
+    pool: &Arc<SponsorPool>,
+    check_in: LinkedCheckIn,
+    answer: CheckInAnswer,
+) -> Result<Answered, StoreError> {
+    let ranking = Arc::clone(pool);
+    let mut zones = pool.zones();
+    let answered = db
+        .write(move |conn| {
+            let rank = |query: &Query, k: usize| ranking.ranked_ids(query, k);
+            check_ins::answer(conn, &check_in, answer, &mut zones, &rank)
+        })
+        .await?;
+    if answered.rematch {
+        pool.catch_up(db).await;
+    }
+    Ok(answered)
+}
+
+/// Opens up to `batch` check-in rounds that have come, each in its own transaction, and
+/// says how many it opened. Every instance runs it; the rounds' unique key and a re-check
+/// in the write keep any round from being opened twice (a round another instance opened
+/// first is logged and looked at again next time).
+pub async fn open_due_rounds(
+    db: &Db,
+    schedule: &CheckInSchedule,
+    batch: usize,
+) -> Result<usize, StoreError> {
+    let schedule = schedule.clone();
+    let due = db
+        .run(move |conn| check_ins::due_rounds(conn, &schedule, now(), batch))
+        .await?;
+    let mut opened = 0;
+    for round in due {
+        match db
+            .write(move |conn| check_ins::open_round(conn, round))
+            .await
+        {
+            Ok(true) => opened += 1,
+            Ok(false) => {}
+            Err(error) => tracing::warn!(%error, "opening a check-in round failed"),
+        }
+    }
+    Ok(opened)
+}

@@ -1,0 +1,137 @@
+//! Matches: proposing one, the steps of the lifecycle, reassigning, and the expiry of
+//! requests nobody answered in time.
+//!
+//! Proposals, steps and reassignments are functions of a connection: the front end runs
+//! them in its write transaction (the JSON API keeps an idempotent answer in the same
+//! one) and afterwards calls [`SponsorPool::catch_up`], so this instance counts at once
+//! the slots they took or gave back.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+
+use crate::domain::ids::{MatchId, SeekerId, UserId};
+use crate::domain::lifecycle::Action;
+use crate::matching::score::Query;
+use crate::pool::SponsorPool;
+use crate::store::audit::Actor;
+use crate::store::matches::{self, By, MatchRecord, Proposal, StepDetails};
+use crate::store::{AnyConnection, Db, StoreError, idempotency};
+
+/// Proposes a match for one of the caller's program's seekers: the sponsor chosen, or
+/// the best this instance's rank index offers, either checked again in the database.
+pub fn propose(
+    conn: &mut AnyConnection,
+    pool: &SponsorPool,
+    actor: &Actor,
+    seeker: SeekerId,
+    chosen: Option<UserId>,
+) -> Result<MatchRecord, StoreError> {
+    let program = actor.principal.program_id();
+    with_proposal(pool, chosen, |proposal| {
+        matches::propose(conn, By::Caller(actor), program, seeker, proposal)
+    })
+}
+
+/// Withdraws an open match and proposes another sponsor (chosen, or the best available
+/// other than the one left), in the caller's transaction.
+pub fn reassign(
+    conn: &mut AnyConnection,
+    pool: &SponsorPool,
+    actor: &Actor,
+    id: MatchId,
+    chosen: Option<UserId>,
+) -> Result<MatchRecord, StoreError> {
+    with_proposal(pool, chosen, |proposal| {
+        matches::reassign(conn, By::Caller(actor), id, proposal)
+    })
+}
+
+fn with_proposal<T>(
+    pool: &SponsorPool,
+    chosen: Option<UserId>,
+    work: impl FnOnce(Proposal) -> T,
+) -> T {
+    let mut zones = pool.zones();
+    let rank = |query: &Query, k: usize| pool.ranked_ids(query, k);
+    work(Proposal {
+        chosen,
+        zones: &mut zones,
+        today: Utc::now().date_naive(),
+        rank: &rank,
+    })
+}
+
+/// A step of the lifecycle taken by the caller, in the caller's transaction.
+pub fn step(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: MatchId,
+    action: Action,
+    details: StepDetails,
+) -> Result<MatchRecord, StoreError> {
+    matches::act(conn, By::Caller(actor), id, action, details)
+}
+
+/// A step in a transaction of its own, this instance's pool current afterwards: for
+/// front ends that keep no idempotent answer (the pages behind emailed links).
+pub async fn take_step(
+    db: &Db,
+    pool: &SponsorPool,
+    actor: Actor,
+    id: MatchId,
+    action: Action,
+    details: StepDetails,
+) -> Result<MatchRecord, StoreError> {
+    let record = db
+        .write(move |conn| step(conn, &actor, id, action, details))
+        .await?;
+    pool.catch_up(db).await;
+    Ok(record)
+}
+
+/// What one round of the expiry job did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ExpiryRound {
+    pub expired: usize,
+    /// Expired requests whose seeker was proposed to the next candidate.
+    pub advanced: usize,
+}
+
+/// Expires up to `batch` requests past their answer-by time, each in its own
+/// transaction, proposing the next candidate where the policy says so; then forgets
+/// idempotency keys a day old. Every instance runs it; row claims keep any request from
+/// being expired twice. One request that fails holds up no other: it is logged and tried
+/// again next round.
+pub async fn expire_overdue(
+    db: &Db,
+    pool: &Arc<SponsorPool>,
+    batch: i64,
+) -> Result<ExpiryRound, StoreError> {
+    let due = db.run(move |conn| matches::overdue(conn, batch)).await?;
+    let mut round = ExpiryRound::default();
+    for id in due {
+        let ranking = Arc::clone(pool);
+        let mut zones = pool.zones();
+        let outcome = db
+            .write(move |conn| {
+                let rank = |query: &Query, k: usize| ranking.ranked_ids(query, k);
+                matches::expire_one(conn, id, &mut zones, &rank)
+            })
+            .await;
+        match outcome {
+            Ok(Some(expiry)) => {
+                round.expired += 1;
+                round.advanced += usize::from(expiry.proposed.is_some());
+            }
+            Ok(None) => {}
+            Err(error) => tracing::warn!(%error, "expiring a request failed"),
+        }
+    }
+    if round.expired > 0 {
+        pool.catch_up(db).await;
+    }
+    db.write(|conn| idempotency::prune(conn, chrono::TimeDelta::hours(24)))
+        .await?;
+    Ok(round)
+}

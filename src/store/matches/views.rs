@@ -1,0 +1,318 @@
+//! Read models for people: one match with its history, a seeker's matches and
+//! disclosures, the requests a sponsor sees, and the request behind an emailed link.
+
+use super::*;
+
+/// A request as its sponsor sees it: only what the seeker consented to disclose.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SponsorRequest {
+    pub id: MatchId,
+    pub state: MatchState,
+    pub answer_by: Option<DateTime<Utc>>,
+    pub seeker: SeekerSummaryForSponsor,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct SeekerSummaryForSponsor {
+    pub alias: Option<String>,
+    pub fellowships: Option<Vec<Fellowship>>,
+    pub languages: Option<Vec<String>>,
+    pub needs: Option<Vec<crate::domain::values::Attribute>>,
+    /// Hours a week both are free.
+    pub shared_hours: Option<u32>,
+    /// How far apart they are, as a band; only when they could meet in person.
+    pub distance_band: Option<DistanceBand>,
+}
+
+/// Every disclosure of a seeker's record through matching: what went to whom, when,
+/// under which consent, so the program can answer the person's request for that list.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DisclosureRecord {
+    pub match_id: MatchId,
+    /// The sponsor who received it.
+    pub recipient_id: UserId,
+    pub items: Vec<DisclosedItem>,
+    pub purpose: String,
+    pub consent_id: Option<ConsentId>,
+    pub disclosed_at: DateTime<Utc>,
+}
+
+pub fn disclosures(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    seeker: SeekerId,
+) -> Result<Vec<DisclosureRecord>, StoreError> {
+    ensure_seeker(conn, actor.principal.program_id(), seeker)?;
+    if actor.principal.is_person() {
+        audit::record(
+            conn,
+            actor,
+            "seeker.disclosures",
+            RecordKind::Seeker,
+            &seeker.to_string(),
+        )?;
+    }
+    disclosures::table
+        .filter(disclosures::seeker_id.eq(seeker.to_string()))
+        .order(disclosures::id.asc())
+        .select((
+            disclosures::match_id,
+            disclosures::recipient_id,
+            disclosures::items,
+            disclosures::purpose,
+            disclosures::consent_id,
+            disclosures::disclosed_at,
+        ))
+        .load::<(
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+            NaiveDateTime,
+        )>(conn)?
+        .into_iter()
+        .map(|(match_id, recipient, items, purpose, consent, at)| {
+            Ok(DisclosureRecord {
+                match_id: parse_id("disclosures.match_id", &match_id)?,
+                recipient_id: parse_id("disclosures.recipient_id", &recipient)?,
+                items: from_json("disclosures.items", &items)?,
+                purpose,
+                consent_id: consent
+                    .map(|c| parse_id("disclosures.consent_id", &c))
+                    .transpose()?,
+                disclosed_at: at.and_utc(),
+            })
+        })
+        .collect()
+}
+
+/// One match of the caller's program, or addressed to the calling sponsor. Reads by
+/// people are audited.
+pub fn read(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: MatchId,
+) -> Result<MatchRecord, StoreError> {
+    let row = load_row(conn, id, Some(By::Caller(actor)))?;
+    let program = row.program()?;
+    if actor.principal.is_person() {
+        audit::record_in(
+            conn,
+            actor,
+            program,
+            "match.read",
+            RecordKind::Match,
+            &row.id,
+        )?;
+    }
+    let history = history(conn, std::slice::from_ref(&row.id))?;
+    record(row, history.into_iter().map(|(_, t)| t).collect())
+}
+
+/// Every match of a seeker of the caller's program, newest first, with their histories.
+pub fn seeker_history(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    seeker: SeekerId,
+) -> Result<Vec<MatchRecord>, StoreError> {
+    ensure_seeker(conn, actor.principal.program_id(), seeker)?;
+    let rows = matches::table
+        .filter(matches::seeker_id.eq(seeker.to_string()))
+        .order(matches::id.desc())
+        .select(MatchRow::as_select())
+        .load::<MatchRow>(conn)?;
+    if actor.principal.is_person() {
+        audit::record(
+            conn,
+            actor,
+            "seeker.matches",
+            RecordKind::Seeker,
+            &seeker.to_string(),
+        )?;
+    }
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut steps: std::collections::HashMap<String, Vec<TransitionRecord>> =
+        std::collections::HashMap::new();
+    for (match_id, step) in history(conn, &ids)? {
+        steps.entry(match_id).or_default().push(step);
+    }
+    rows.into_iter()
+        .map(|row| {
+            let mine = steps.remove(&row.id).unwrap_or_default();
+            record(row, mine)
+        })
+        .collect()
+}
+
+/// The requests that reached the calling sponsor, newest first, whatever became of them.
+/// Requests still under review, or stopped before they reached the sponsor, are not
+/// theirs to see. Three statements whatever the page's length: the requests with their
+/// seekers, what was disclosed to the sponsor over the page's range of ids, the audit
+/// events.
+pub fn sponsor_requests(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    sponsor: UserId,
+    page: PageRequest,
+) -> Result<Vec<SponsorRequest>, StoreError> {
+    let sponsor = sponsor.to_string();
+    let reached = disclosures::table
+        .filter(disclosures::recipient_id.eq(sponsor.clone()))
+        .select(disclosures::match_id);
+    let mut query = matches::table
+        .inner_join(seekers::table)
+        .filter(matches::sponsor_id.eq(sponsor.clone()))
+        .filter(matches::id.eq_any(reached))
+        .select((MatchRow::as_select(), DisclosableSeeker::as_select()))
+        .order(matches::id.desc())
+        .limit(page.limit)
+        .into_boxed();
+    if let Some(after) = page.after {
+        query = query.filter(matches::id.lt(after.to_string()));
+    }
+    let rows = query.load::<(MatchRow, DisclosableSeeker)>(conn)?;
+    let (Some((newest, _)), Some((oldest, _))) = (rows.first(), rows.last()) else {
+        return Ok(Vec::new());
+    };
+    // The page is every request of the sponsor between its oldest and newest id, so
+    // that range names its disclosures without a list of ids.
+    let mut disclosed: HashMap<String, Vec<DisclosedItem>> = HashMap::new();
+    for (match_id, text) in disclosures::table
+        .filter(disclosures::recipient_id.eq(&sponsor))
+        .filter(disclosures::match_id.between(&oldest.id, &newest.id))
+        .select((disclosures::match_id, disclosures::items))
+        .load::<(String, String)>(conn)?
+    {
+        disclosed
+            .entry(match_id)
+            .or_default()
+            .extend(from_json::<Vec<DisclosedItem>>("disclosures.items", &text)?);
+    }
+    // The row past the page only tells whether another page follows: nobody sees it.
+    let shown = usize::try_from(page.limit - 1).unwrap_or_default();
+    let read = rows
+        .iter()
+        .take(shown)
+        .map(|(row, _)| Ok((row.program()?, row.id.as_str())))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    audit::record_all_in(conn, actor, "match.read", RecordKind::Match, &read)?;
+    rows.into_iter()
+        .map(|(row, seeker)| {
+            let items = disclosed.remove(&row.id).unwrap_or_default();
+            Ok(SponsorRequest {
+                id: row.id()?,
+                state: row.state()?,
+                answer_by: row.answer_by.map(|t| t.and_utc()),
+                created_at: row.created_at.and_utc(),
+                seeker: summary(&row, &items, seeker)?,
+            })
+        })
+        .collect()
+}
+
+/// The seeker's fields a sponsor may be shown, if disclosed.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = seekers)]
+struct DisclosableSeeker {
+    alias: String,
+    fellowships: String,
+    languages: String,
+    needs: String,
+}
+
+/// What was disclosed to the sponsor about the seeker, as they may see it now.
+fn summary_for_sponsor(
+    conn: &mut AnyConnection,
+    row: &MatchRow,
+) -> Result<SeekerSummaryForSponsor, StoreError> {
+    let disclosed = disclosures::table
+        .filter(disclosures::match_id.eq(&row.id))
+        .filter(disclosures::recipient_id.eq(&row.sponsor_id))
+        .select(disclosures::items)
+        .load::<String>(conn)?;
+    let mut items = Vec::new();
+    for text in disclosed {
+        items.extend(from_json::<Vec<DisclosedItem>>("disclosures.items", &text)?);
+    }
+    let seeker = seekers::table
+        .find(&row.seeker_id)
+        .select(DisclosableSeeker::as_select())
+        .first(conn)?;
+    summary(row, &items, seeker)
+}
+
+/// The seeker's summary from the items disclosed to the match's sponsor.
+fn summary(
+    row: &MatchRow,
+    items: &[DisclosedItem],
+    seeker: DisclosableSeeker,
+) -> Result<SeekerSummaryForSponsor, StoreError> {
+    let has = |item| items.contains(&item);
+    let breakdown: Explanation = from_json("matches.breakdown", &row.breakdown)?;
+    let mut summary = SeekerSummaryForSponsor {
+        alias: has(DisclosedItem::Alias).then_some(seeker.alias),
+        fellowships: has(DisclosedItem::Fellowships)
+            .then(|| from_json("seekers.fellowships", &seeker.fellowships))
+            .transpose()?,
+        languages: has(DisclosedItem::Languages)
+            .then(|| from_json("seekers.languages", &seeker.languages))
+            .transpose()?,
+        needs: has(DisclosedItem::Needs)
+            .then(|| from_json("seekers.needs", &seeker.needs))
+            .transpose()?,
+        ..SeekerSummaryForSponsor::default()
+    };
+    for component in breakdown.components {
+        match component {
+            Component::Availability { shared_hours, .. } if has(DisclosedItem::Availability) => {
+                summary.shared_hours = Some(shared_hours);
+            }
+            Component::Distance { band, .. } if has(DisclosedItem::MeetingArea) => {
+                summary.distance_band = band;
+            }
+            _ => {}
+        }
+    }
+    Ok(summary)
+}
+
+/// A request as its email link shows it: enough to decide, and who would answer.
+#[derive(Debug, Clone)]
+pub struct LinkedRequest {
+    /// The program whose request it is.
+    pub program: ProgramId,
+    pub state: MatchState,
+    pub version: i32,
+    /// The sponsor as the caller the link stands for; `None` when the account is disabled.
+    pub sponsor: Option<Principal>,
+    pub seeker: SeekerSummaryForSponsor,
+}
+
+pub fn linked_request(conn: &mut AnyConnection, id: MatchId) -> Result<LinkedRequest, StoreError> {
+    let row = load_row(conn, id, None)?;
+    let (program, status) = crate::store::schema::users::table
+        .find(&row.sponsor_id)
+        .select((
+            crate::store::schema::users::program_id,
+            crate::store::schema::users::status,
+        ))
+        .first::<(String, String)>(conn)?;
+    let sponsor = (status == "active")
+        .then(|| -> Result<Principal, StoreError> {
+            Ok(Principal::User {
+                id: parse_id("matches.sponsor_id", &row.sponsor_id)?,
+                program_id: parse_id("users.program_id", &program)?,
+                role: Role::Sponsor,
+            })
+        })
+        .transpose()?;
+    Ok(LinkedRequest {
+        program: row.program()?,
+        state: row.state()?,
+        version: row.version,
+        sponsor,
+        seeker: summary_for_sponsor(conn, &row)?,
+    })
+}
