@@ -2,16 +2,17 @@
 
 use actix_web::{HttpResponse, web};
 use secrecy::ExposeSecret;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::error::{ApiError, Problem};
 use super::extract::{Admins, Authorized, JsonBody, Page, Pagination};
 use crate::app::AppState;
-use crate::auth::credentials::{API_KEY_PREFIX, api_key_hash, random_token};
 use crate::domain::error::FieldErrors;
 use crate::domain::ids::ApiKeyId;
 use crate::domain::values::Label;
+use crate::service;
+use crate::service::credentials::CreatedApiKey;
 use crate::store::api_keys::{self, ApiKey};
 
 #[derive(Deserialize, ToSchema)]
@@ -19,14 +20,6 @@ use crate::store::api_keys::{self, ApiKey};
 pub struct NewApiKey {
     /// What the key is for, e.g. "intake portal"; 1-100 characters.
     pub name: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct CreatedApiKey {
-    #[serde(flatten)]
-    pub api_key: ApiKey,
-    /// The key itself, shown only now. Send as `Authorization: Bearer <key>`.
-    pub key: String,
 }
 
 /// Create a portal API key for the program.
@@ -42,17 +35,9 @@ pub async fn create(
     let Some(name) = errors.take("name", Label::parse(body.name)) else {
         return Err(errors.into());
     };
-    let key = random_token(API_KEY_PREFIX);
-    let hash = api_key_hash(
-        &key,
-        state.secrets.api_key_pepper.expose_secret().as_bytes(),
-    );
-    let actor = auth.actor;
-    let api_key = state
-        .db
-        .write(move |conn| api_keys::create_api_key(conn, &actor, name.as_str(), &hash))
-        .await?;
-    Ok(HttpResponse::Created().json(CreatedApiKey { api_key, key }))
+    let pepper = state.secrets.api_key_pepper.expose_secret().as_bytes();
+    let created = service::credentials::create_api_key(&state.db, pepper, auth.actor, name).await?;
+    Ok(HttpResponse::Created().json(created))
 }
 
 /// The program's API keys, revoked ones included; never the keys themselves.
@@ -82,12 +67,12 @@ pub async fn revoke(
     state: web::Data<AppState>,
     id: web::Path<ApiKeyId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let actor = auth.actor;
-    let key = state
-        .db
-        .write(move |conn| api_keys::revoke_api_key(conn, &actor, id))
-        .await?;
-    state.principals.forget_all();
+    let key = service::credentials::revoke_api_key(
+        &state.db,
+        &state.principals,
+        auth.actor,
+        id.into_inner(),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(key))
 }

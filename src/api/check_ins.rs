@@ -159,13 +159,9 @@ pub async fn for_match(
     state: web::Data<AppState>,
     id: web::Path<MatchId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let actor = auth.actor;
-    let schedule = state.check_in_schedule.clone();
-    let check_ins = state
-        .db
-        .write(move |conn| check_ins::for_match(conn, &actor, id, &schedule))
-        .await?;
+    let schedule = &state.check_in_schedule;
+    let check_ins =
+        service::check_ins::for_match(&state.db, schedule, auth.actor, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(CheckIns { check_ins }))
 }
 
@@ -178,12 +174,8 @@ pub async fn follow_up(
     state: web::Data<AppState>,
     id: web::Path<CheckInId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let actor = auth.actor;
-    let schedule = state.check_in_schedule.clone();
-    let record = state
-        .db
-        .write(move |conn| check_ins::follow_up(conn, &actor, id, &schedule))
-        .await?;
+    let schedule = &state.check_in_schedule;
+    let record =
+        service::check_ins::follow_up(&state.db, schedule, auth.actor, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(record))
 }

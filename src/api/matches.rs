@@ -108,12 +108,7 @@ pub async fn disclosures(
     state: web::Data<AppState>,
     seeker: web::Path<SeekerId>,
 ) -> Result<HttpResponse, ApiError> {
-    let seeker = seeker.into_inner();
-    let actor = auth.actor;
-    let records = state
-        .db
-        .write(move |conn| matches::disclosures(conn, &actor, seeker))
-        .await?;
+    let records = service::seekers::disclosures(&state.db, auth.actor, seeker.into_inner()).await?;
     Ok(HttpResponse::Ok().json(records))
 }
 
@@ -277,12 +272,7 @@ pub async fn get(
     state: web::Data<AppState>,
     id: web::Path<MatchId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let actor = auth.actor;
-    let record = state
-        .db
-        .write(move |conn| matches::read(conn, &actor, id))
-        .await?;
+    let record = service::matches::read(&state.db, auth.actor, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(record))
 }
 
@@ -295,12 +285,8 @@ pub async fn seeker_history(
     state: web::Data<AppState>,
     seeker: web::Path<SeekerId>,
 ) -> Result<HttpResponse, ApiError> {
-    let seeker = seeker.into_inner();
-    let actor = auth.actor;
-    let records = state
-        .db
-        .write(move |conn| matches::seeker_history(conn, &actor, seeker))
-        .await?;
+    let records =
+        service::matches::seeker_history(&state.db, auth.actor, seeker.into_inner()).await?;
     Ok(HttpResponse::Ok().json(records))
 }
 
@@ -318,11 +304,8 @@ pub async fn sponsor_requests(
     let Principal::User { id: sponsor, .. } = auth.actor.principal else {
         return Err(ApiError::Forbidden);
     };
-    let actor = auth.actor;
-    let requests = state
-        .db
-        .write(move |conn| matches::sponsor_requests(conn, &actor, sponsor, pagination.request()))
-        .await?;
+    let page = pagination.request();
+    let requests = service::matches::sponsor_requests(&state.db, auth.actor, sponsor, page).await?;
     Ok(HttpResponse::Ok().json(pagination.page(requests, |r| r.id.as_uuid())))
 }
 

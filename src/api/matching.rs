@@ -45,11 +45,7 @@ pub async fn put_policy(
     JsonBody(body): JsonBody<MatchingPolicy>,
 ) -> Result<HttpResponse, ApiError> {
     let policy = MatchingPolicy::parse(body)?;
-    let actor = auth.actor;
-    let record = state
-        .db
-        .write(move |conn| matching::save_policy(conn, &actor, &policy, if_match.0))
-        .await?;
+    let record = service::matching::save_policy(&state.db, auth.actor, policy, if_match.0).await?;
     Ok(versioned(HttpResponse::Ok(), record.version, &record))
 }
 

@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, web};
 use super::error::{ApiError, Problem};
 use super::extract::{Admins, Authorized, Page, Pagination};
 use crate::app::AppState;
+use crate::service;
 use crate::store::outbox::{self, MessageRecord};
 
 const STATUSES: [&str; 4] = ["pending", "sent", "dead", "cancelled"];
@@ -44,11 +45,6 @@ pub async fn retry(
     state: web::Data<AppState>,
     id: web::Path<uuid::Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let actor = auth.actor;
-    let record = state
-        .db
-        .write(move |conn| outbox::retry_dead(conn, &actor, id))
-        .await?;
+    let record = service::outbox::retry_dead_letter(&state.db, auth.actor, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(record))
 }

@@ -17,7 +17,7 @@ use crate::app::AppState;
 use crate::domain::lifecycle::{Action, MatchState, Reason};
 use crate::notify::links::{LinkAction, LinkClaim, LinkError, verify};
 use crate::service;
-use crate::store::audit::{self, Actor, RecordKind};
+use crate::store::audit::Actor;
 use crate::store::matches::{self, LinkedRequest, StepDetails};
 
 /// The pages behind emailed links.
@@ -65,20 +65,13 @@ pub async fn show(
                     principal,
                     request_id: REQUEST_ID.try_with(Clone::clone).unwrap_or_default(),
                 };
-                let (program, id) = (request.program, claim.match_id.to_string());
-                let logged = state
-                    .db
-                    .write(move |conn| {
-                        audit::record_in(
-                            conn,
-                            &actor,
-                            program,
-                            "match.read",
-                            RecordKind::Match,
-                            &id,
-                        )
-                    })
-                    .await;
+                let logged = service::matches::record_link_read(
+                    &state.db,
+                    actor,
+                    request.program,
+                    claim.match_id,
+                )
+                .await;
                 if let Err(error) = logged {
                     return failure(&req, error.into());
                 }

@@ -9,9 +9,9 @@ use super::versioned;
 use crate::app::AppState;
 use crate::domain::consent::{Consent, ConsentInput};
 use crate::domain::ids::{ConsentId, SeekerId};
-use crate::domain::seeker::{SeekerProfile, SeekerProfileInput};
+use crate::domain::seeker::SeekerProfileInput;
 use crate::service;
-use crate::store::seekers::{self, ConsentRecord, SeekerRecord, SeekerSummary};
+use crate::store::seekers::{ConsentRecord, SeekerRecord, SeekerSummary};
 
 /// Register a seeker.
 #[utoipa::path(post, path = "/api/v1/seekers", tag = "seekers",
@@ -25,12 +25,7 @@ pub async fn create(
     state: web::Data<AppState>,
     JsonBody(input): JsonBody<SeekerProfileInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let (profile, contact) = SeekerProfile::parse(input, Utc::now().date_naive())?;
-    let actor = auth.actor;
-    let record = state
-        .db
-        .write(move |conn| seekers::create(conn, &actor, &profile, &contact))
-        .await?;
+    let record = service::seekers::create(&state.db, auth.actor, input).await?;
     let mut response = HttpResponse::Created();
     response.insert_header(("Location", format!("/api/v1/seekers/{}", record.id)));
     Ok(versioned(response, record.version, &record))
@@ -46,11 +41,7 @@ pub async fn list(
     state: web::Data<AppState>,
     pagination: Pagination,
 ) -> Result<HttpResponse, ApiError> {
-    let actor = auth.actor;
-    let summaries = state
-        .db
-        .write(move |conn| seekers::list(conn, &actor, pagination.request()))
-        .await?;
+    let summaries = service::seekers::list(&state.db, auth.actor, pagination.request()).await?;
     Ok(HttpResponse::Ok().json(pagination.page(summaries, |s| s.id.as_uuid())))
 }
 
@@ -66,12 +57,7 @@ pub async fn get(
     state: web::Data<AppState>,
     id: web::Path<SeekerId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let actor = auth.actor;
-    let record = state
-        .db
-        .write(move |conn| seekers::get(conn, &actor, id))
-        .await?;
+    let record = service::seekers::get(&state.db, auth.actor, id.into_inner()).await?;
     Ok(versioned(HttpResponse::Ok(), record.version, &record))
 }
 
@@ -91,13 +77,8 @@ pub async fn update(
     if_match: IfMatch,
     JsonBody(input): JsonBody<SeekerProfileInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let (profile, contact) = SeekerProfile::parse(input, Utc::now().date_naive())?;
-    let actor = auth.actor;
-    let record = state
-        .db
-        .write(move |conn| seekers::update(conn, &actor, id, if_match.0, &profile, &contact))
-        .await?;
+    let record =
+        service::seekers::update(&state.db, auth.actor, id.into_inner(), if_match.0, input).await?;
     Ok(versioned(HttpResponse::Ok(), record.version, &record))
 }
 
@@ -130,12 +111,7 @@ pub async fn list_consents(
     state: web::Data<AppState>,
     id: web::Path<SeekerId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let actor = auth.actor;
-    let records = state
-        .db
-        .write(move |conn| seekers::list_consents(conn, &actor, id))
-        .await?;
+    let records = service::seekers::consents(&state.db, auth.actor, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(records))
 }
 

@@ -80,11 +80,7 @@ pub async fn list(
     state: web::Data<AppState>,
     pagination: Pagination,
 ) -> Result<HttpResponse, ApiError> {
-    let actor = auth.actor;
-    let profiles = state
-        .db
-        .write(move |conn| sponsors::list_for_program(conn, &actor, pagination.request()))
-        .await?;
+    let profiles = service::sponsors::list(&state.db, auth.actor, pagination.request()).await?;
     Ok(HttpResponse::Ok().json(pagination.page(profiles, |p| p.sponsor_id.as_uuid())))
 }
 
@@ -97,12 +93,7 @@ pub async fn get(
     state: web::Data<AppState>,
     id: web::Path<UserId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let actor = auth.actor;
-    let profile = state
-        .db
-        .write(move |conn| sponsors::get_for_program(conn, &actor, id))
-        .await?;
+    let profile = service::sponsors::get(&state.db, auth.actor, id.into_inner()).await?;
     Ok(versioned(HttpResponse::Ok(), profile.version, &profile))
 }
 

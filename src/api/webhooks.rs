@@ -1,14 +1,15 @@
 //! A program's webhook, kept by its admins: the portal learns of every match step.
 
 use actix_web::{HttpResponse, web};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::error::{ApiError, Problem};
 use super::extract::{Admins, Authorized, JsonBody};
 use crate::app::AppState;
-use crate::auth::credentials::random_token;
 use crate::domain::values::WebhookUrl;
+use crate::service;
+use crate::service::credentials::NewWebhook;
 use crate::store::webhooks::{self, WebhookRecord};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -16,15 +17,6 @@ use crate::store::webhooks::{self, WebhookRecord};
 pub struct WebhookInput {
     /// HTTPS (plain HTTP only to localhost).
     pub url: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct NewWebhook {
-    #[serde(flatten)]
-    pub webhook: WebhookRecord,
-    /// Verifies `Webhook-Signature`; shown this once. Setting the webhook again issues a
-    /// new one.
-    pub secret: String,
 }
 
 /// The program's webhook.
@@ -57,14 +49,8 @@ pub async fn put(
 ) -> Result<HttpResponse, ApiError> {
     let url =
         WebhookUrl::parse(input.url).map_err(|e| ApiError::field("url", &e.code, e.message))?;
-    let secret = random_token("whsec_");
-    let actor = auth.actor;
-    let stored = secret.clone();
-    let webhook = state
-        .db
-        .write(move |conn| webhooks::set(conn, &actor, &url, &stored))
-        .await?;
-    Ok(HttpResponse::Ok().json(NewWebhook { webhook, secret }))
+    let created = service::credentials::set_webhook(&state.db, auth.actor, url).await?;
+    Ok(HttpResponse::Ok().json(created))
 }
 
 /// Remove the program's webhook.
@@ -75,10 +61,6 @@ pub async fn delete(
     auth: Authorized<Admins>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let actor = auth.actor;
-    state
-        .db
-        .write(move |conn| webhooks::delete(conn, &actor))
-        .await?;
+    service::credentials::remove_webhook(&state.db, auth.actor).await?;
     Ok(HttpResponse::NoContent().finish())
 }

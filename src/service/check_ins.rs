@@ -3,9 +3,11 @@
 use std::sync::Arc;
 
 use crate::domain::check_in::{CheckInAnswer, CheckInSchedule};
+use crate::domain::ids::{CheckInId, MatchId};
 use crate::matching::score::Query;
 use crate::pool::SponsorPool;
-use crate::store::check_ins::{self, Answered, LinkedCheckIn};
+use crate::store::audit::Actor;
+use crate::store::check_ins::{self, Answered, CheckInRecord, LinkedCheckIn};
 use crate::store::{Db, StoreError, now};
 
 /// Records an answer from an emailed link. A wish for a change ends the match without
@@ -56,4 +58,29 @@ pub async fn open_due_rounds(
         }
     }
     Ok(opened)
+}
+
+/// Marks a check-in as followed up by the caller: it leaves the review queue until it is
+/// answered again.
+pub async fn follow_up(
+    db: &Db,
+    schedule: &CheckInSchedule,
+    actor: Actor,
+    id: CheckInId,
+) -> Result<CheckInRecord, StoreError> {
+    let schedule = schedule.clone();
+    db.write(move |conn| check_ins::follow_up(conn, &actor, id, &schedule))
+        .await
+}
+
+/// A match's check-ins with their answers and silences, for the program's staff.
+pub async fn for_match(
+    db: &Db,
+    schedule: &CheckInSchedule,
+    actor: Actor,
+    id: MatchId,
+) -> Result<Vec<CheckInRecord>, StoreError> {
+    let schedule = schedule.clone();
+    db.write(move |conn| check_ins::for_match(conn, &actor, id, &schedule))
+        .await
 }

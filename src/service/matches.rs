@@ -10,12 +10,15 @@ use std::sync::Arc;
 
 use chrono::Utc;
 
+use crate::domain::ids::ProgramId;
 use crate::domain::ids::{MatchId, SeekerId, UserId};
 use crate::domain::lifecycle::Action;
 use crate::matching::score::Query;
 use crate::pool::SponsorPool;
+use crate::store::PageRequest;
 use crate::store::audit::Actor;
-use crate::store::matches::{self, By, MatchRecord, Proposal, StepDetails};
+use crate::store::audit::{self, RecordKind};
+use crate::store::matches::{self, By, MatchRecord, Proposal, SponsorRequest, StepDetails};
 use crate::store::{AnyConnection, Db, StoreError, idempotency};
 
 /// Proposes a match for one of the caller's program's seekers: the sponsor chosen, or
@@ -134,4 +137,53 @@ pub async fn expire_overdue(
     db.write(|conn| idempotency::prune(conn, chrono::TimeDelta::hours(24)))
         .await?;
     Ok(round)
+}
+
+/// One match of the caller's program, with its breakdown and history.
+pub async fn read(db: &Db, actor: Actor, id: MatchId) -> Result<MatchRecord, StoreError> {
+    db.write(move |conn| matches::read(conn, &actor, id)).await
+}
+
+/// A seeker's matches, newest first.
+pub async fn seeker_history(
+    db: &Db,
+    actor: Actor,
+    seeker: SeekerId,
+) -> Result<Vec<MatchRecord>, StoreError> {
+    db.write(move |conn| matches::seeker_history(conn, &actor, seeker))
+        .await
+}
+
+/// The requests addressed to a sponsor, newest first, each with only what the seeker
+/// consented to disclose; each disclosure on record.
+pub async fn sponsor_requests(
+    db: &Db,
+    actor: Actor,
+    sponsor: UserId,
+    page: PageRequest,
+) -> Result<Vec<SponsorRequest>, StoreError> {
+    db.write(move |conn| matches::sponsor_requests(conn, &actor, sponsor, page))
+        .await
+}
+
+/// Showing a request behind an emailed link discloses it again: on the trail of the
+/// program that proposed it, as the sponsor's read.
+pub async fn record_link_read(
+    db: &Db,
+    sponsor: Actor,
+    program: ProgramId,
+    id: MatchId,
+) -> Result<(), StoreError> {
+    let id = id.to_string();
+    db.write(move |conn| {
+        audit::record_in(
+            conn,
+            &sponsor,
+            program,
+            "match.read",
+            RecordKind::Match,
+            &id,
+        )
+    })
+    .await
 }

@@ -15,11 +15,12 @@ use uuid::Uuid;
 
 use crate::domain::ids::{SeekerId, UserId};
 use crate::matching::cohort::{self, Mode, Unplaced};
+use crate::matching::policy::MatchingPolicy;
 use crate::matching::score::{Explanation, Query, explain};
 use crate::pool::{SponsorPool, SponsorSummary};
 use crate::store::audit::{Actor, RecordKind};
 use crate::store::matches::{self, By, MatchRecord, Proposal};
-use crate::store::matching::{Search, get_policy, query};
+use crate::store::matching::{self, PolicyRecord, Search, get_policy, query};
 use crate::store::{Db, StoreError};
 
 /// A candidate sponsor: only what may be shown before both sides agree (no contact
@@ -292,4 +293,16 @@ pub async fn accept_pairs(
     }
     pool.catch_up(db).await;
     Ok(outcomes)
+}
+
+/// Replaces the program's matching policy, naming the version replaced; versioned and
+/// audited.
+pub async fn save_policy(
+    db: &Db,
+    actor: Actor,
+    policy: MatchingPolicy,
+    expected: Option<i32>,
+) -> Result<PolicyRecord, StoreError> {
+    db.write(move |conn| matching::save_policy(conn, &actor, &policy, expected))
+        .await
 }

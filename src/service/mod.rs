@@ -8,11 +8,14 @@
 pub mod accounts;
 pub mod check_ins;
 pub mod consents;
+pub mod credentials;
 pub mod matches;
 pub mod matching;
+pub mod outbox;
 pub mod reports;
 pub mod review;
 pub mod roster;
+pub mod seekers;
 pub mod sponsors;
 
 use crate::domain::error::FieldErrors;

@@ -7,6 +7,7 @@ use crate::domain::ids::UserId;
 use crate::domain::sponsor::{SponsorProfile, SponsorProfileInput, SponsorStatus};
 use crate::domain::values::ContactDetails;
 use crate::pool::SponsorPool;
+use crate::store::PageRequest;
 use crate::store::audit::Actor;
 use crate::store::sponsors::{self, SponsorProfileRecord};
 use crate::store::{AnyConnection, Db, StoreError, accounts, matches};
@@ -49,4 +50,20 @@ pub(super) fn save_profile_in(
         matches::decline_for_pause(conn, actor, &sponsor.to_string())?;
     }
     Ok(record)
+}
+
+/// A page of the caller's program's sponsors, with contact details; audited.
+pub async fn list(
+    db: &Db,
+    actor: Actor,
+    page: PageRequest,
+) -> Result<Vec<SponsorProfileRecord>, StoreError> {
+    db.write(move |conn| sponsors::list_for_program(conn, &actor, page))
+        .await
+}
+
+/// One of the caller's program's sponsors; audited.
+pub async fn get(db: &Db, actor: Actor, id: UserId) -> Result<SponsorProfileRecord, StoreError> {
+    db.write(move |conn| sponsors::get_for_program(conn, &actor, id))
+        .await
 }
