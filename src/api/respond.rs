@@ -217,7 +217,8 @@ fn page(
     form: &str,
 ) -> HttpResponse {
     let reasons: Vec<&str> = Reason::ALL
-        .into_iter()
+        .iter()
+        .copied()
         .filter(|r| !r.is_service())
         .map(Reason::as_str)
         .collect();

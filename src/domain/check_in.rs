@@ -6,8 +6,22 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// Which side of the match a check-in asks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum CheckInParty {
     Seeker,
     Sponsor,
@@ -17,20 +31,31 @@ impl CheckInParty {
     pub const BOTH: [CheckInParty; 2] = [CheckInParty::Seeker, CheckInParty::Sponsor];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            CheckInParty::Seeker => "seeker",
-            CheckInParty::Sponsor => "sponsor",
-        }
+        self.into()
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        Self::BOTH.into_iter().find(|p| p.as_str() == text)
+        text.parse().ok()
     }
 }
 
 /// The one-click answers of a check-in email.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum CheckInAnswer {
     GoingWell,
     NeedHelp,
@@ -40,22 +65,14 @@ pub enum CheckInAnswer {
 }
 
 impl CheckInAnswer {
-    pub const ALL: [CheckInAnswer; 3] = [
-        CheckInAnswer::GoingWell,
-        CheckInAnswer::NeedHelp,
-        CheckInAnswer::WantChange,
-    ];
+    pub const ALL: &'static [CheckInAnswer] = <CheckInAnswer as strum::VariantArray>::VARIANTS;
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            CheckInAnswer::GoingWell => "going_well",
-            CheckInAnswer::NeedHelp => "need_help",
-            CheckInAnswer::WantChange => "want_change",
-        }
+        self.into()
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|a| a.as_str() == text)
+        text.parse().ok()
     }
 
     /// What the person clicked, in their words.
@@ -259,7 +276,7 @@ mod tests {
 
     #[test]
     fn answers_parse_back() {
-        for answer in CheckInAnswer::ALL {
+        for answer in CheckInAnswer::ALL.iter().copied() {
             assert_eq!(CheckInAnswer::parse(answer.as_str()), Some(answer));
         }
         for party in CheckInParty::BOTH {

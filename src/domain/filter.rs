@@ -5,8 +5,21 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// A hard filter a sponsor must pass to be a candidate, in the order they are checked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Filter {
     /// The sponsor is not paused.
     Active,
@@ -33,17 +46,5 @@ pub enum Filter {
 }
 
 impl Filter {
-    pub const ALL: [Filter; 11] = [
-        Filter::Active,
-        Filter::FreeCapacity,
-        Filter::Fellowship,
-        Filter::Language,
-        Filter::SponsorAcceptsGender,
-        Filter::SeekerAcceptsGender,
-        Filter::MinimumSobriety,
-        Filter::Needs,
-        Filter::MeetingMode,
-        Filter::Distance,
-        Filter::NotPreviouslyPaired,
-    ];
+    pub const ALL: &'static [Filter] = <Filter as strum::VariantArray>::VARIANTS;
 }

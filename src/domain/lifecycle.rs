@@ -8,8 +8,22 @@ use utoipa::ToSchema;
 
 use crate::domain::filter::Filter;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum MatchState {
     /// Created; moves on at once to review or to the sponsor.
     Proposed,
@@ -34,21 +48,7 @@ pub enum MatchState {
 }
 
 impl MatchState {
-    pub const ALL: [MatchState; 13] = [
-        MatchState::Proposed,
-        MatchState::PendingReview,
-        MatchState::AwaitingSponsor,
-        MatchState::AwaitingSeeker,
-        MatchState::Agreed,
-        MatchState::Introduced,
-        MatchState::Active,
-        MatchState::Completed,
-        MatchState::Ended,
-        MatchState::Declined,
-        MatchState::Expired,
-        MatchState::Withdrawn,
-        MatchState::Vetoed,
-    ];
+    pub const ALL: &'static [MatchState] = <MatchState as strum::VariantArray>::VARIANTS;
 
     /// Still on its way to an introduction: may be withdrawn or vetoed.
     pub fn is_open(self) -> bool {
@@ -89,25 +89,11 @@ impl MatchState {
     }
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            MatchState::Proposed => "proposed",
-            MatchState::PendingReview => "pending_review",
-            MatchState::AwaitingSponsor => "awaiting_sponsor",
-            MatchState::AwaitingSeeker => "awaiting_seeker",
-            MatchState::Agreed => "agreed",
-            MatchState::Introduced => "introduced",
-            MatchState::Active => "active",
-            MatchState::Completed => "completed",
-            MatchState::Ended => "ended",
-            MatchState::Declined => "declined",
-            MatchState::Expired => "expired",
-            MatchState::Withdrawn => "withdrawn",
-            MatchState::Vetoed => "vetoed",
-        }
+        self.into()
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == text)
+        text.parse().ok()
     }
 }
 
@@ -125,8 +111,22 @@ pub enum Party {
     System,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Action {
     /// The new match goes to review or straight to the sponsor.
     Submit,
@@ -149,44 +149,14 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
-        Action::Submit,
-        Action::Approve,
-        Action::Veto,
-        Action::Withdraw,
-        Action::SponsorAccept,
-        Action::SponsorDecline,
-        Action::SponsorWithdraw,
-        Action::SeekerAccept,
-        Action::SeekerDecline,
-        Action::Introduce,
-        Action::Activate,
-        Action::Complete,
-        Action::End,
-        Action::Expire,
-    ];
+    pub const ALL: &'static [Action] = <Action as strum::VariantArray>::VARIANTS;
 
     pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|a| a.as_str() == text)
+        text.parse().ok()
     }
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Submit => "submit",
-            Action::Approve => "approve",
-            Action::Veto => "veto",
-            Action::Withdraw => "withdraw",
-            Action::SponsorAccept => "sponsor_accept",
-            Action::SponsorDecline => "sponsor_decline",
-            Action::SponsorWithdraw => "sponsor_withdraw",
-            Action::SeekerAccept => "seeker_accept",
-            Action::SeekerDecline => "seeker_decline",
-            Action::Introduce => "introduce",
-            Action::Activate => "activate",
-            Action::Complete => "complete",
-            Action::End => "end",
-            Action::Expire => "expire",
-        }
+        self.into()
     }
 }
 
@@ -329,8 +299,22 @@ pub fn transition(
 
 /// Why a match was declined, vetoed or ended. Safety reasons are kept apart from fit
 /// so reports can count them separately and case managers can follow them up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Reason {
     // Fit
     ScheduleConflict,
@@ -361,22 +345,7 @@ pub enum ReasonCategory {
 }
 
 impl Reason {
-    pub const ALL: [Reason; 14] = [
-        Reason::ScheduleConflict,
-        Reason::NotAGoodFit,
-        Reason::NoCapacity,
-        Reason::PersonalCircumstances,
-        Reason::Unresponsive,
-        Reason::GoalsMet,
-        Reason::Reassigned,
-        Reason::RematchRequested,
-        Reason::Other,
-        Reason::SafetyConcern,
-        Reason::BoundaryViolation,
-        Reason::Harassment,
-        Reason::SponsorPaused,
-        Reason::ConsentRevoked,
-    ];
+    pub const ALL: &'static [Reason] = <Reason as strum::VariantArray>::VARIANTS;
 
     pub fn category(self) -> ReasonCategory {
         match self {
@@ -389,26 +358,11 @@ impl Reason {
     }
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Reason::ScheduleConflict => "schedule_conflict",
-            Reason::NotAGoodFit => "not_a_good_fit",
-            Reason::NoCapacity => "no_capacity",
-            Reason::PersonalCircumstances => "personal_circumstances",
-            Reason::Unresponsive => "unresponsive",
-            Reason::GoalsMet => "goals_met",
-            Reason::Reassigned => "reassigned",
-            Reason::RematchRequested => "rematch_requested",
-            Reason::Other => "other",
-            Reason::SafetyConcern => "safety_concern",
-            Reason::BoundaryViolation => "boundary_violation",
-            Reason::Harassment => "harassment",
-            Reason::SponsorPaused => "sponsor_paused",
-            Reason::ConsentRevoked => "consent_revoked",
-        }
+        self.into()
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.as_str() == text)
+        text.parse().ok()
     }
 
     /// Reasons only the service gives: its own, and the one it records for a check-in
@@ -494,7 +448,7 @@ mod tests {
 
     #[test]
     fn withdraw_and_veto_apply_to_every_open_state_and_no_other() {
-        for state in MatchState::ALL {
+        for state in MatchState::ALL.iter().copied() {
             for action in [Action::Withdraw, Action::Veto] {
                 let outcome = transition(state, action, Party::Staff, false);
                 assert_eq!(
@@ -508,8 +462,8 @@ mod tests {
 
     #[test]
     fn finished_states_allow_nothing() {
-        for state in MatchState::ALL.into_iter().filter(|s| !s.is_live()) {
-            for action in Action::ALL {
+        for state in MatchState::ALL.iter().copied().filter(|s| !s.is_live()) {
+            for action in Action::ALL.iter().copied() {
                 for party in PARTIES {
                     assert!(transition(state, action, party, false).is_err());
                 }
@@ -556,7 +510,8 @@ mod tests {
     #[test]
     fn slots_are_held_from_the_sponsors_yes_until_the_end() {
         let holding: Vec<MatchState> = MatchState::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .filter(|s| s.holds_slot())
             .collect();
         assert_eq!(
@@ -573,16 +528,16 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for state in MatchState::ALL {
+        for state in MatchState::ALL.iter().copied() {
             assert_eq!(MatchState::parse(state.as_str()), Some(state));
             let json = serde_json::to_value(state).unwrap();
             assert_eq!(json, state.as_str());
         }
-        for reason in Reason::ALL {
+        for reason in Reason::ALL.iter().copied() {
             assert_eq!(Reason::parse(reason.as_str()), Some(reason));
             assert_eq!(serde_json::to_value(reason).unwrap(), reason.as_str());
         }
-        for action in Action::ALL {
+        for action in Action::ALL.iter().copied() {
             assert_eq!(Action::parse(action.as_str()), Some(action));
             assert_eq!(serde_json::to_value(action).unwrap(), action.as_str());
         }

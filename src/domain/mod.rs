@@ -12,3 +12,35 @@ pub mod roster;
 pub mod seeker;
 pub mod sponsor;
 pub mod values;
+
+/// Every variant's stored name (strum) is its name in the API (serde): both follow
+/// `snake_case`, and a rename on one side only would split them.
+#[cfg(test)]
+pub(crate) fn assert_names_agree<T>()
+where
+    T: serde::Serialize + strum::VariantArray + Copy + Into<&'static str>,
+{
+    for variant in T::VARIANTS {
+        let stored: &'static str = (*variant).into();
+        let serialized = serde_json::to_value(variant).expect("serializable");
+        assert_eq!(serialized, serde_json::Value::from(stored));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::assert_names_agree;
+    use super::check_in::{CheckInAnswer, CheckInParty};
+    use super::filter::Filter;
+    use super::lifecycle::{Action, MatchState, Reason};
+
+    #[test]
+    fn stored_and_serialized_names_are_the_same() {
+        assert_names_agree::<MatchState>();
+        assert_names_agree::<Action>();
+        assert_names_agree::<Reason>();
+        assert_names_agree::<CheckInAnswer>();
+        assert_names_agree::<CheckInParty>();
+        assert_names_agree::<Filter>();
+    }
+}

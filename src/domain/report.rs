@@ -545,12 +545,15 @@ const CATEGORIES: [ReasonCategory; 3] = [
 fn reasons(given: impl Iterator<Item = Option<Reason>>, k: MinimumCellSize) -> Reasons {
     let given: Vec<Option<Reason>> = given.collect();
     let times = |reason: Option<Reason>| given.iter().filter(|g| **g == reason).count() as u64;
-    let per_reason = Reason::ALL.map(|reason| times(Some(reason)));
+    let per_reason: Vec<u64> = Reason::ALL
+        .iter()
+        .map(|&reason| times(Some(reason)))
+        .collect();
     let none = times(None);
     let of = |category: ReasonCategory| {
         Reason::ALL
             .iter()
-            .zip(per_reason)
+            .zip(per_reason.iter().copied())
             .filter(move |(reason, _)| reason.category() == category)
     };
     let mut parts: Vec<Node> = CATEGORIES

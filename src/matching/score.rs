@@ -196,7 +196,8 @@ pub fn failed_filters(query: &Query, sponsor: &SponsorFacts) -> Vec<Filter> {
     );
     let sober_days = u32::from(query.today.saturating_sub(sponsor.sober_since));
     Filter::ALL
-        .into_iter()
+        .iter()
+        .copied()
         .filter(|filter| !match filter {
             Filter::Active => sponsor.active,
             Filter::FreeCapacity => sponsor.load < sponsor.capacity,
@@ -321,7 +322,8 @@ pub struct Explanation {
 pub fn explain(query: &Query, sponsor: &SponsorFacts) -> Explanation {
     let failed = failed_filters(query, sponsor);
     let passed = Filter::ALL
-        .into_iter()
+        .iter()
+        .copied()
         .filter(|f| !failed.contains(f))
         .collect();
     let fit = meeting_fit(

@@ -186,7 +186,8 @@ pub fn verify_check_in(
 ) -> Result<CheckInClaim, LinkError> {
     let sealed = unseal(key, CHECK_IN_LINK, token, now)?;
     let answer = CheckInAnswer::ALL
-        .into_iter()
+        .iter()
+        .copied()
         .find(|a| answer_byte(*a) == sealed.what)
         .ok_or(LinkError::Invalid)?;
     Ok(CheckInClaim {

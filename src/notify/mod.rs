@@ -10,8 +10,22 @@ use utoipa::ToSchema;
 
 /// What a queued message is. One message of a kind per match (per round, for
 /// check-ins; per invite, for invites): the outbox's unique key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum MessageKind {
     /// To the sponsor: a new request, with links to accept or decline.
     SponsorRequest,
@@ -34,34 +48,14 @@ pub enum MessageKind {
 }
 
 impl MessageKind {
-    pub const ALL: [MessageKind; 9] = [
-        MessageKind::SponsorRequest,
-        MessageKind::IntroductionToSponsor,
-        MessageKind::IntroductionToSeeker,
-        MessageKind::DeclineNotice,
-        MessageKind::ExpiryNotice,
-        MessageKind::Webhook,
-        MessageKind::CheckInToSeeker,
-        MessageKind::CheckInToSponsor,
-        MessageKind::SponsorInvite,
-    ];
+    pub const ALL: &'static [MessageKind] = <MessageKind as strum::VariantArray>::VARIANTS;
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            MessageKind::SponsorRequest => "sponsor_request",
-            MessageKind::IntroductionToSponsor => "introduction_to_sponsor",
-            MessageKind::IntroductionToSeeker => "introduction_to_seeker",
-            MessageKind::DeclineNotice => "decline_notice",
-            MessageKind::ExpiryNotice => "expiry_notice",
-            MessageKind::Webhook => "webhook",
-            MessageKind::CheckInToSeeker => "check_in_to_seeker",
-            MessageKind::CheckInToSponsor => "check_in_to_sponsor",
-            MessageKind::SponsorInvite => "sponsor_invite",
-        }
+        self.into()
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == text)
+        text.parse().ok()
     }
 
     /// Messages that lose their purpose when a match stops short of an introduction;
@@ -76,4 +70,12 @@ impl MessageKind {
         MessageKind::IntroductionToSponsor,
         MessageKind::IntroductionToSeeker,
     ];
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn stored_and_serialized_names_are_the_same() {
+        crate::domain::assert_names_agree::<super::MessageKind>();
+    }
 }

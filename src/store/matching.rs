@@ -511,7 +511,8 @@ pub fn query<'a>(
 /// The stored names of the match states that pass `test`, from the lifecycle's own rules.
 pub fn states_where(test: fn(MatchState) -> bool) -> Vec<&'static str> {
     MatchState::ALL
-        .into_iter()
+        .iter()
+        .copied()
         .filter(|state| test(*state))
         .map(MatchState::as_str)
         .collect()

@@ -119,7 +119,8 @@ fn match_facts(
 /// holding them belong to: a sponsor's capacity is one for all.
 fn sponsor_loads(conn: &mut AnyConnection, program: ProgramId) -> Result<Vec<u32>, StoreError> {
     let holding: Vec<&str> = MatchState::ALL
-        .into_iter()
+        .iter()
+        .copied()
         .filter(|state| state.holds_slot())
         .map(MatchState::as_str)
         .collect();
