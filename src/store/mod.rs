@@ -230,7 +230,9 @@ pub struct Db {
     backend: Backend,
     /// SQLite takes one writer at a time. Writers of this process wait their turn here:
     /// SQLite's own busy handler sleeps up to 100 ms between tries, which under load
-    /// costs more than the writes. `Db::write` waits before it takes a connection.
+    /// costs more than the writes. `Db::write` waits before it takes a connection, and
+    /// never waits for one while holding the turn (reads that write hold a connection
+    /// while they wait for the turn).
     writer: Arc<Mutex<()>>,
     reads: Arc<audit::ReadLog>,
 }
@@ -329,8 +331,22 @@ impl Db {
         tokio::task::spawn_blocking(move || {
             // The turn before the connection: writers waiting their turn hold no
             // pooled connection, so however many queue, readers still find one.
-            let _turn = turn.as_deref().map(take_turn);
+            let Some(turn) = turn.as_deref() else {
+                let mut conn = pool.get()?;
+                return write_transaction(&mut conn, work);
+            };
+            let held = take_turn(turn);
+            if let Some(mut conn) = pool.try_get() {
+                return write_transaction(&mut conn, work);
+            }
+            // Every connection is taken, some perhaps by reads that will write
+            // (`read_then_write`: a connection, then the turn). Holding the turn while
+            // waiting for one of theirs would leave both waiting until the pool's
+            // timeout, so wait for the connection without the turn, then take the turn
+            // in their order.
+            drop(held);
             let mut conn = pool.get()?;
+            let _turn = take_turn(turn);
             write_transaction(&mut conn, work)
         })
         .await

@@ -332,3 +332,58 @@ async fn sixty_four_writers_leave_connections_for_sixty_four_readers() {
     written.sort();
     assert_eq!(stored, written);
 }
+
+/// Reads that end in a write (a candidate list records what it showed: a connection,
+/// then the write turn) and plain writes (the turn, then a connection) share a small
+/// pool without either holding what the other waits for: every request is answered
+/// without waiting out the pool's timeout. On SQLite a held write lock lines the writers
+/// up first, so that when it goes, the reads hold every connection.
+#[tokio::test]
+async fn reads_that_write_and_writes_never_wait_on_each_other() {
+    const REQUESTS: usize = 4;
+    let app = TestApp::builder()
+        .with(|settings| {
+            settings.database.pool_size = 2;
+            settings.database.lock_wait_ms = 30_000;
+            settings.database.connection_wait_ms = 3_000;
+            settings.auth.principal_cache_ms = 600_000;
+        })
+        .spawn()
+        .await;
+    let admin = app.create_program("Riverside").await;
+    let portal = app.add_portal_key(&admin).await;
+    let seeker = app.create_seeker(&portal).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    for caller in [&admin, &portal] {
+        let me = app.get("/api/v1/me", caller).send().await.unwrap();
+        expect_json(me, StatusCode::OK).await;
+    }
+
+    let lock = match app.db.backend() {
+        Backend::Sqlite => Some(HeldLock::take(&app).await),
+        Backend::Postgres => None,
+    };
+    let writes: Vec<_> = (0..REQUESTS)
+        .map(|_| tokio::spawn(app.post("/api/v1/seekers", &portal, &seeker_body()).send()))
+        .collect();
+    if lock.is_some() {
+        until_idle_connections(&app, |idle| idle < 2).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let path = format!("/api/v1/seekers/{seeker}/candidates");
+    let lists: Vec<_> = (0..REQUESTS)
+        .map(|_| tokio::spawn(app.get(&path, &admin).send()))
+        .collect();
+    if let Some(lock) = lock {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        lock.release().await;
+    }
+    for list in lists {
+        expect_json(list.await.unwrap().unwrap(), StatusCode::OK).await;
+    }
+    for write in writes {
+        expect_json(write.await.unwrap().unwrap(), StatusCode::CREATED).await;
+    }
+}
