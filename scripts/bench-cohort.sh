@@ -34,7 +34,7 @@ else
 fi
 work=$(mktemp -d)
 server=
-trap '[ -n "$server" ] && kill $server 2>/dev/null; rm -rf "$work"; [ -n "${db:-}" ] && psql "$BENCH_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null' EXIT
+trap 'cd /; [ -n "$server" ] && kill $server 2>/dev/null; rm -rf "$work"; [ -n "${db:-}" ] && psql "$BENCH_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null' EXIT
 cd "$work"
 export APP__LOG__FILTER=warn APP__SERVER__PORT=$port
 backend=sqlite

@@ -28,7 +28,7 @@ else
 fi
 work=$(mktemp -d)
 server=
-trap '[ -n "$server" ] && kill $server 2>/dev/null || true; rm -rf "$work"; [ -n "${db:-}" ] && psql "$BENCH_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null' EXIT
+trap 'cd /; [ -n "$server" ] && kill $server 2>/dev/null || true; rm -rf "$work"; [ -n "${db:-}" ] && psql "$BENCH_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null' EXIT
 cd "$work"
 export APP__LOG__FILTER=warn APP__SERVER__PORT=$port
 if [ -n "${BENCH_DATABASE_URL:-}" ]; then
@@ -64,7 +64,7 @@ LUA
     -H "authorization: Bearer $token" | grep -q '"candidates"'
   echo "bench: $(wc -l <seekers.txt) seekers, $sponsors sponsors, $(nproc) cores, wrk -t2 -c$connections -d${seconds}s"
   wrk -t2 -c"$connections" -d"${seconds}s" --latency -s candidates.lua "http://127.0.0.1:$port" \
-    | grep -E "Requests/sec|Latency|50%|90%|99%|Non-2xx|requests in"
+    | grep -E "Requests/sec|Latency|50%|90%|99%|Non-2xx|Socket errors|requests in"
   kill $server
   wait $server 2>/dev/null || true
   server=
