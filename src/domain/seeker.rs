@@ -78,7 +78,7 @@ pub struct SeekerProfileInput {
     pub needs: Vec<Attribute>,
     #[serde(default)]
     pub preferences: SoftPreferences,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::domain::values::optional_date")]
     pub discharge_date: Option<NaiveDate>,
     /// Up to 4000 characters; visible to the program only.
     #[serde(default)]

@@ -46,6 +46,7 @@ pub struct SponsorProfileInput {
     pub alias: String,
     pub fellowships: Vec<Fellowship>,
     /// First day of continuous sobriety; not in the future.
+    #[serde(deserialize_with = "crate::domain::values::date")]
     pub sobriety_date: NaiveDate,
     pub gender: Gender,
     /// Whom they sponsor; same gender unless said otherwise.
