@@ -18,6 +18,7 @@ use crate::store::accounts::{self, ApiKey};
 #[serde(deny_unknown_fields)]
 pub struct NewApiKey {
     /// What the key is for, e.g. "intake portal"; 1-100 characters.
+    #[schema(schema_with = crate::domain::values::text_schema::<100>)]
     pub name: String,
 }
 

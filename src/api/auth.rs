@@ -26,7 +26,9 @@ use crate::store::audit::{self, Actor, RecordKind};
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    #[schema(min_length = 1)]
     pub email: String,
+    #[schema(min_length = 1)]
     pub password: String,
 }
 
@@ -198,8 +200,10 @@ pub async fn me(
 #[serde(deny_unknown_fields)]
 pub struct AcceptInvite {
     /// The invite token the program admin passed on.
+    #[schema(min_length = 1)]
     pub token: String,
     /// 12 to 256 characters.
+    #[schema(min_length = 12, max_length = 256)]
     pub password: String,
 }
 

@@ -43,6 +43,7 @@ pub struct SponsorProfile {
 #[serde(deny_unknown_fields)]
 pub struct SponsorProfileInput {
     /// First name or alias shown to seekers before an introduction, 1-60 characters.
+    #[schema(schema_with = crate::domain::values::text_schema::<60>)]
     pub alias: String,
     pub fellowships: Vec<Fellowship>,
     /// First day of continuous sobriety; not in the future.

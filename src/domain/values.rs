@@ -112,6 +112,19 @@ impl<const MAX: usize> BoundedText<MAX> {
     }
 }
 
+/// The schema of text [`BoundedText::parse`] takes: 1 to `MAX` characters, not only
+/// spaces, no control character but newline and tab; for the fields that hold one.
+pub fn text_schema<const MAX: usize>() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .min_length(Some(1))
+        .max_length(Some(MAX))
+        .pattern(Some(
+            "^[^\\x00-\\x08\\x0B-\\x1F\\x7F-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x08\\x0B-\\x1F\\x7F-\\x9F]*$",
+        ))
+        .build()
+}
+
 /// A first name or alias, what sponsors and seekers know each other by before an introduction.
 pub type Alias = BoundedText<60>;
 /// A person's display name.
