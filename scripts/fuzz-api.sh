@@ -82,11 +82,12 @@ fuzz_on() {
       # without a credential still calls it.
       local logout=()
       [ "$caller" != nobody ] && logout=(--exclude-operation-id auth_logout)
-      local run_started=$(date +%s)
+      local run_started
+      run_started=$(date +%s)
       if ! "$venv/bin/schemathesis" run "http://127.0.0.1:$port/api/v1/openapi.json" \
         --url "http://127.0.0.1:$port" "${credential[@]}" "${logout[@]}" \
         --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
-        --max-examples 25 --max-time "$seconds" --seed 1 --workers 2 \
+        --max-examples 25 --max-time "$seconds" --seed 1 --workers 1 \
         --request-timeout 10 --suppress-health-check all --no-color \
         --report junit --report-junit-path "$dir/$caller.xml" >"$dir/$caller.log" 2>&1; then
         failed=1
@@ -115,7 +116,7 @@ psql "$pg_url" -qc "CREATE DATABASE $database" >/dev/null
 APP__DATABASE__URL="${pg_url%/*}/$database" APP__SECRETS__TOKEN_SIGNING_KEY=fuzz \
   APP__SECRETS__API_KEY_PEPPER=fuzz fuzz_on postgres || status=1
 if [ $status -ne 0 ]; then
-  cp -r "$work" "$target/fuzz-api-last" 2>/dev/null || true
+  rm -rf "$target/fuzz-api-last" && cp -r "$work" "$target/fuzz-api-last"
   echo "fuzz: failed in $(( $(date +%s) - started ))s; logs in $target/fuzz-api-last"
   exit 1
 fi
