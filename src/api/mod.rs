@@ -52,6 +52,7 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
+    /// The one method its annotation names (`#[utoipa::path(get, ...)]`).
     pub fn method(&self) -> Method {
         let (methods, _, _) = (self.describe)();
         match methods.first() {
