@@ -2,14 +2,14 @@
 # The API as a newcomer meets it: schemathesis generates requests from the served
 # /api/v1/openapi.json and checks every answer against that document: no server error;
 # status, content type, headers and body as documented; 405 with `Allow` for a method a
-# path does not have. It calls as a portal key, a
-# program admin, a sponsor and with no credential, on a fresh SQLite database and then
-# on a fresh PostgreSQL database (created on FUZZ_DATABASE_URL's server, then dropped).
+# path does not have. It calls as a portal key, a program admin, a sponsor and with no
+# credential, on a fresh SQLite database and then on a fresh PostgreSQL database
+# (created on FUZZ_DATABASE_URL's server, then dropped).
 # Any failure fails the script.
 #
 #   scripts/fuzz-api.sh [seconds per caller and database, default 20]
 #
-# Uses target/debug/sponsor-match (built if missing) and a venv under
+# Uses target/debug/sponsor-match (built, or brought up to date) and a venv under
 # ~/.cache/sponsor-match, made once per schemathesis version.
 set -euo pipefail
 cd "$(dirname "$0")/.."
