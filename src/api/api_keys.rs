@@ -19,6 +19,7 @@ use crate::store::api_keys::{self, ApiKey};
 #[serde(deny_unknown_fields)]
 pub struct NewApiKey {
     /// What the key is for, e.g. "intake portal"; 1-100 characters.
+    #[schema(schema_with = crate::domain::values::text_schema::<100>)]
     pub name: String,
 }
 

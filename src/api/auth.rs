@@ -22,7 +22,9 @@ use crate::store::accounts::{self, Program, User};
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    #[schema(min_length = 1)]
     pub email: String,
+    #[schema(min_length = 1)]
     pub password: String,
 }
 
@@ -123,8 +125,10 @@ pub async fn me(
 #[serde(deny_unknown_fields)]
 pub struct AcceptInvite {
     /// The invite token the program admin passed on.
+    #[schema(min_length = 1)]
     pub token: String,
     /// 12 to 256 characters.
+    #[schema(min_length = 12, max_length = 256)]
     pub password: String,
 }
 
@@ -138,6 +142,7 @@ pub struct AcceptInvite {
         (status = 200, body = User),
         (status = 404, body = Problem),
         (status = 422, body = Problem),
+        (status = 429, body = Problem, description = "Too many failed attempts"),
     ))]
 pub async fn accept_invite(
     req: HttpRequest,
@@ -211,7 +216,7 @@ async fn spend_invite(
 /// The page behind an emailed invite: a form to choose a password. Opening it changes
 /// nothing (mail scanners follow links).
 #[utoipa::path(get, path = "/invite/{token}", tag = "users",
-    responses((status = 200, description = "An HTML page"), (status = 404), (status = 429)))]
+    responses((status = 200, description = "An HTML page", content_type = "text/html", body = String), (status = 404), (status = 429)))]
 pub async fn invite_page(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -228,11 +233,18 @@ pub async fn invite_page(
     }
 }
 
+/// The invite page's form, as the document describes it (`password_of` reads it).
+#[derive(ToSchema)]
+pub struct InviteForm {
+    /// 12 to 256 characters.
+    #[schema(min_length = 12, max_length = 256)]
+    pub password: String,
+}
+
 /// Accept the invite behind an emailed link (the page's form).
 #[utoipa::path(post, path = "/invite/{token}", tag = "users",
-    request_body(content = String, content_type = "application/x-www-form-urlencoded",
-        description = "`password`, 12 to 256 characters"),
-    responses((status = 200, description = "An HTML page"), (status = 400), (status = 404),
+    request_body(content = InviteForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, description = "An HTML page", content_type = "text/html", body = String), (status = 400), (status = 404),
         (status = 422), (status = 429)))]
 pub async fn invite_form(
     req: HttpRequest,

@@ -22,7 +22,7 @@ use crate::store::check_ins::{self, CheckInRecord, LinkedCheckIn};
 
 /// Show the answer behind a check-in link, with a button to confirm it.
 #[utoipa::path(get, path = "/check-in/{token}", tag = "check-ins",
-    responses((status = 200, description = "An HTML page"), (status = 404), (status = 410)))]
+    responses((status = 200, description = "An HTML page", content_type = "text/html", body = String), (status = 404), (status = 410)))]
 pub async fn show(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -48,11 +48,14 @@ pub async fn show(
     }
 }
 
+/// The confirm button's form: no fields, the link names the answer.
+#[derive(ToSchema)]
+pub struct CheckInForm {}
+
 /// Record the answer behind a check-in link (the confirm button's post).
 #[utoipa::path(post, path = "/check-in/{token}", tag = "check-ins",
-    request_body(content = String, content_type = "application/x-www-form-urlencoded",
-        description = "Empty: the link names the answer"),
-    responses((status = 200, description = "An HTML page"), (status = 404), (status = 409),
+    request_body(content = CheckInForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, description = "An HTML page", content_type = "text/html", body = String), (status = 404), (status = 409),
         (status = 410), (status = 422)))]
 pub async fn answer(
     req: HttpRequest,

@@ -41,6 +41,7 @@ impl QueryMode for Mode {
 #[serde(deny_unknown_fields)]
 pub struct AcceptInput {
     /// 1 to 500 pairs, each seeker at most once.
+    #[schema(min_items = 1, max_items = 500)]
     pub pairs: Vec<PairInput>,
 }
 

@@ -24,6 +24,7 @@ use super::error::{ApiError, REQUEST_ID};
 use crate::app::AppState;
 use crate::auth::credentials::{API_KEY_PREFIX, SESSION_TOKEN_PREFIX, api_key_hash, sha256_hex};
 use crate::auth::{CallerKind, Principal, Role};
+use crate::domain::error::FieldError;
 use crate::domain::values::nul_refused;
 use crate::store::audit::Actor;
 use crate::store::{PageRequest, accounts, api_keys};
@@ -468,14 +469,33 @@ impl FromRequest for Pagination {
 }
 
 /// A query string's `key=value` pairs, in order; a NUL in either is 422
-/// `invalid_character` naming the parameter.
-pub fn query_pairs(query: &str) -> Result<Vec<(String, String)>, ApiError> {
+/// `invalid_character` naming the parameter, and a parameter given twice, unless it is
+/// `repeatable`, 422 `repeated` (which of the two would count is a guess either way).
+pub fn query_pairs(query: &str, repeatable: &[&str]) -> Result<Vec<(String, String)>, ApiError> {
     let pairs = web::Query::<Vec<(String, String)>>::from_query(query)
         .map(web::Query::into_inner)
         .map_err(|_| ApiError::Malformed {
             detail: "the query string could not be parsed".into(),
         })?;
-    refuse_nul_in_pairs(pairs)
+    let pairs = refuse_nul_in_pairs(pairs)?;
+    let mut repeated: Vec<&str> = pairs
+        .iter()
+        .enumerate()
+        .filter(|(at, (name, _))| {
+            !repeatable.contains(&name.as_str()) && pairs[..*at].iter().any(|(n, _)| n == name)
+        })
+        .map(|(_, (name, _))| name.as_str())
+        .collect();
+    repeated.dedup();
+    if repeated.is_empty() {
+        return Ok(pairs);
+    }
+    Err(ApiError::Validation(
+        repeated
+            .into_iter()
+            .map(|name| FieldError::new(name, "repeated", "give it once"))
+            .collect(),
+    ))
 }
 
 /// Pairs of a query string or form whose names and values hold no NUL.
@@ -495,7 +515,7 @@ pub fn refuse_nul_in_pairs(
 }
 
 fn parse_pagination(query: &str) -> Result<Pagination, ApiError> {
-    let pairs = query_pairs(query)?;
+    let pairs = query_pairs(query, &[])?;
     let mut pagination = Pagination {
         after: None,
         limit: Pagination::DEFAULT_LIMIT,
@@ -505,7 +525,7 @@ fn parse_pagination(query: &str) -> Result<Pagination, ApiError> {
         match key.as_str() {
             "limit" => match value.parse::<usize>() {
                 Ok(n) if (1..=Pagination::MAX_LIMIT).contains(&n) => pagination.limit = n,
-                _ => errors.push(crate::domain::error::FieldError::new(
+                _ => errors.push(FieldError::new(
                     "limit",
                     "out_of_range",
                     format!("must be 1 to {}", Pagination::MAX_LIMIT),
@@ -517,13 +537,13 @@ fn parse_pagination(query: &str) -> Result<Pagination, ApiError> {
                 .and_then(|bytes| uuid::Uuid::from_slice(&bytes).ok())
             {
                 Some(id) => pagination.after = Some(id),
-                None => errors.push(crate::domain::error::FieldError::new(
+                None => errors.push(FieldError::new(
                     "cursor",
                     "invalid",
                     "must be a next_cursor from a previous page",
                 )),
             },
-            other => errors.push(crate::domain::error::FieldError::new(
+            other => errors.push(FieldError::new(
                 other,
                 "unknown_parameter",
                 "this list takes only limit and cursor",
@@ -557,7 +577,7 @@ impl<M: QueryMode> FromRequest for ModeQuery<M> {
 
 fn parse_mode<M: QueryMode>(query: &str) -> Result<M, ApiError> {
     let mut mode = M::default();
-    for (key, value) in query_pairs(query)? {
+    for (key, value) in query_pairs(query, &[])? {
         match key.as_str() {
             "mode" => {
                 mode = serde_json::from_value(serde_json::Value::String(value)).map_err(|_| {

@@ -1,21 +1,56 @@
 //! Matching: a program's policy, and a seeker's candidates with the reasons.
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::error::{ApiError, Problem};
 use super::extract::{Admins, Authorized, IfMatch, JsonBody, SeekerKeepers, Staff, query_pairs};
 use super::versioned;
 use crate::app::AppState;
 use crate::domain::ids::{SeekerId, UserId};
-use crate::matching::policy::MatchingPolicy;
+use crate::matching::policy::{LifecycleRules, MatchingPolicy, Weights};
 use crate::service;
 use crate::service::matching::{Candidate, Candidates};
 use crate::store::matching::{self, PolicyRecord};
 
+/// The program's policy as answered: the policy's fields, its version (also the
+/// `ETag`) and when it last changed. Spelt out rather than flattened from the policy,
+/// whose schema (a request body's) admits no other field.
+#[derive(Serialize, ToSchema)]
+pub struct PolicyAnswer {
+    pub min_sobriety_days: u32,
+    pub sobriety_half_life_days: u32,
+    pub weights: Weights,
+    pub lifecycle: LifecycleRules,
+    pub version: i32,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&PolicyRecord> for PolicyAnswer {
+    fn from(record: &PolicyRecord) -> Self {
+        let MatchingPolicy {
+            min_sobriety_days,
+            sobriety_half_life_days,
+            weights,
+            lifecycle,
+        } = record.policy;
+        Self {
+            min_sobriety_days,
+            sobriety_half_life_days,
+            weights,
+            lifecycle,
+            version: record.version,
+            updated_at: record.updated_at,
+        }
+    }
+}
+
 /// The program's matching policy.
 #[utoipa::path(get, path = "/api/v1/matching-policy", tag = "matching",
     security(("bearer" = [])),
-    responses((status = 200, body = PolicyRecord, headers(("ETag" = String)))))]
+    responses((status = 200, body = PolicyAnswer, headers(("ETag" = String)))))]
 pub async fn get_policy(
     auth: Authorized<Staff>,
     state: web::Data<AppState>,
@@ -25,7 +60,11 @@ pub async fn get_policy(
         .db
         .run(move |conn| matching::get_policy(conn, program))
         .await?;
-    Ok(versioned(HttpResponse::Ok(), policy.version, &policy))
+    Ok(versioned(
+        HttpResponse::Ok(),
+        policy.version,
+        &PolicyAnswer::from(&policy),
+    ))
 }
 
 /// Replace the program's matching policy. Requires `If-Match` with the current version.
@@ -35,7 +74,7 @@ pub async fn get_policy(
     security(("bearer" = [])), request_body = MatchingPolicy,
     params(("If-Match" = String, Header, description = "The version being replaced")),
     responses(
-        (status = 200, body = PolicyRecord),
+        (status = 200, body = PolicyAnswer, headers(("ETag" = String))),
         (status = 412, body = Problem), (status = 422, body = Problem), (status = 428, body = Problem),
     ))]
 pub async fn put_policy(
@@ -46,7 +85,11 @@ pub async fn put_policy(
 ) -> Result<HttpResponse, ApiError> {
     let policy = MatchingPolicy::parse(body)?;
     let record = service::matching::save_policy(&state.db, auth.actor, policy, if_match.0).await?;
-    Ok(versioned(HttpResponse::Ok(), record.version, &record))
+    Ok(versioned(
+        HttpResponse::Ok(),
+        record.version,
+        &PolicyAnswer::from(&record),
+    ))
 }
 
 const MAX_CANDIDATES: usize = 50;
@@ -73,7 +116,7 @@ pub async fn candidates(
 
 /// `?limit=` 1 to 50, default 10; nothing else.
 fn candidate_limit(query: &str) -> Result<usize, ApiError> {
-    let pairs = query_pairs(query)?;
+    let pairs = query_pairs(query, &[])?;
     let mut limit = 10;
     for (key, value) in pairs {
         match (key.as_str(), value.parse::<usize>()) {

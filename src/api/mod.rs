@@ -25,152 +25,174 @@ use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpResponse, HttpResponseBuilder, ResponseError, web};
 use serde::Serialize;
 use tracing::Instrument;
-use utoipa::OpenApi;
+use utoipa::openapi::path::{HttpMethod, Operation};
+use utoipa::openapi::{RefOr, Schema};
 use utoipa_swagger_ui::SwaggerUi;
 
 use error::{ApiError, REQUEST_ID};
 
-/// Every route of the service, in one place. Roster imports take bodies up to
-/// `max_import_bytes`; every other body is held to the application's limit.
-pub fn routes(cfg: &mut web::ServiceConfig, max_import_bytes: usize) {
-    cfg.service(resource("/healthz").route(web::get().to(health::healthz)))
-        .service(resource("/readyz").route(web::get().to(health::readyz)))
-        .service(resource("/metrics").route(web::get().to(health::metrics)))
-        .service(
-            resource("/respond/{token}")
-                .route(web::get().to(respond::show))
-                .route(web::post().to(respond::answer)),
-        )
-        .service(
-            resource("/invite/{token}")
-                .route(web::get().to(auth::invite_page))
-                .route(web::post().to(auth::invite_form)),
-        )
-        .service(
-            resource("/check-in/{token}")
-                .route(web::get().to(check_ins::show))
-                .route(web::post().to(check_ins::answer)),
-        )
-        .service(web::redirect("/docs", "/docs/"))
-        .service(
-            SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi::ApiDoc::openapi()),
-        )
-        .service(
-            web::scope("/api/v1")
-                .service(resource("/auth/login").route(web::post().to(auth::login)))
-                .service(resource("/auth/logout").route(web::post().to(auth::logout)))
-                .service(resource("/me").route(web::get().to(auth::me)))
-                .service(resource("/invites").route(web::post().to(users::invite)))
-                .service(resource("/invites/accept").route(web::post().to(auth::accept_invite)))
-                .service(resource("/users").route(web::get().to(users::list)))
-                .service(
-                    resource("/users/{id}")
-                        .route(web::get().to(users::get))
-                        .route(web::patch().to(users::update)),
-                )
-                .service(
-                    resource("/api-keys")
-                        .route(web::get().to(api_keys::list))
-                        .route(web::post().to(api_keys::create)),
-                )
-                .service(resource("/api-keys/{id}").route(web::delete().to(api_keys::revoke)))
-                .service(
-                    resource("/sponsors/me")
-                        .route(web::get().to(sponsors::get_own))
-                        .route(web::put().to(sponsors::put_own)),
-                )
-                .service(
-                    resource("/sponsors/me/requests")
-                        .route(web::get().to(matches::sponsor_requests)),
-                )
-                .service(resource("/sponsors").route(web::get().to(sponsors::list)))
-                .service(
-                    resource("/sponsors/import")
-                        .app_data(web::PayloadConfig::new(max_import_bytes))
-                        .route(web::post().to(sponsors::import)),
-                )
-                .service(resource("/sponsors/{id}").route(web::get().to(sponsors::get)))
-                .service(
-                    resource("/seekers")
-                        .route(web::get().to(seekers::list))
-                        .route(web::post().to(seekers::create)),
-                )
-                .service(
-                    resource("/seekers/{id}")
-                        .route(web::get().to(seekers::get))
-                        .route(web::put().to(seekers::update)),
-                )
-                .service(
-                    resource("/seekers/{id}/consents")
-                        .route(web::get().to(seekers::list_consents))
-                        .route(web::post().to(seekers::record_consent)),
-                )
-                .service(
-                    resource("/seekers/{id}/consents/{consent_id}/revoke")
-                        .route(web::post().to(seekers::revoke_consent)),
-                )
-                .service(
-                    resource("/seekers/{id}/candidates").route(web::get().to(matching::candidates)),
-                )
-                .service(
-                    resource("/seekers/{id}/candidates/{sponsor_id}")
-                        .route(web::get().to(matching::candidate)),
-                )
-                .service(
-                    resource("/seekers/{id}/matches")
-                        .route(web::get().to(matches::seeker_history))
-                        .route(web::post().to(matches::propose)),
-                )
-                .service(
-                    resource("/seekers/{id}/disclosures")
-                        .route(web::get().to(matches::disclosures)),
-                )
-                .service(resource("/matches/{id}").route(web::get().to(matches::get)))
-                .service(
-                    resource("/matches/{id}/reassign").route(web::post().to(matches::reassign)),
-                )
-                .service(
-                    resource("/matches/{id}/check-ins").route(web::get().to(check_ins::for_match)),
-                )
-                .service(
-                    resource("/check-ins/{id}/follow-up")
-                        .route(web::post().to(check_ins::follow_up)),
-                )
-                .service(resource("/matches/{id}/{action}").route(web::post().to(matches::step)))
-                .service(resource("/cohort-assignment").route(web::get().to(cohort::plan)))
-                .service(resource("/review-queue").route(web::get().to(review::queue)))
-                .service(resource("/reports").route(web::get().to(reports::report)))
-                .service(
-                    resource("/cohort-assignment/accept").route(web::post().to(cohort::accept)),
-                )
-                .service(
-                    resource("/matching-policy")
-                        .route(web::get().to(matching::get_policy))
-                        .route(web::put().to(matching::put_policy)),
-                )
-                .service(
-                    resource("/outbox/messages/{id}/retry").route(web::post().to(outbox::retry)),
-                )
-                .service(resource("/outbox/{status}").route(web::get().to(outbox::list)))
-                .service(
-                    resource("/webhook")
-                        .route(web::get().to(webhooks::get))
-                        .route(web::put().to(webhooks::put))
-                        .route(web::delete().to(webhooks::delete)),
-                )
-                .service(resource("/audit-events").route(web::get().to(audit::list))),
-        );
+/// One route of the service: the handler's `#[utoipa::path]` (its method, path and
+/// operation) and the handler itself. Both the actix routes and the OpenAPI document's
+/// paths come from [`ENDPOINTS`], so neither can name a route the other lacks.
+pub struct Endpoint {
+    /// `module_handler`: unique, unlike the handlers' names (`get`, `list` ...).
+    pub operation_id: &'static str,
+    /// The handler's method, path and operation, as its annotation declares them.
+    pub describe: fn() -> (Vec<HttpMethod>, String, Operation),
+    /// The schemas its operation refers to, for the document's components.
+    pub schemas: fn(&mut Vec<(String, RefOr<Schema>)>),
+    /// The handler, without a method guard: the resource adds it.
+    route: fn() -> actix_web::Route,
 }
 
-/// A resource whose unsupported methods get a problem response, not an empty 405.
-fn resource(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(|| async {
-        ApiError::MethodNotAllowed.error_response()
+impl Endpoint {
+    /// The one method its annotation names (`#[utoipa::path(get, ...)]`).
+    pub fn method(&self) -> Method {
+        let (methods, _, _) = (self.describe)();
+        match methods.first() {
+            Some(HttpMethod::Get) => Method::GET,
+            Some(HttpMethod::Post) => Method::POST,
+            Some(HttpMethod::Put) => Method::PUT,
+            Some(HttpMethod::Patch) => Method::PATCH,
+            Some(HttpMethod::Delete) => Method::DELETE,
+            Some(HttpMethod::Head) => Method::HEAD,
+            Some(HttpMethod::Options) => Method::OPTIONS,
+            Some(HttpMethod::Trace) | None => Method::TRACE,
+        }
+    }
+
+    pub fn path(&self) -> String {
+        (self.describe)().1
+    }
+}
+
+/// `module::handler / __path_handler`: the handler and the type its `#[utoipa::path]`
+/// generates (a declarative macro cannot name one from the other).
+macro_rules! endpoints {
+    ($($module:ident :: $handler:ident / $doc:ident),* $(,)?) => {
+        /// Every route, in the order actix tries them: a literal segment before a
+        /// parameter in the same place (`/sponsors/me` before `/sponsors/{id}`).
+        pub const ENDPOINTS: &[Endpoint] = &[$(Endpoint {
+            operation_id: concat!(stringify!($module), "_", stringify!($handler)),
+            describe: || {
+                use utoipa::Path;
+                ($module::$doc::methods(), $module::$doc::path(), $module::$doc::operation())
+            },
+            // What utoipa's own route collectors call; public, though undocumented.
+            schemas: <$module::$doc as utoipa::__dev::SchemaReferences>::schemas,
+            route: || web::route().to($module::$handler),
+        }),*];
+    };
+}
+
+endpoints! {
+    health::healthz / __path_healthz,
+    health::readyz / __path_readyz,
+    health::metrics / __path_metrics,
+    respond::show / __path_show,
+    respond::answer / __path_answer,
+    auth::invite_page / __path_invite_page,
+    auth::invite_form / __path_invite_form,
+    check_ins::show / __path_show,
+    check_ins::answer / __path_answer,
+    auth::login / __path_login,
+    auth::logout / __path_logout,
+    auth::me / __path_me,
+    users::invite / __path_invite,
+    auth::accept_invite / __path_accept_invite,
+    users::list / __path_list,
+    users::get / __path_get,
+    users::update / __path_update,
+    api_keys::list / __path_list,
+    api_keys::create / __path_create,
+    api_keys::revoke / __path_revoke,
+    sponsors::get_own / __path_get_own,
+    sponsors::put_own / __path_put_own,
+    matches::sponsor_requests / __path_sponsor_requests,
+    sponsors::list / __path_list,
+    sponsors::import / __path_import,
+    sponsors::get / __path_get,
+    seekers::list / __path_list,
+    seekers::create / __path_create,
+    seekers::get / __path_get,
+    seekers::update / __path_update,
+    seekers::list_consents / __path_list_consents,
+    seekers::record_consent / __path_record_consent,
+    seekers::revoke_consent / __path_revoke_consent,
+    matching::candidates / __path_candidates,
+    matching::candidate / __path_candidate,
+    matches::seeker_history / __path_seeker_history,
+    matches::propose / __path_propose,
+    matches::disclosures / __path_disclosures,
+    matches::get / __path_get,
+    matches::reassign / __path_reassign,
+    check_ins::for_match / __path_for_match,
+    check_ins::follow_up / __path_follow_up,
+    matches::step / __path_step,
+    cohort::plan / __path_plan,
+    review::queue / __path_queue,
+    reports::report / __path_report,
+    cohort::accept / __path_accept,
+    matching::get_policy / __path_get_policy,
+    matching::put_policy / __path_put_policy,
+    outbox::retry / __path_retry,
+    outbox::list / __path_list,
+    webhooks::get / __path_get,
+    webhooks::put / __path_put,
+    webhooks::delete / __path_delete,
+    audit::list / __path_list,
+}
+
+/// Every route of the service: one resource per path of [`ENDPOINTS`], with a route per
+/// method, and the docs. Roster imports (the `text/csv` bodies) take up to
+/// `max_import_bytes`; every other body is held to the application's limit.
+pub fn routes(cfg: &mut web::ServiceConfig, max_import_bytes: usize) {
+    let mut paths: Vec<String> = Vec::new();
+    for endpoint in ENDPOINTS {
+        let path = endpoint.path();
+        if !paths.contains(&path) {
+            paths.push(path);
+        }
+    }
+    for path in paths {
+        let here: Vec<&Endpoint> = ENDPOINTS.iter().filter(|e| e.path() == path).collect();
+        let allow = here
+            .iter()
+            .map(|e| e.method().to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut resource = resource(&path, allow);
+        for endpoint in here {
+            let (_, _, operation) = (endpoint.describe)();
+            let takes_csv = operation
+                .request_body
+                .is_some_and(|body| body.content.contains_key("text/csv"));
+            if takes_csv {
+                resource = resource.app_data(web::PayloadConfig::new(max_import_bytes));
+            }
+            resource = resource.route((endpoint.route)().method(endpoint.method()));
+        }
+        cfg.service(resource);
+    }
+    cfg.service(web::redirect("/docs", "/docs/"))
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi::document()));
+}
+
+/// A resource whose unsupported methods get a problem response naming the methods it
+/// supports (`Allow`, RFC 9110 15.5.6), not an empty 405.
+fn resource(path: &str, allow: String) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(move || {
+        let mut response = ApiError::MethodNotAllowed.error_response();
+        if let Ok(value) = HeaderValue::from_str(&allow) {
+            response.headers_mut().insert(header::ALLOW, value);
+        }
+        async move { response }
     }))
 }
 

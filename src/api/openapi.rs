@@ -1,12 +1,22 @@
-//! The OpenAPI 3.1 document, generated from the handlers' annotations.
+//! The OpenAPI 3.1 document: the paths of [`super::ENDPOINTS`] (the same table actix
+//! serves), each handler's annotation, and what every operation shares (its path
+//! parameters, its problem responses) added here once rather than in 55 annotations.
 
+use utoipa::openapi::content::Content;
+use utoipa::openapi::path::{Operation, Parameter, ParameterIn};
+use utoipa::openapi::response::Response;
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{Ref, RefOr, Required};
 use utoipa::{Modify, OpenApi};
 
-use super::{
-    api_keys, audit, auth, check_ins, cohort, health, matches, matching, outbox, reports, respond,
-    review, seekers, sponsors, users, webhooks,
-};
+use super::ENDPOINTS;
+use super::error::Problem;
+use crate::domain::review::{ReviewKind, ReviewSort};
+use crate::domain::roster::ImportMode;
+
+/// The media type of every problem response (RFC 9457).
+pub const PROBLEM_JSON: &str = "application/problem+json";
 
 #[derive(OpenApi)]
 #[openapi(
@@ -15,26 +25,11 @@ use super::{
         description = "Pairs people new to recovery with sponsors. Errors are RFC 9457 \
             problem details (`application/problem+json`). See docs/api.md.",
     ),
-    paths(
-        auth::login, auth::logout, auth::me, auth::accept_invite, auth::invite_page, auth::invite_form,
-        users::invite, users::list, users::get, users::update,
-        api_keys::create, api_keys::list, api_keys::revoke,
-        sponsors::get_own, sponsors::put_own, sponsors::list, sponsors::get, sponsors::import,
-        seekers::create, seekers::list, seekers::get, seekers::update,
-        seekers::record_consent, seekers::list_consents, seekers::revoke_consent,
-        matching::get_policy, matching::put_policy, matching::candidates, matching::candidate,
-        cohort::plan, cohort::accept, review::queue, reports::report,
-        check_ins::for_match, check_ins::follow_up, check_ins::show, check_ins::answer,
-        matches::propose, matches::step, matches::get, matches::seeker_history,
-        matches::sponsor_requests, matches::reassign, matches::disclosures, respond::show, respond::answer,
-        outbox::list, outbox::retry,
-        webhooks::get, webhooks::put, webhooks::delete,
-        audit::list,
-        health::healthz, health::readyz, health::metrics,
-    ),
+    // Schemas only query parameters name: utoipa collects those of bodies, not these.
+    components(schemas(Problem, ReviewKind, ReviewSort, ImportMode)),
     modifiers(&BearerAuth),
 )]
-pub struct ApiDoc;
+struct ApiDoc;
 
 struct BearerAuth;
 
@@ -46,4 +41,135 @@ impl Modify for BearerAuth {
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
         );
     }
+}
+
+/// The document served at `/api/v1/openapi.json`.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    let mut schemas = Vec::new();
+    for endpoint in ENDPOINTS {
+        let (methods, path, mut operation) = (endpoint.describe)();
+        operation.operation_id = Some(endpoint.operation_id.to_owned());
+        declare_path_parameters(&path, &mut operation);
+        declare_problems(&mut operation);
+        doc.paths.add_path_operation(path, methods, operation);
+        (endpoint.schemas)(&mut schemas);
+    }
+    let components = doc.components.get_or_insert_with(Default::default);
+    for (name, schema) in schemas {
+        components.schemas.entry(name).or_insert(schema);
+    }
+    doc
+}
+
+/// Each `{name}` of the path the annotation leaves undeclared: `token` is the signed
+/// text of an emailed link; any other names a record by its UUID (anything else names
+/// nothing: 404).
+fn declare_path_parameters(path: &str, operation: &mut Operation) {
+    let parameters = operation.parameters.get_or_insert_with(Vec::new);
+    let names = path
+        .split('/')
+        .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'));
+    for (at, name) in names.enumerate() {
+        let declared = parameters
+            .iter()
+            .any(|p| p.name == name && p.parameter_in == ParameterIn::Path);
+        if declared {
+            continue;
+        }
+        let schema = if name == "token" {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+        } else {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+        };
+        let mut parameter = Parameter::new(name);
+        parameter.parameter_in = ParameterIn::Path;
+        parameter.required = Required::True;
+        parameter.schema = Some(schema.into());
+        parameters.insert(at, parameter);
+    }
+}
+
+/// The problems an operation can answer, from what it takes: a credential (401, then
+/// 403, before anything else is read), a path naming a record (404), a body (400 broken,
+/// 413 too large, 415 another type, 422 invalid), query parameters (400 unparseable,
+/// 422 invalid), the database (503). Every problem is `application/problem+json` (a
+/// page, on the emailed links' pages); a status the annotation answers with another
+/// body (`/readyz`'s 503) keeps it.
+fn declare_problems(operation: &mut Operation) {
+    let html = operation
+        .responses
+        .responses
+        .get("200")
+        .and_then(|r| match r {
+            RefOr::T(response) => Some(response.content.contains_key("text/html")),
+            RefOr::Ref(_) => None,
+        })
+        .unwrap_or(false);
+    let parameters = operation.parameters.as_deref().unwrap_or_default();
+    let has_path = parameters
+        .iter()
+        .any(|p| p.parameter_in == ParameterIn::Path);
+    let has_query = parameters
+        .iter()
+        .any(|p| p.parameter_in == ParameterIn::Query);
+    let has_body = operation.request_body.is_some();
+    let credential = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+    let mut statuses: Vec<u16> = Vec::new();
+    if credential {
+        statuses.extend([401, 403]);
+    }
+    if has_path {
+        statuses.push(404);
+    }
+    if has_body {
+        statuses.extend([400, 413, 415, 422]);
+    }
+    if has_query {
+        statuses.extend([400, 422]);
+    }
+    if credential || has_path || has_body {
+        statuses.push(503);
+    }
+    let responses = &mut operation.responses.responses;
+    for status in statuses {
+        responses
+            .entry(status.to_string())
+            .or_insert_with(|| RefOr::T(Response::new(reason(status))));
+    }
+    for (status, response) in responses.iter_mut() {
+        let RefOr::T(response) = response else {
+            continue;
+        };
+        let problem = response.content.is_empty()
+            || response.content.values().any(|content| {
+                matches!(&content.schema, Some(RefOr::Ref(r)) if r.ref_location.ends_with("/Problem"))
+            });
+        if !status.starts_with(['4', '5']) || !problem {
+            continue;
+        }
+        response.content.clear();
+        response.content.insert(
+            PROBLEM_JSON.into(),
+            Content::new(Some(Ref::from_schema_name("Problem"))),
+        );
+        if html {
+            // The emailed-link pages answer a browser (`Accept: text/html`) with a page.
+            let page = ObjectBuilder::new().schema_type(Type::String);
+            response
+                .content
+                .insert("text/html".into(), Content::new(Some(page)));
+        }
+    }
+}
+
+fn reason(status: u16) -> &'static str {
+    actix_web::http::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("Problem")
 }

@@ -3,7 +3,7 @@
 
 use actix_web::http::header::{self, Header};
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::Utc;
+use chrono::{SecondsFormat, Utc};
 
 use super::error::{ApiError, Problem};
 use super::extract::{Authorized, Staff, query_pairs};
@@ -67,7 +67,7 @@ pub async fn report(
 
 fn parse(req: &HttpRequest, today: chrono::NaiveDate) -> Result<(ReportRange, Format), ApiError> {
     let (mut from, mut to, mut format) = (None, None, None);
-    for (key, value) in query_pairs(req.query_string())? {
+    for (key, value) in query_pairs(req.query_string(), &[])? {
         let slot = match key.as_str() {
             "from" => &mut from,
             "to" => &mut to,
@@ -80,9 +80,7 @@ fn parse(req: &HttpRequest, today: chrono::NaiveDate) -> Result<(ReportRange, Fo
                 ));
             }
         };
-        if slot.replace(value).is_some() {
-            return Err(ApiError::field(&key, "repeated", "give it once"));
-        }
+        *slot = Some(value);
     }
     let mut errors = Vec::new();
     let range = ReportRange::parse(from.as_deref(), to.as_deref(), today)
@@ -124,7 +122,12 @@ fn as_csv(report: &ProgramReport) -> Result<Vec<u8>, ApiError> {
     let mut table = Table::default();
     table.value("report", "from", report.from.to_string(), false);
     table.value("report", "to", report.to.to_string(), false);
-    table.value("report", "as_of", report.as_of.to_rfc3339(), false);
+    table.value(
+        "report",
+        "as_of",
+        report.as_of.to_rfc3339_opts(SecondsFormat::AutoSi, true),
+        false,
+    );
     let k = report.minimum_cell_size.to_string();
     table.value("report", "minimum_cell_size", k, false);
     let funnel = &report.funnel;

@@ -10,6 +10,7 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use chrono::Utc;
 use minijinja::Environment;
 use secrecy::ExposeSecret;
+use utoipa::ToSchema;
 
 use super::error::{ApiError, REQUEST_ID};
 use super::extract::refuse_nul_in_pairs;
@@ -51,7 +52,7 @@ pub(super) static PAGES: LazyLock<Environment<'static>> = LazyLock::new(|| {
 
 /// Show the request behind an email link, with a form to confirm the answer.
 #[utoipa::path(get, path = "/respond/{token}", tag = "matches",
-    responses((status = 200, description = "An HTML page"), (status = 404), (status = 410)))]
+    responses((status = 200, description = "An HTML page", content_type = "text/html", body = String), (status = 404), (status = 410)))]
 pub async fn show(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -94,11 +95,23 @@ pub async fn show(
     }
 }
 
+/// The confirmation form, as the document describes it (`form_details` reads it):
+/// `share_contact_details=yes` on an accept link; on a decline link, an optional
+/// `reason` (not one the service gives itself).
+#[derive(ToSchema)]
+pub struct RespondForm {
+    #[schema(pattern = "^yes$")]
+    pub share_contact_details: Option<String>,
+    #[schema(
+        pattern = "^(|schedule_conflict|not_a_good_fit|no_capacity|personal_circumstances|unresponsive|goals_met|reassigned|other|safety_concern|boundary_violation|harassment)$"
+    )]
+    pub reason: Option<String>,
+}
+
 /// Answer the request behind an email link (a form post from the page).
 #[utoipa::path(post, path = "/respond/{token}", tag = "matches",
-    request_body(content = String, content_type = "application/x-www-form-urlencoded",
-        description = "`share_contact_details=yes` to accept; an optional `reason` to decline"),
-    responses((status = 200, description = "An HTML page"), (status = 404), (status = 409),
+    request_body(content = RespondForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, description = "An HTML page", content_type = "text/html", body = String), (status = 404), (status = 409),
         (status = 410), (status = 422)))]
 pub async fn answer(
     req: HttpRequest,

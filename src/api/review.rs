@@ -37,7 +37,7 @@ pub async fn queue(
 }
 
 fn parse(query: &str) -> Result<QueueQuery, ApiError> {
-    let pairs = query_pairs(query)?;
+    let pairs = query_pairs(query, &["kind"])?;
     let mut parsed = QueueQuery {
         kinds: Vec::new(),
         sort: ReviewSort::default(),

@@ -19,7 +19,9 @@ use crate::store::accounts::{self, User, UserChange};
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InviteRequest {
+    #[schema(min_length = 3, max_length = 254)]
     pub email: String,
+    #[schema(schema_with = crate::domain::values::text_schema::<100>)]
     pub display_name: String,
     pub role: Role,
 }
@@ -91,6 +93,7 @@ pub async fn get(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserUpdate {
+    #[schema(schema_with = crate::domain::values::text_schema::<100>)]
     pub display_name: Option<String>,
     /// `true` ends the account's sessions and blocks logins; `false` restores it.
     pub disabled: Option<bool>,

@@ -40,19 +40,24 @@ pub enum DisclosedItem {
 #[serde(deny_unknown_fields)]
 pub struct ConsentInput {
     /// Name of the program or person permitted to disclose.
+    #[schema(schema_with = crate::domain::values::text_schema::<100>)]
     pub discloser: String,
     pub recipient_class: RecipientClass,
     /// What may be disclosed; at least one item.
+    #[schema(min_items = 1)]
     pub information: Vec<DisclosedItem>,
     /// Why, e.g. "to find a peer sponsor in recovery".
+    #[schema(schema_with = crate::domain::values::text_schema::<1000>)]
     pub purpose: String,
     /// Name of the person who signed: the seeker or their authorised representative.
+    #[schema(schema_with = crate::domain::values::text_schema::<100>)]
     pub signed_by: String,
     /// When it was signed; not in the future.
     pub signed_at: DateTime<Utc>,
     /// When it ends; after the signature and in the future.
     pub expires_at: DateTime<Utc>,
     /// The statement given to the seeker of their right to revoke and how to do it.
+    #[schema(schema_with = crate::domain::values::text_schema::<1000>)]
     pub revocation_instructions: String,
 }
 

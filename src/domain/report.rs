@@ -128,8 +128,8 @@ impl ReportRange {
 
 /// A day from 1970 to 9999, so that a day after it is a day too.
 fn parse_date(text: &str) -> Result<NaiveDate, FieldError> {
-    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| FieldError::new("", "invalid_date", "must be a date as YYYY-MM-DD"))?;
+    let date = crate::domain::values::strict_date(text)
+        .ok_or_else(|| FieldError::new("", "invalid_date", "must be a date as YYYY-MM-DD"))?;
     if (1970..=9999).contains(&date.year()) {
         Ok(date)
     } else {

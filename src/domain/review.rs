@@ -45,9 +45,13 @@ pub struct ReviewItem {
     pub discharge_date: Option<NaiveDate>,
     /// Waiting since: the seeker's arrival or their last match's end; the proposal; the
     /// request; the check-in's answer, or when its silence began.
+    #[serde(serialize_with = "crate::domain::values::utc")]
     pub since: NaiveDateTime,
     /// When a request runs out.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::domain::values::optional_utc"
+    )]
     pub due: Option<NaiveDateTime>,
     /// For check-ins: which, whose, and what is wrong.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -572,8 +572,8 @@ fn list_of<T: DeserializeOwned>(cell: &str) -> Result<Vec<T>, FieldErrors> {
 }
 
 fn date(cell: &str) -> Result<NaiveDate, FieldError> {
-    NaiveDate::parse_from_str(required(cell)?, "%Y-%m-%d")
-        .map_err(|_| FieldError::new("", "invalid", "must be a date, YYYY-MM-DD"))
+    super::values::strict_date(required(cell)?)
+        .ok_or_else(|| FieldError::new("", "invalid", "must be a date, YYYY-MM-DD"))
 }
 
 fn whole_number<T: std::str::FromStr>(cell: &str) -> Result<T, FieldError> {

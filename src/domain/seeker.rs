@@ -58,6 +58,7 @@ pub struct SeekerProfile {
 #[serde(deny_unknown_fields)]
 pub struct SeekerProfileInput {
     /// First name or alias, 1-60 characters.
+    #[schema(schema_with = crate::domain::values::text_schema::<60>)]
     pub alias: String,
     /// Fellowships the seeker wants a sponsor from.
     pub fellowships: Vec<Fellowship>,
@@ -78,10 +79,11 @@ pub struct SeekerProfileInput {
     pub needs: Vec<Attribute>,
     #[serde(default)]
     pub preferences: SoftPreferences,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::domain::values::optional_date")]
     pub discharge_date: Option<NaiveDate>,
     /// Up to 4000 characters; visible to the program only.
     #[serde(default)]
+    #[schema(schema_with = crate::domain::values::text_schema::<4000>)]
     pub internal_notes: Option<String>,
     pub contact: ContactSpec,
 }

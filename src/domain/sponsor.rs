@@ -43,9 +43,11 @@ pub struct SponsorProfile {
 #[serde(deny_unknown_fields)]
 pub struct SponsorProfileInput {
     /// First name or alias shown to seekers before an introduction, 1-60 characters.
+    #[schema(schema_with = crate::domain::values::text_schema::<60>)]
     pub alias: String,
     pub fellowships: Vec<Fellowship>,
     /// First day of continuous sobriety; not in the future.
+    #[serde(deserialize_with = "crate::domain::values::date")]
     pub sobriety_date: NaiveDate,
     pub gender: Gender,
     /// Whom they sponsor; same gender unless said otherwise.

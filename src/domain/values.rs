@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use chrono::{NaiveDate, Weekday};
+use chrono::{NaiveDate, NaiveDateTime, Weekday};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::{ValidateEmail, ValidateLength};
@@ -19,6 +19,51 @@ pub fn refuse_nul(text: &str) -> Result<(), FieldError> {
         return Err(nul_refused(""));
     }
     Ok(())
+}
+
+/// A date written exactly as `YYYY-MM-DD`. chrono alone also takes `2015-3-1`,
+/// `+2015-03-01` and ` 2015-03-01`, which the API documents as refused.
+pub fn strict_date(text: &str) -> Option<NaiveDate> {
+    let shaped = text.len() == 10
+        && text.bytes().enumerate().all(|(at, byte)| match at {
+            4 | 7 => byte == b'-',
+            _ => byte.is_ascii_digit(),
+        });
+    shaped
+        .then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
+        .flatten()
+}
+
+/// Reads a date of a JSON body as [`strict_date`] does.
+pub fn date<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<NaiveDate, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    strict_date(&text).ok_or_else(|| serde::de::Error::custom("must be a date as YYYY-MM-DD"))
+}
+
+/// [`date`], for an optional date (`null` or left out is none).
+pub fn optional_date<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<NaiveDate>, D::Error> {
+    match Option::<String>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(text) => strict_date(&text)
+            .map(Some)
+            .ok_or_else(|| serde::de::Error::custom("must be a date as YYYY-MM-DD")),
+    }
+}
+
+/// Writes a UTC time the database keeps without its zone as every time the API sends
+/// is written: RFC 3339 with `Z` (`2026-12-04T13:55:32.625208996Z`).
+pub fn utc<S: serde::Serializer>(at: &NaiveDateTime, serializer: S) -> Result<S::Ok, S::Error> {
+    at.and_utc().serialize(serializer)
+}
+
+/// [`utc`], for an optional time.
+pub fn optional_utc<S: serde::Serializer>(
+    at: &Option<NaiveDateTime>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    at.map(|at| at.and_utc()).serialize(serializer)
 }
 
 /// The refusal of a NUL character at `field`.
@@ -65,6 +110,19 @@ impl<const MAX: usize> BoundedText<MAX> {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// The schema of text [`BoundedText::parse`] takes: 1 to `MAX` characters, not only
+/// spaces, no control character but newline and tab; for the fields that hold one.
+pub fn text_schema<const MAX: usize>() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .min_length(Some(1))
+        .max_length(Some(MAX))
+        .pattern(Some(
+            "^[^\\x00-\\x08\\x0B-\\x1F\\x7F-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x08\\x0B-\\x1F\\x7F-\\x9F]*$",
+        ))
+        .build()
 }
 
 /// A first name or alias, what sponsors and seekers know each other by before an introduction.

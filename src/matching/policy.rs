@@ -11,10 +11,15 @@ use crate::domain::error::{FieldError, FieldErrors};
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Weights {
+    #[schema(minimum = 0, maximum = 1000)]
     pub sobriety: f64,
+    #[schema(minimum = 0, maximum = 1000)]
     pub availability: f64,
+    #[schema(minimum = 0, maximum = 1000)]
     pub preferences: f64,
+    #[schema(minimum = 0, maximum = 1000)]
     pub distance: f64,
+    #[schema(minimum = 0, maximum = 1000)]
     pub load: f64,
 }
 
@@ -22,9 +27,11 @@ pub struct Weights {
 #[serde(deny_unknown_fields)]
 pub struct MatchingPolicy {
     /// Sponsors need at least this much continuous sobriety. Fellowship custom is a year.
+    #[schema(maximum = 36500)]
     pub min_sobriety_days: u32,
     /// Sobriety length at which the sobriety component reaches one half; it approaches
     /// one as sobriety grows, so decades do not crowd out a well-suited sponsor of five years.
+    #[schema(minimum = 1, maximum = 36500)]
     pub sobriety_half_life_days: u32,
     pub weights: Weights,
     /// How matches move once proposed; defaults apply to what is left out.
@@ -39,8 +46,10 @@ pub struct LifecycleRules {
     /// A case manager approves each request before the sponsor sees it.
     pub review_required: bool,
     /// Hours the sponsor, then the seeker, has to answer before the request expires.
+    #[schema(minimum = 1, maximum = 720)]
     pub answer_within_hours: u32,
     /// The same for a seeker leaving treatment within two days, who should not wait.
+    #[schema(minimum = 1, maximum = 720)]
     pub urgent_answer_within_hours: u32,
     /// When a request expires, propose the next best candidate.
     pub auto_advance: bool,

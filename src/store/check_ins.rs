@@ -346,16 +346,23 @@ pub struct CheckInRecord {
     pub party: CheckInParty,
     /// Days after the introduction.
     pub day: u32,
+    #[serde(serialize_with = "crate::domain::values::utc")]
     pub sent_at: NaiveDateTime,
     pub status: CheckInStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub answer: Option<CheckInAnswer>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::domain::values::optional_utc"
+    )]
     pub answered_at: Option<NaiveDateTime>,
     /// What needs a case manager: a call for help, a wish for a change, silence.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub concern: Option<Concern>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::domain::values::optional_utc"
+    )]
     pub followed_up_at: Option<NaiveDateTime>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub followed_up_by: Option<UserId>,

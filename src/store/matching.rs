@@ -6,8 +6,6 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::connection::DefaultLoadingMode;
 use diesel::prelude::*;
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use super::audit::{self, Actor, RecordKind};
 use super::schema::{
@@ -29,9 +27,8 @@ use crate::matching::hours::ZoneCache;
 use crate::matching::policy::{LifecycleRules, MatchingPolicy, Weights};
 use crate::matching::score::Query;
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct PolicyRecord {
-    #[serde(flatten)]
     pub policy: MatchingPolicy,
     pub version: i32,
     pub updated_at: DateTime<Utc>,

@@ -3,8 +3,11 @@
 //! credentials. Allowed callers succeed; the rest get 401 (no valid credential), 403
 //! (wrong role) or 404 (another program's record: its existence is never revealed).
 
+use std::collections::BTreeSet;
+
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::{Value, json};
+use sponsor_match::api;
 use sponsor_match::auth::credentials::{SESSION_TOKEN_PREFIX, random_token, sha256_hex};
 use sponsor_match::domain::roster::COLUMNS;
 use sponsor_match::store::accounts;
@@ -772,6 +775,7 @@ async fn every_endpoint_admits_exactly_its_callers() {
     let a_ids = a.record_ids();
     let (mut cells, mut allowed, mut refused) = (0, 0, 0);
     let mut failures = Vec::new();
+    let mut covered = BTreeSet::new();
     for endpoint in ENDPOINTS {
         for who in &callers {
             let (token, expected): (Option<&str>, Result<(), StatusCode>) = match who {
@@ -790,6 +794,9 @@ async fn every_endpoint_admits_exactly_its_callers() {
                 Who::Credential(_, token) => (Some(token.as_str()), Err(StatusCode::UNAUTHORIZED)),
             };
             let (request, fresh) = endpoint.request(&app, &a, token).await;
+            if let Some(built) = request.try_clone().and_then(|r| r.build().ok()) {
+                covered.extend(served_route(built.method(), built.url().path()));
+            }
             let response = request.send().await.expect("request");
             let status = response.status();
             let body = response.text().await.unwrap_or_default();
@@ -840,4 +847,57 @@ async fn every_endpoint_admits_exactly_its_callers() {
         failures.join("\n")
     );
     assert_eq!(cells, ENDPOINTS.len() * callers.len());
+    let absent: Vec<&str> = api::ENDPOINTS
+        .iter()
+        .filter(|e| needs_a_credential(e) && !covered.contains(e.operation_id))
+        .map(|e| e.operation_id)
+        .collect();
+    assert!(
+        absent.is_empty(),
+        "served routes that need a credential but are absent from the matrix: {absent:?}"
+    );
+}
+
+fn needs_a_credential(endpoint: &api::Endpoint) -> bool {
+    let (_, _, operation) = (endpoint.describe)();
+    operation.security.is_some_and(|s| !s.is_empty())
+}
+
+/// The route actix serves `method path` with: the first resource whose pattern
+/// matches the path (in the table's order, as actix tries them), then its method.
+fn served_route(method: &Method, path: &str) -> Option<&'static str> {
+    let matches = |pattern: &str| {
+        let (pattern, path): (Vec<&str>, Vec<&str>) =
+            (pattern.split('/').collect(), path.split('/').collect());
+        pattern.len() == path.len()
+            && pattern
+                .iter()
+                .zip(&path)
+                .all(|(p, s)| p == s || p.starts_with('{') && !s.is_empty())
+    };
+    let pattern = api::ENDPOINTS
+        .iter()
+        .map(api::Endpoint::path)
+        .find(|pattern| matches(pattern))?;
+    api::ENDPOINTS
+        .iter()
+        .find(|e| e.path() == pattern && e.method().as_str() == method.as_str())
+        .map(|e| e.operation_id)
+}
+
+#[test]
+fn a_route_is_found_as_actix_would_find_it() {
+    assert_eq!(
+        served_route(&Method::POST, "/api/v1/matches/0/reassign"),
+        Some("matches_reassign")
+    );
+    assert_eq!(
+        served_route(&Method::POST, "/api/v1/matches/0/veto"),
+        Some("matches_step")
+    );
+    assert_eq!(
+        served_route(&Method::GET, "/api/v1/sponsors/me"),
+        Some("sponsors_get_own")
+    );
+    assert_eq!(served_route(&Method::DELETE, "/api/v1/sponsors/me"), None);
 }

@@ -13,6 +13,7 @@ mod helpers;
 mod journey;
 mod lifecycle;
 mod matching;
+mod openapi;
 mod operations;
 mod reads;
 mod reports;
