@@ -12,7 +12,7 @@ use serde_json::Value;
 use sponsor_match::api::error::ApiError;
 use sponsor_match::store::{AnyConnection, Backend, StoreError};
 
-use crate::helpers::{TestApp, expect_json, expect_problem, seeker_body};
+use crate::helpers::{Caller, TestApp, expect_json, expect_problem, seeker_body};
 
 /// Another connection's lock that writes of seekers wait for, held until released: on
 /// SQLite the database's one write lock, on PostgreSQL an `EXCLUSIVE` lock on the
@@ -260,17 +260,20 @@ fn deadlock(url: &str) -> diesel::result::Error {
     errors.remove(0)
 }
 
-/// Many writers queue for SQLite's one writer without holding pooled connections, so
-/// readers are served meanwhile. On SQLite another connection holds the write lock
-/// while the reads are made, so every write is still waiting its turn.
-#[tokio::test]
-async fn sixty_four_writers_leave_connections_for_sixty_four_readers() {
-    const REQUESTS: usize = 64;
+/// A server with a pool of `pool_size`, and a program's admin and portal key whose
+/// principals it already remembers, so that authenticating them takes no connection.
+struct Contended {
+    app: TestApp,
+    admin: Caller,
+    portal: Caller,
+}
+
+async fn contended(pool_size: u32, connection_wait_ms: u64) -> Contended {
     let app = TestApp::builder()
-        .with(|settings| {
-            settings.database.pool_size = 8;
+        .with(move |settings| {
+            settings.database.pool_size = pool_size;
             settings.database.lock_wait_ms = 30_000;
-            settings.database.connection_wait_ms = 2_000;
+            settings.database.connection_wait_ms = connection_wait_ms;
             settings.auth.principal_cache_ms = 600_000;
         })
         .spawn()
@@ -281,19 +284,42 @@ async fn sixty_four_writers_leave_connections_for_sixty_four_readers() {
         let me = app.get("/api/v1/me", caller).send().await.unwrap();
         expect_json(me, StatusCode::OK).await;
     }
+    Contended { app, admin, portal }
+}
 
+type Sent = tokio::task::JoinHandle<Result<Response, reqwest::Error>>;
+
+/// `count` seeker creations sent at once. On SQLite they queue behind another
+/// connection's write lock (returned, to be released): one has its turn and a
+/// connection, the rest wait for the turn.
+async fn queued_writes(
+    app: &TestApp,
+    portal: &Caller,
+    count: usize,
+    pool_size: u32,
+) -> (Option<HeldLock>, Vec<Sent>) {
     let lock = match app.db.backend() {
-        Backend::Sqlite => Some(HeldLock::take(&app).await),
+        Backend::Sqlite => Some(HeldLock::take(app).await),
         Backend::Postgres => None,
     };
-    let writes: Vec<_> = (0..REQUESTS)
-        .map(|_| tokio::spawn(app.post("/api/v1/seekers", &portal, &seeker_body()).send()))
+    let writes = (0..count)
+        .map(|_| tokio::spawn(app.post("/api/v1/seekers", portal, &seeker_body()).send()))
         .collect();
     if lock.is_some() {
-        // A writer has its turn and waits for the lock; give the rest time to queue.
-        until_idle_connections(&app, |idle| idle < 8).await;
+        until_idle_connections(app, |idle| idle < pool_size).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
+    (lock, writes)
+}
+
+/// Many writers queue for SQLite's one writer without holding pooled connections, so
+/// readers are served meanwhile. On SQLite another connection holds the write lock
+/// while the reads are made, so every write is still waiting its turn.
+#[tokio::test]
+async fn sixty_four_writers_leave_connections_for_sixty_four_readers() {
+    const REQUESTS: usize = 64;
+    let Contended { app, admin, portal } = contended(8, 2_000).await;
+    let (lock, writes) = queued_writes(&app, &portal, REQUESTS, 8).await;
     let reads: Vec<_> = (0..REQUESTS)
         .map(|_| tokio::spawn(app.get("/api/v1/users", &admin).send()))
         .collect();
@@ -341,37 +367,12 @@ async fn sixty_four_writers_leave_connections_for_sixty_four_readers() {
 #[tokio::test]
 async fn reads_that_write_and_writes_never_wait_on_each_other() {
     const REQUESTS: usize = 4;
-    let app = TestApp::builder()
-        .with(|settings| {
-            settings.database.pool_size = 2;
-            settings.database.lock_wait_ms = 30_000;
-            settings.database.connection_wait_ms = 3_000;
-            settings.auth.principal_cache_ms = 600_000;
-        })
-        .spawn()
-        .await;
-    let admin = app.create_program("Riverside").await;
-    let portal = app.add_portal_key(&admin).await;
+    let Contended { app, admin, portal } = contended(2, 3_000).await;
     let seeker = app.create_seeker(&portal).await["id"]
         .as_str()
         .expect("id")
         .to_owned();
-    for caller in [&admin, &portal] {
-        let me = app.get("/api/v1/me", caller).send().await.unwrap();
-        expect_json(me, StatusCode::OK).await;
-    }
-
-    let lock = match app.db.backend() {
-        Backend::Sqlite => Some(HeldLock::take(&app).await),
-        Backend::Postgres => None,
-    };
-    let writes: Vec<_> = (0..REQUESTS)
-        .map(|_| tokio::spawn(app.post("/api/v1/seekers", &portal, &seeker_body()).send()))
-        .collect();
-    if lock.is_some() {
-        until_idle_connections(&app, |idle| idle < 2).await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
+    let (lock, writes) = queued_writes(&app, &portal, REQUESTS, 2).await;
     let path = format!("/api/v1/seekers/{seeker}/candidates");
     let lists: Vec<_> = (0..REQUESTS)
         .map(|_| tokio::spawn(app.get(&path, &admin).send()))
