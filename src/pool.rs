@@ -63,8 +63,9 @@ impl SponsorPool {
         }
         let mut applied = self.applied.lock().await;
         let (index, aliases, seen, recent) = build(db, week).await?;
-        *self.index.write().unwrap_or_else(|e| e.into_inner()) = index;
+        // Aliases first: every sponsor the index can rank has one (`pick_and_show`).
         *self.aliases.write().unwrap_or_else(|e| e.into_inner()) = aliases;
+        *self.index.write().unwrap_or_else(|e| e.into_inner()) = index;
         *lock(&self.week) = week;
         applied.mark(&recent, Instant::now());
         self.seen.fetch_max(seen, Ordering::SeqCst);
@@ -91,14 +92,16 @@ impl SponsorPool {
         let sponsors = db
             .run(move |conn| matching::sponsor_facts(conn, Some(&changed), &mut zones))
             .await?;
-        for (sponsor, _) in &sponsors {
-            self.upsert(sponsor);
-        }
+        // Aliases first: every sponsor the index can rank has one (`pick_and_show`).
+        let (facts, aliases): (Vec<SponsorFacts>, Vec<String>) = sponsors.into_iter().unzip();
         {
             let mut known = self.aliases.write().unwrap_or_else(|e| e.into_inner());
-            for (sponsor, alias) in sponsors {
+            for (sponsor, alias) in facts.iter().zip(aliases) {
                 known.set(sponsor.id, alias);
             }
+        }
+        for sponsor in &facts {
+            self.upsert(sponsor);
         }
         applied.mark(&entries, Instant::now());
         self.seen.fetch_max(newest, Ordering::SeqCst);
@@ -150,7 +153,8 @@ impl SponsorPool {
 
     /// `pick` over the index, and what is shown of the sponsors it picked, from one read:
     /// a sponsor who changes meanwhile cannot be picked under their old facts and then
-    /// explained or counted under new ones.
+    /// explained or counted under new ones. Every sponsor the index holds is shown: the
+    /// pool writes a sponsor's alias before the sponsor enters the index.
     pub fn pick_and_show<T>(
         &self,
         pick: impl FnOnce(&RankIndex) -> (T, Vec<Uuid>),

@@ -279,6 +279,10 @@ impl From<ServiceError> for ApiError {
             ServiceError::Invalid(errors) => errors.into(),
             ServiceError::RosterRejected(rows) => ApiError::RosterRejected(rows),
             ServiceError::Unauthenticated => ApiError::Unauthenticated,
+            ServiceError::Internal(cause) => {
+                tracing::error!(%cause, "internal error");
+                ApiError::Internal
+            }
             ServiceError::Throttled(wait) => ApiError::TooManyRequests {
                 retry_after_secs: wait.as_secs().max(1),
             },

@@ -28,7 +28,7 @@ pub enum CheckInParty {
 }
 
 impl CheckInParty {
-    pub const BOTH: [CheckInParty; 2] = [CheckInParty::Seeker, CheckInParty::Sponsor];
+    pub const BOTH: &'static [CheckInParty] = <CheckInParty as strum::VariantArray>::VARIANTS;
 
     pub fn as_str(self) -> &'static str {
         self.into()
@@ -279,7 +279,7 @@ mod tests {
         for answer in CheckInAnswer::ALL.iter().copied() {
             assert_eq!(CheckInAnswer::parse(answer.as_str()), Some(answer));
         }
-        for party in CheckInParty::BOTH {
+        for &party in CheckInParty::BOTH {
             assert_eq!(CheckInParty::parse(party.as_str()), Some(party));
         }
     }

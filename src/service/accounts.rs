@@ -66,7 +66,7 @@ pub async fn sign_in(
     );
     let verified = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
         .await
-        .unwrap_or(false);
+        .map_err(|e| ServiceError::Internal(format!("password check failed: {e}")))?;
     let Some(account) = account.filter(|_| verified) else {
         throttle.record_failure(&email, address, Instant::now());
         tracing::info!("login failed");

@@ -39,6 +39,9 @@ pub enum ServiceError {
     /// Too many failed attempts; try again after this long.
     #[error("too many attempts; retry after {0:?}")]
     Throttled(std::time::Duration),
+    /// Something of this process failed (a task panicked); the cause is logged.
+    #[error("internal: {0}")]
+    Internal(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -107,7 +107,7 @@ pub fn open_round(conn: &mut AnyConnection, round: DueRound) -> Result<bool, Sto
         return Ok(false);
     }
     let sent_at = now();
-    for party in CheckInParty::BOTH {
+    for &party in CheckInParty::BOTH {
         let check_in = CheckInId::new().to_string();
         diesel::insert_into(check_ins::table)
             .values((
