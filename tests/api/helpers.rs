@@ -116,6 +116,10 @@ impl Builder {
         let database = match std::env::var("TEST_DATABASE_URL") {
             Ok(admin_url) if !admin_url.is_empty() => {
                 let name = format!("sm_test_{}", uuid::Uuid::now_v7().simple());
+                // OpenSSL set up before libpq does, as `store::ConnectionManager` does: else
+                // its exit-time clean-up can free state under threads still connected, and
+                // the test process dies of SIGSEGV as it exits.
+                openssl_sys::init();
                 let mut conn = PgConnection::establish(&admin_url).expect("PostgreSQL reachable");
                 sweep_leftovers(&mut conn);
                 diesel::sql_query(format!("CREATE DATABASE {name}"))
