@@ -13,7 +13,7 @@ use crate::domain::ids::ApiKeyId;
 use crate::domain::values::Label;
 use crate::service;
 use crate::service::credentials::CreatedApiKey;
-use crate::store::api_keys::{self, ApiKey};
+use crate::store::api_keys::ApiKey;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -52,10 +52,7 @@ pub async fn list(
     pagination: Pagination,
 ) -> Result<HttpResponse, ApiError> {
     let program = auth.principal().program_id();
-    let keys = state
-        .db
-        .run(move |conn| api_keys::list_api_keys(conn, program, pagination.request()))
-        .await?;
+    let keys = service::credentials::api_keys(&state.db, program, pagination.request()).await?;
     Ok(HttpResponse::Ok().json(pagination.page(keys, |k| k.id.as_uuid())))
 }
 

@@ -5,7 +5,8 @@ use actix_web::{HttpResponse, web};
 use super::error::ApiError;
 use super::extract::{Authorized, Page, Pagination, Staff};
 use crate::app::AppState;
-use crate::store::audit::{self, AuditEvent};
+use crate::service;
+use crate::store::audit::AuditEvent;
 
 /// Audit events of the program, oldest first.
 #[utoipa::path(get, path = "/api/v1/audit-events", tag = "audit",
@@ -18,9 +19,6 @@ pub async fn list(
     pagination: Pagination,
 ) -> Result<HttpResponse, ApiError> {
     let program = auth.principal().program_id();
-    let events = state
-        .db
-        .run(move |conn| audit::list(conn, program, pagination.request()))
-        .await?;
+    let events = service::audit::events(&state.db, program, pagination.request()).await?;
     Ok(HttpResponse::Ok().json(pagination.page(events, |e| e.id.as_uuid())))
 }

@@ -5,19 +5,18 @@ use std::time::Instant;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::error::{ApiError, Problem, REQUEST_ID};
 use super::extract::{Anyone, Authorized, JsonBody, JsonBodyAsSent, People, bearer};
 use super::respond::{form_fields, render_page, unknown_form_field, wants_html};
 use crate::app::AppState;
-use crate::auth::Principal;
 use crate::auth::credentials::{NewPassword, sha256_hex};
 use crate::domain::error::FieldErrors;
 use crate::service;
-use crate::service::accounts::Session;
-use crate::store::accounts::{self, Program, User};
+use crate::service::accounts::{Me, Session};
+use crate::store::accounts::User;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -83,14 +82,6 @@ pub async fn logout(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct Me {
-    /// `user` for people, `portal` for a program's API key.
-    pub kind: &'static str,
-    pub user: Option<User>,
-    pub program: Program,
-}
-
 /// Who the credential belongs to, and their program.
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth",
     security(("bearer" = [])),
@@ -99,25 +90,7 @@ pub async fn me(
     auth: Authorized<Anyone>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = *auth.principal();
-    let me = state
-        .db
-        .run(move |conn| {
-            let program = accounts::get_program(conn, principal.program_id())?;
-            Ok(match principal {
-                Principal::User { id, program_id, .. } => Me {
-                    kind: "user",
-                    user: Some(accounts::get_user(conn, program_id, id)?),
-                    program,
-                },
-                Principal::Portal { .. } => Me {
-                    kind: "portal",
-                    user: None,
-                    program,
-                },
-            })
-        })
-        .await?;
+    let me = service::accounts::me(&state.db, *auth.principal()).await?;
     Ok(HttpResponse::Ok().json(me))
 }
 
@@ -175,11 +148,7 @@ async fn usable_invite(
         .map_err(|wait| ApiError::TooManyRequests {
             retry_after_secs: wait.as_secs().max(1),
         })?;
-    let lookup = token_hash.clone();
-    let pending = state
-        .db
-        .run(move |conn| accounts::invite_pending(conn, &lookup))
-        .await?;
+    let pending = service::accounts::invite_pending(&state.db, token_hash.clone()).await?;
     if !pending {
         state
             .invite_throttle

@@ -18,7 +18,7 @@ use crate::domain::ids::{CheckInId, MatchId};
 use crate::domain::lifecycle::MatchState;
 use crate::notify::links::{CheckInClaim, LinkError, verify_check_in};
 use crate::service;
-use crate::store::check_ins::{self, CheckInRecord, LinkedCheckIn};
+use crate::store::check_ins::{CheckInRecord, LinkedCheckIn};
 
 /// Show the answer behind a check-in link, with a button to confirm it.
 #[utoipa::path(get, path = "/check-in/{token}", tag = "check-ins",
@@ -106,10 +106,7 @@ async fn open(state: &AppState, token: &str) -> Result<(CheckInClaim, LinkedChec
         LinkError::Expired => ApiError::Gone("this link has expired".into()),
     })?;
     let id = claim.check_in;
-    let check_in = state
-        .db
-        .run(move |conn| check_ins::linked(conn, id))
-        .await?;
+    let check_in = service::check_ins::linked(&state.db, id).await?;
     if !matches!(
         check_in.match_state,
         MatchState::Introduced | MatchState::Active

@@ -27,7 +27,9 @@ use crate::auth::{CallerKind, Principal, Role};
 use crate::domain::error::FieldError;
 use crate::domain::values::nul_refused;
 use crate::store::audit::Actor;
-use crate::store::{PageRequest, accounts, api_keys};
+use crate::service;
+use crate::service::credentials::Credential;
+use crate::store::PageRequest;
 
 type LocalBoxFuture<T> = Pin<Box<dyn Future<Output = T>>>;
 
@@ -83,16 +85,12 @@ async fn resolve_principal(req: &HttpRequest) -> Result<Principal, ApiError> {
         Ok(principal) => return Ok(principal),
         Err(generation) => generation,
     };
-    let lookup = hash.clone();
-    let principal = state
-        .db
-        .run(move |conn| {
-            if session {
-                accounts::principal_for_session(conn, &lookup)
-            } else {
-                api_keys::principal_for_api_key(conn, &lookup)
-            }
-        })
+    let kind = if session {
+        Credential::Session
+    } else {
+        Credential::ApiKey
+    };
+    let principal = service::credentials::principal(&state.db, kind, hash.clone())
         .await?
         .ok_or(ApiError::Unauthenticated)?;
     state

@@ -13,7 +13,7 @@ use crate::domain::ids::{SeekerId, UserId};
 use crate::matching::policy::{LifecycleRules, MatchingPolicy, Weights};
 use crate::service;
 use crate::service::matching::{Candidate, Candidates};
-use crate::store::matching::{self, PolicyRecord};
+use crate::store::matching::PolicyRecord;
 
 /// The program's policy as answered: the policy's fields, its version (also the
 /// `ETag`) and when it last changed. Spelt out rather than flattened from the policy,
@@ -56,10 +56,7 @@ pub async fn get_policy(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let program = auth.principal().program_id();
-    let policy = state
-        .db
-        .run(move |conn| matching::get_policy(conn, program))
-        .await?;
+    let policy = service::matching::policy(&state.db, program).await?;
     Ok(versioned(
         HttpResponse::Ok(),
         policy.version,

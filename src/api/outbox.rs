@@ -7,7 +7,7 @@ use super::error::{ApiError, Problem};
 use super::extract::{Admins, Authorized, Page, Pagination};
 use crate::app::AppState;
 use crate::service;
-use crate::store::outbox::{self, MessageRecord};
+use crate::store::outbox::MessageRecord;
 
 const STATUSES: [&str; 4] = ["pending", "sent", "dead", "cancelled"];
 
@@ -28,10 +28,8 @@ pub async fn list(
         return Err(ApiError::NotFound);
     }
     let program = auth.principal().program_id();
-    let messages = state
-        .db
-        .run(move |conn| outbox::list(conn, program, &status, pagination.request()))
-        .await?;
+    let messages =
+        service::outbox::messages(&state.db, program, status, pagination.request()).await?;
     Ok(HttpResponse::Ok().json(pagination.page(messages, |m| m.id)))
 }
 

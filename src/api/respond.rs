@@ -19,7 +19,7 @@ use crate::domain::lifecycle::{Action, MatchState, Reason};
 use crate::notify::links::{LinkAction, LinkClaim, LinkError, verify};
 use crate::service;
 use crate::store::audit::Actor;
-use crate::store::matches::{self, LinkedRequest, StepDetails};
+use crate::store::matches::{LinkedRequest, StepDetails};
 
 /// The pages behind emailed links.
 pub(super) static PAGES: LazyLock<Environment<'static>> = LazyLock::new(|| {
@@ -165,10 +165,7 @@ async fn open(state: &AppState, token: &str) -> Result<(LinkClaim, LinkedRequest
         LinkError::Expired => ApiError::Gone("this link has expired".into()),
     })?;
     let id = claim.match_id;
-    let request = state
-        .db
-        .run(move |conn| matches::linked_request(conn, id))
-        .await?;
+    let request = service::matches::linked_request(&state.db, id).await?;
     if request.version != claim.version || request.state != MatchState::AwaitingSponsor {
         return Err(ApiError::Gone(
             "this request has already been answered or has moved on".into(),

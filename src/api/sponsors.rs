@@ -17,7 +17,7 @@ use crate::domain::sponsor::SponsorProfileInput;
 use crate::service;
 use crate::service::roster::import_sponsors;
 use crate::store::roster::Importer;
-use crate::store::sponsors::{self, SponsorProfileRecord};
+use crate::store::sponsors::SponsorProfileRecord;
 
 fn own_id(principal: &Principal) -> Result<UserId, ApiError> {
     match principal {
@@ -38,10 +38,7 @@ pub async fn get_own(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = own_id(auth.principal())?;
-    let profile = state
-        .db
-        .run(move |conn| sponsors::get_own_profile(conn, id))
-        .await?;
+    let profile = service::sponsors::own_profile(&state.db, id).await?;
     Ok(versioned(HttpResponse::Ok(), profile.version, &profile))
 }
 

@@ -14,7 +14,7 @@ use crate::domain::ids::UserId;
 use crate::domain::values::{EmailAddress, PersonName};
 use crate::service;
 use crate::service::accounts::CreatedInvite;
-use crate::store::accounts::{self, User, UserChange};
+use crate::store::accounts::{User, UserChange};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -65,10 +65,7 @@ pub async fn list(
     pagination: Pagination,
 ) -> Result<HttpResponse, ApiError> {
     let program = auth.principal().program_id();
-    let users = state
-        .db
-        .run(move |conn| accounts::list_users(conn, program, pagination.request()))
-        .await?;
+    let users = service::accounts::users(&state.db, program, pagination.request()).await?;
     Ok(HttpResponse::Ok().json(pagination.page(users, |u| u.id.as_uuid())))
 }
 
@@ -83,10 +80,7 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let program = auth.principal().program_id();
-    let user = state
-        .db
-        .run(move |conn| accounts::get_user(conn, program, id))
-        .await?;
+    let user = service::accounts::user(&state.db, program, id).await?;
     Ok(versioned(HttpResponse::Ok(), user.version, &user))
 }
 

@@ -10,7 +10,7 @@ use crate::app::AppState;
 use crate::domain::values::WebhookUrl;
 use crate::service;
 use crate::service::credentials::NewWebhook;
-use crate::store::webhooks::{self, WebhookRecord};
+use crate::store::webhooks::WebhookRecord;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -29,10 +29,7 @@ pub async fn get(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let program = auth.principal().program_id();
-    let record = state
-        .db
-        .run(move |conn| webhooks::get(conn, program))
-        .await?;
+    let record = service::credentials::webhook(&state.db, program).await?;
     Ok(HttpResponse::Ok().json(record))
 }
 

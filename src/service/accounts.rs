@@ -16,13 +16,13 @@ use crate::auth::credentials::{
 use crate::auth::principals::PrincipalCache;
 use crate::auth::throttle::LoginThrottle;
 use crate::auth::{Principal, Role};
-use crate::domain::ids::UserId;
+use crate::domain::ids::{ProgramId, UserId};
 use crate::domain::sponsor::SponsorProfile;
 use crate::domain::values::{EmailAddress, PersonName};
 use crate::pool::SponsorPool;
-use crate::store::accounts::{self, Invite, User, UserChange};
+use crate::store::accounts::{self, Invite, Program, User, UserChange};
 use crate::store::audit::{self, Actor, RecordKind};
-use crate::store::{Db, StoreError, roster};
+use crate::store::{Db, PageRequest, StoreError, roster};
 
 /// A new session: the token, shown once, and whose it is.
 #[derive(Serialize, ToSchema)]
@@ -210,4 +210,55 @@ pub async fn accept_invite(
         .await?;
     pool.catch_up(db).await;
     Ok(user)
+}
+
+/// Who a credential belongs to, and their program.
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    /// `user` for people, `portal` for a program's API key.
+    pub kind: &'static str,
+    pub user: Option<User>,
+    pub program: Program,
+}
+
+/// The caller and their program.
+pub async fn me(db: &Db, principal: Principal) -> Result<Me, StoreError> {
+    db.run(move |conn| {
+        let program = accounts::get_program(conn, principal.program_id())?;
+        Ok(match principal {
+            Principal::User { id, program_id, .. } => Me {
+                kind: "user",
+                user: Some(accounts::get_user(conn, program_id, id)?),
+                program,
+            },
+            Principal::Portal { .. } => Me {
+                kind: "portal",
+                user: None,
+                program,
+            },
+        })
+    })
+    .await
+}
+
+/// Whether the token's hash names an invite that can still be accepted.
+pub async fn invite_pending(db: &Db, token_hash: String) -> Result<bool, StoreError> {
+    db.run(move |conn| accounts::invite_pending(conn, &token_hash))
+        .await
+}
+
+/// A page of the program's people.
+pub async fn users(
+    db: &Db,
+    program: ProgramId,
+    page: PageRequest,
+) -> Result<Vec<User>, StoreError> {
+    db.run(move |conn| accounts::list_users(conn, program, page))
+        .await
+}
+
+/// One of the program's people.
+pub async fn user(db: &Db, program: ProgramId, id: UserId) -> Result<User, StoreError> {
+    db.run(move |conn| accounts::get_user(conn, program, id))
+        .await
 }

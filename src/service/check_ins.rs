@@ -84,3 +84,8 @@ pub async fn for_match(
     db.write(move |conn| check_ins::for_match(conn, &actor, id, &schedule))
         .await
 }
+
+/// The check-in behind an emailed link, with what its page shows.
+pub async fn linked(db: &Db, id: CheckInId) -> Result<LinkedCheckIn, StoreError> {
+    db.run(move |conn| check_ins::linked(conn, id)).await
+}

@@ -6,12 +6,13 @@ use utoipa::ToSchema;
 
 use crate::auth::credentials::{API_KEY_PREFIX, api_key_hash, random_token};
 use crate::auth::principals::PrincipalCache;
-use crate::domain::ids::ApiKeyId;
+use crate::auth::Principal;
+use crate::domain::ids::{ApiKeyId, ProgramId};
 use crate::domain::values::{Label, WebhookUrl};
 use crate::store::api_keys::{self, ApiKey};
 use crate::store::audit::Actor;
 use crate::store::webhooks::{self, WebhookRecord};
-use crate::store::{Db, StoreError};
+use crate::store::{Db, PageRequest, StoreError, accounts};
 
 #[derive(Serialize, ToSchema)]
 pub struct CreatedApiKey {
@@ -73,4 +74,39 @@ pub async fn set_webhook(db: &Db, actor: Actor, url: WebhookUrl) -> Result<NewWe
 /// Removes the program's webhook.
 pub async fn remove_webhook(db: &Db, actor: Actor) -> Result<(), StoreError> {
     db.write(move |conn| webhooks::delete(conn, &actor)).await
+}
+
+/// A page of the program's portal keys (never the keys themselves).
+pub async fn api_keys(
+    db: &Db,
+    program: ProgramId,
+    page: PageRequest,
+) -> Result<Vec<ApiKey>, StoreError> {
+    db.run(move |conn| api_keys::list_api_keys(conn, program, page))
+        .await
+}
+
+/// The program's webhook, without its secret.
+pub async fn webhook(db: &Db, program: ProgramId) -> Result<WebhookRecord, StoreError> {
+    db.run(move |conn| webhooks::get(conn, program)).await
+}
+
+/// What a presented credential is: a session token or a portal key, by its hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    Session,
+    ApiKey,
+}
+
+/// Whose credential has this hash, if it is in force.
+pub async fn principal(
+    db: &Db,
+    kind: Credential,
+    hash: String,
+) -> Result<Option<Principal>, StoreError> {
+    db.run(move |conn| match kind {
+        Credential::Session => accounts::principal_for_session(conn, &hash),
+        Credential::ApiKey => api_keys::principal_for_api_key(conn, &hash),
+    })
+    .await
 }

@@ -18,7 +18,9 @@ use crate::pool::SponsorPool;
 use crate::store::PageRequest;
 use crate::store::audit::Actor;
 use crate::store::audit::{self, RecordKind};
-use crate::store::matches::{self, By, MatchRecord, Proposal, SponsorRequest, StepDetails};
+use crate::store::matches::{
+    self, By, LinkedRequest, MatchRecord, Proposal, SponsorRequest, StepDetails,
+};
 use crate::store::{AnyConnection, Db, StoreError, idempotency};
 
 /// Proposes a match for one of the caller's program's seekers: the sponsor chosen, or
@@ -186,4 +188,9 @@ pub async fn record_link_read(
         )
     })
     .await
+}
+
+/// The request behind an emailed link, with what its page shows.
+pub async fn linked_request(db: &Db, id: MatchId) -> Result<LinkedRequest, StoreError> {
+    db.run(move |conn| matches::linked_request(conn, id)).await
 }

@@ -13,7 +13,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::domain::ids::{SeekerId, UserId};
+use crate::domain::ids::{ProgramId, SeekerId, UserId};
 use crate::matching::cohort::{self, Mode, Unplaced};
 use crate::matching::policy::MatchingPolicy;
 use crate::matching::score::{Explanation, Query, explain};
@@ -305,4 +305,9 @@ pub async fn save_policy(
 ) -> Result<PolicyRecord, StoreError> {
     db.write(move |conn| matching::save_policy(conn, &actor, &policy, expected))
         .await
+}
+
+/// The program's matching policy in force, with its version.
+pub async fn policy(db: &Db, program: ProgramId) -> Result<PolicyRecord, StoreError> {
+    db.run(move |conn| get_policy(conn, program)).await
 }

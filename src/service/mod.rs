@@ -6,6 +6,7 @@
 //! Repositories (`store`) never call each other across records; this layer does.
 
 pub mod accounts;
+pub mod audit;
 pub mod check_ins;
 pub mod consents;
 pub mod credentials;
