@@ -169,19 +169,43 @@ impl Assignment {
 /// node potentials, stopped once the sink is settled; O(n · (pairs + nodes) · log) at
 /// worst, far less when free slots are plenty.
 pub fn optimal(problem: &Problem) -> Assignment {
+    optimal_with_values(problem).0
+}
+
+/// [`optimal`], and each seeker's value in the dual: a pair `(i, j)` left out of the
+/// problem whose score is at most `values[i]` (plus rounding) could not raise the total,
+/// whichever sponsor `j` is, one of the problem's or another with free slots. So a
+/// problem that keeps each seeker's best pairs, and leaves out of seeker `i` only pairs
+/// scored at most `values[i]`, has the same optimum as the problem with every pair.
+///
+/// Why: the search keeps reduced costs `cost + potential[from] - potential[to]` at least
+/// 0 on every arc with room (for a seeker left unmatched too: it is never reached again,
+/// and the potentials of the others only fall). Potentials start at 0 and only fall
+/// (a settled node gains its distance less the sink's, which is at most 0), and the
+/// sink's stays 0; so an added arc from seeker `i` to any sponsor `j`, of cost
+/// `top - score`, has a reduced cost of at least `top - score + potential[i]`, not
+/// negative when `score <= top + potential[i]`. With no arc of negative reduced cost
+/// there is no cycle of negative cost: no exchange of pairs raises the total.
+pub fn optimal_with_values(problem: &Problem) -> (Assignment, Vec<f64>) {
     let mut flow = Flow::new(problem);
     for source in 0..problem.seeker_count() {
         flow.shortest_path(source);
         flow.augment();
         flow.update_potentials();
     }
-    Assignment::collect(flow.places.iter().map(|place| match *place {
+    let sink = flow.potentials[flow.sink()];
+    let values = flow.potentials[..problem.seeker_count()]
+        .iter()
+        .map(|potential| flow.top + potential - sink)
+        .collect();
+    let assignment = Assignment::collect(flow.places.iter().map(|place| match *place {
         Place::Held { sponsor, slot } => {
             let (_, score) = flow.held[flow.held_starts[sponsor as usize] + slot as usize];
             Some((sponsor, score))
         }
         Place::Waiting | Place::Unmatched => None,
-    }))
+    }));
+    (assignment, values)
 }
 
 /// Where a seeker stands while [`optimal`] runs.
@@ -707,6 +731,41 @@ mod tests {
         }
 
         #[test]
+        fn pairs_left_out_within_the_values_cannot_raise_the_total(
+            problem in problems(7, 5),
+            kept in prop::collection::vec(0..5usize, 7),
+        ) {
+            // Each seeker keeps its best `kept[i]` pairs; the rest are left out.
+            let mut left_out = Vec::new();
+            let rows: Vec<Vec<(Sponsor, f64)>> = (0..problem.seeker_count() as Seeker)
+                .map(|seeker| {
+                    let (sponsors, scores) = problem.pairs(seeker);
+                    let mut row: Vec<(Sponsor, f64)> =
+                        sponsors.iter().copied().zip(scores.iter().copied()).collect();
+                    row.sort_by(|a, b| b.1.total_cmp(&a.1));
+                    let keep = kept[seeker as usize].min(row.len());
+                    left_out.extend(row[keep..].iter().map(|&(_, score)| (seeker, score)));
+                    row.truncate(keep);
+                    row
+                })
+                .collect();
+            let kept_only = Problem::from_rows(problem.capacities().to_vec(), rows);
+            let (assignment, values) = optimal_with_values(&kept_only);
+            prop_assert_eq!(&assignment, &optimal(&kept_only));
+            let certified = left_out
+                .iter()
+                .all(|&(seeker, score)| score <= values[seeker as usize] + 1e-9);
+            if certified {
+                let best = best_total(&problem);
+                prop_assert!(
+                    (assignment.total - best).abs() <= 1e-9,
+                    "{} against {best}",
+                    assignment.total
+                );
+            }
+        }
+
+        #[test]
         fn stable_has_no_blocking_pair_and_never_beats_optimal(problem in problems(7, 5)) {
             let assignment = stable(&problem);
             assert_valid(&problem, &assignment);
@@ -786,6 +845,24 @@ mod tests {
         };
         assert_eq!(optimal(&problem), unmatched);
         assert_eq!(stable(&problem), unmatched);
+    }
+
+    #[test]
+    fn a_seekers_value_is_what_a_pair_left_out_must_beat() {
+        // Seeker 0 holds sponsor 0 (0.9) uncontested: a pair left out scored up to 0.9
+        // could not help. Seeker 1 has no pair: any pair left out might.
+        let problem = Problem::from_rows(vec![1, 1], [vec![(0, 0.9)], vec![]]);
+        let (assignment, values) = optimal_with_values(&problem);
+        assert_eq!(assignment.pairs, vec![(0, 0)]);
+        assert!((values[0] - 0.9).abs() < 1e-12, "{values:?}");
+        assert!(values[1].abs() < 1e-12, "{values:?}");
+        // Both want sponsor 0 (one slot); seeker 1 would lose 0.5 going to sponsor 1, so
+        // seeker 0's hold on sponsor 0 is worth 0.8 - 0.5 less to it: only a pair above
+        // 0.3 could change the answer for seeker 0.
+        let contested = Problem::from_rows(vec![1, 1], [vec![(0, 0.8)], vec![(0, 0.7), (1, 0.2)]]);
+        let (assignment, values) = optimal_with_values(&contested);
+        assert_eq!(assignment.pairs, vec![(0, 0), (1, 1)]);
+        assert!((values[0] - 0.3).abs() < 1e-12, "{values:?}");
     }
 
     #[test]

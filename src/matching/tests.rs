@@ -4,6 +4,8 @@ use chrono::NaiveDate;
 use proptest::prelude::*;
 use uuid::Uuid;
 
+use super::assignment::{self, Assignment, Problem};
+use super::cohort::{Mode, plan_from};
 use super::facts::{
     Area, IN_PERSON, PHONE, Preferences, SeekerFacts, SponsorFacts, VIDEO, attribute_bit,
     day_number, gender_bit,
@@ -530,5 +532,79 @@ proptest! {
         let at_once = RankIndex::build(latest);
         let q = query(&seeker, &policy, &[]);
         prop_assert_eq!(incremental.top_k(&q, 20), at_once.top_k(&q, 20));
+    }
+}
+
+/// The plan over every seeker's whole candidate list, solved at once: what the growing
+/// lists must give, with the sponsors by position.
+fn plan_over_whole_lists(
+    index: &RankIndex,
+    queries: &[Query],
+    mode: Mode,
+) -> (Assignment, Vec<Uuid>) {
+    let lists: Vec<Vec<(Uuid, f64)>> = queries
+        .iter()
+        .map(|q| index.top_k(q, index.len()))
+        .collect();
+    let mut sponsors: Vec<Uuid> = lists.iter().flatten().map(|(id, _)| *id).collect();
+    sponsors.sort_unstable();
+    sponsors.dedup();
+    let capacities = sponsors
+        .iter()
+        .map(|id| u32::from(index.free_slots(*id).unwrap()))
+        .collect();
+    let rows = lists.iter().map(|list| {
+        list.iter()
+            .map(|(id, score)| (sponsors.binary_search(id).unwrap() as u32, *score))
+    });
+    let problem = Problem::from_rows(capacities, rows);
+    let assignment = match mode {
+        Mode::Optimal => assignment::optimal(&problem),
+        Mode::Stable => assignment::stable(&problem),
+    };
+    (assignment, sponsors)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Lists that start with one candidate and grow only where the proof asks give the
+    /// optimum's total and the very stable pairing of the whole lists; sponsors with one
+    /// or two free slots and more seekers than slots make the lists grow.
+    #[test]
+    fn a_plan_from_growing_lists_equals_the_plan_from_whole_lists(
+        pool in prop::collection::vec(arb_sponsor(), 1..40),
+        seekers in prop::collection::vec(arb_seeker(), 1..30),
+        policy in arb_policy(),
+        first in 1usize..4,
+    ) {
+        let pool: Vec<SponsorFacts> = pool
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| eligible_sponsor(SponsorFacts {
+                id: Uuid::from_u128(i as u128),
+                capacity: s.capacity.min(2),
+                ..s
+            }))
+            .collect();
+        let seekers: Vec<SeekerFacts> = seekers.into_iter().map(eligible_seeker).collect();
+        let policy = MatchingPolicy { min_sobriety_days: 0, ..policy };
+        let index = RankIndex::build(pool);
+        let queries: Vec<Query> = seekers.iter().map(|s| query(s, &policy, &[])).collect();
+
+        let optimal = plan_from(&index, &queries, Mode::Optimal, first);
+        let (whole, _) = plan_over_whole_lists(&index, &queries, Mode::Optimal);
+        prop_assert!((optimal.total - whole.total).abs() <= 1e-9, "{} against {}", optimal.total, whole.total);
+        prop_assert_eq!(optimal.pairs.len() + optimal.unplaced.len(), seekers.len());
+
+        let stable = plan_from(&index, &queries, Mode::Stable, first);
+        let (whole, sponsors) = plan_over_whole_lists(&index, &queries, Mode::Stable);
+        let pairs: Vec<(usize, Uuid)> = stable.pairs.iter().map(|&(seeker, id, _)| (seeker, id)).collect();
+        let expected: Vec<(usize, Uuid)> = whole
+            .pairs
+            .iter()
+            .map(|&(seeker, sponsor)| (seeker as usize, sponsors[sponsor as usize]))
+            .collect();
+        prop_assert_eq!(pairs, expected);
     }
 }
