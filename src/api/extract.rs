@@ -26,10 +26,10 @@ use crate::auth::credentials::{API_KEY_PREFIX, SESSION_TOKEN_PREFIX, api_key_has
 use crate::auth::{CallerKind, Principal, Role};
 use crate::domain::error::FieldError;
 use crate::domain::values::nul_refused;
-use crate::store::audit::Actor;
 use crate::service;
 use crate::service::credentials::Credential;
 use crate::store::PageRequest;
+use crate::store::audit::Actor;
 
 type LocalBoxFuture<T> = Pin<Box<dyn Future<Output = T>>>;
 

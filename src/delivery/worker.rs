@@ -12,12 +12,13 @@ use lettre::message::Mailbox;
 use super::transport::{Mailer, SendError};
 use super::webhook::WebhookClient;
 use crate::config::{OutboxSettings, Secrets, Settings};
+use crate::domain::ids::MatchId;
 use crate::notify::MessageKind;
 use crate::notify::letters::render;
 use crate::notify::links::LinkSigner;
 use crate::store::letters::{Composed, compose};
 use crate::store::outbox::{self, Claimed, Outcome};
-use crate::store::{Db, StoreError};
+use crate::store::{Db, StoreError, matches};
 
 pub struct Worker {
     db: Db,
@@ -88,6 +89,13 @@ impl Worker {
             .db
             .run(move |conn| compose(conn, &claimed, &links))
             .await;
+        let disclosure = match &composed {
+            Ok(Composed::Send {
+                discloses: Some(consent),
+                ..
+            }) => Some(*consent),
+            _ => None,
+        };
         let outcome = match composed {
             // The records could not be read: like any transient failure, retried and in
             // the end dead-lettered, never claimed forever.
@@ -98,7 +106,9 @@ impl Worker {
             Ok(Composed::Undeliverable(why)) => Outcome::Dead {
                 error: why.to_owned(),
             },
-            Ok(Composed::Send { to, about, letter }) => {
+            Ok(Composed::Send {
+                to, about, letter, ..
+            }) => {
                 let sent = self.send(&message, &to, about, &letter).await;
                 self.settled(&message, sent)
             }
@@ -114,8 +124,24 @@ impl Worker {
         metrics::counter!("outbox_messages_total",
             "kind" => message.kind.clone(), "outcome" => outcome_label(&outcome))
         .increment(1);
+        // A disclosure is logged when it happens: once the letter that makes it is sent.
+        let disclosed = match (&outcome, disclosure, &message.match_id) {
+            (Outcome::Sent, Some(consent), Some(id)) => {
+                let id: MatchId = id
+                    .parse()
+                    .map_err(|_| StoreError::Corrupt("outbox_messages.match_id".into()))?;
+                Some((id, consent))
+            }
+            _ => None,
+        };
         self.db
-            .write(move |conn| outbox::settle(conn, &message, &outcome))
+            .write(move |conn| {
+                outbox::settle(conn, &message, &outcome)?;
+                if let Some((id, consent)) = disclosed {
+                    matches::record_introduction_sent(conn, id, consent)?;
+                }
+                Ok(())
+            })
             .await
     }
 

@@ -4,9 +4,9 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::auth::Principal;
 use crate::auth::credentials::{API_KEY_PREFIX, api_key_hash, random_token};
 use crate::auth::principals::PrincipalCache;
-use crate::auth::Principal;
 use crate::domain::ids::{ApiKeyId, ProgramId};
 use crate::domain::values::{Label, WebhookUrl};
 use crate::store::api_keys::{self, ApiKey};

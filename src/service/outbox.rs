@@ -1,8 +1,8 @@
 //! The outbox as a program admin sees it: dead letters given another try.
 
+use crate::domain::ids::ProgramId;
 use crate::store::audit::Actor;
 use crate::store::outbox::{self, MessageRecord};
-use crate::domain::ids::ProgramId;
 use crate::store::{Db, PageRequest, StoreError};
 
 /// Queues a dead message of the caller's program again, as new; audited.

@@ -70,5 +70,6 @@ pub async fn get(db: &Db, actor: Actor, id: UserId) -> Result<SponsorProfileReco
 
 /// The signed-in sponsor's own profile, contact details included.
 pub async fn own_profile(db: &Db, id: UserId) -> Result<SponsorProfileRecord, StoreError> {
-    db.run(move |conn| sponsors::get_own_profile(conn, id)).await
+    db.run(move |conn| sponsors::get_own_profile(conn, id))
+        .await
 }

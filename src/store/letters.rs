@@ -14,7 +14,7 @@ use super::seekers::consent_for;
 use super::{AnyConnection, StoreError, now, parse_id};
 use crate::domain::check_in::{CheckInAnswer, CheckInParty, links_expire};
 use crate::domain::consent::RecipientClass;
-use crate::domain::ids::{InviteId, MatchId, SeekerId};
+use crate::domain::ids::{ConsentId, InviteId, MatchId, SeekerId};
 use crate::domain::lifecycle::{MatchState, Reason};
 use crate::notify::MessageKind;
 use crate::notify::letters::Letter;
@@ -28,6 +28,9 @@ pub enum Composed {
         /// What the message is about, for its Message-ID: the match, or the invite.
         about: uuid::Uuid,
         letter: Letter,
+        /// The consent under which the letter discloses the seeker's record (the
+        /// introduction to the sponsor): logged once it is sent, when it happens.
+        discloses: Option<ConsentId>,
     },
     /// A webhook: the event as queued, to the program's endpoint as it is now.
     Post {
@@ -125,6 +128,7 @@ pub fn compose(
                     expired: kind == MessageKind::ExpiryNotice,
                     reason: m.reason,
                 },
+                discloses: None,
             })
         }
     }
@@ -180,6 +184,7 @@ fn invite(
             accept_url: links.invite_url(invite),
             expires_at: expires_at.format("%Y-%m-%d %H:%M").to_string(),
         },
+        discloses: None,
     })
 }
 
@@ -223,6 +228,7 @@ fn sponsor_request(
             accept_url: link(LinkAction::Accept),
             decline_url: link(LinkAction::Decline),
         },
+        discloses: None,
     })
 }
 
@@ -234,11 +240,11 @@ fn introduction(
     if !matches!(m.state, MatchState::Introduced | MatchState::Active) {
         return Ok(Composed::Cancel("the match is not introduced"));
     }
-    if consent_for(conn, m.seeker, RecipientClass::MatchedSponsor)?.is_none() {
+    let Some(consent) = consent_for(conn, m.seeker, RecipientClass::MatchedSponsor)? else {
         return Ok(Composed::Cancel(
             "the seeker's consent to share contact details is no longer in force",
         ));
-    }
+    };
     let (sponsor_account, sponsor_alias) = users::table
         .inner_join(sponsor_profiles::table)
         .filter(users::id.eq(&m.sponsor))
@@ -267,6 +273,7 @@ fn introduction(
                 other_email: seeker_email,
                 other_phone: seeker_phone,
             },
+            discloses: Some(consent),
         }
     } else {
         let Some(address) = seeker_email else {
@@ -289,6 +296,7 @@ fn introduction(
                 other_email: sponsor_email,
                 other_phone: sponsor_phone,
             },
+            discloses: None,
         }
     })
 }
@@ -364,6 +372,7 @@ fn check_in(
             need_help_url: link(CheckInAnswer::NeedHelp),
             want_change_url: link(CheckInAnswer::WantChange),
         },
+        discloses: None,
     })
 }
 

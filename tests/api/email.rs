@@ -12,7 +12,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 use sponsor_match::config::{EmailTransport, Settings, SmtpSecurity};
 use sponsor_match::delivery::worker::Worker;
-use sponsor_match::store::schema::{consents, outbox_messages};
+use sponsor_match::store::schema::{consents, disclosures, outbox_messages};
 
 use crate::helpers::{Caller, TestApp, expect_json, expect_problem};
 use crate::journey::{
@@ -216,6 +216,83 @@ async fn the_journey_reaches_both_people_through_real_smtp() {
         }
     }
     assert_all_sent(&app).await;
+    let disclosed = disclosed(&app, &id).await;
+    assert_eq!(disclosed.len(), 2, "{disclosed:?}");
+    assert!(!disclosed[0].1.contains("contact_details"));
+    assert!(disclosed[1].1.contains("contact_details"));
+}
+
+/// The disclosure log's rows for the match: consent and items, oldest first.
+async fn disclosed(app: &TestApp, match_id: &str) -> Vec<(Option<String>, String)> {
+    let match_id = match_id.to_owned();
+    app.db
+        .run(move |conn| {
+            Ok(disclosures::table
+                .filter(disclosures::match_id.eq(match_id))
+                .order(disclosures::id.asc())
+                .select((disclosures::consent_id, disclosures::items))
+                .load(conn)?)
+        })
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_introduction_is_logged_as_disclosed_when_it_is_sent_and_not_before() {
+    let mail = MailServer::start();
+    let app = TestApp::builder()
+        .with(send_to(&mail))
+        .with(|s| s.outbox.deliver_in_serve = false)
+        .spawn()
+        .await;
+    let p = program(&app).await;
+    let sponsor = app.add_sponsor(&p.admin, |_| {}).await;
+    let seeker = consenting_seeker(&app, &p.portal).await;
+    let id = propose_to(&app, &p.portal, &seeker, &sponsor).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (caller, action, body) in [
+        (&sponsor, "sponsor-accept", accept()),
+        (&p.portal, "seeker-accept", json!({})),
+    ] {
+        expect_json(step(&app, caller, &id, action, body).await, StatusCode::OK).await;
+    }
+    let first = record_consent(&app, &p.portal, &seeker, contact_consent()).await;
+    assert_eq!(
+        get_match(&app, &p.manager, &id).await["state"],
+        "introduced"
+    );
+    // Queued, not sent: only the request's summary is on record.
+    assert_eq!(disclosed(&app, &id).await.len(), 1);
+
+    // The consent is revoked before the worker runs: the introductions are cancelled,
+    // nothing of the contact details went anywhere, and the log says so.
+    let revoke = format!(
+        "/api/v1/seekers/{seeker}/consents/{}/revoke",
+        first["id"].as_str().unwrap()
+    );
+    let revoked = app
+        .post(&revoke, &p.portal, &json!({}))
+        .send()
+        .await
+        .unwrap();
+    expect_json(revoked, StatusCode::OK).await;
+    let secrets = app.settings().secrets().unwrap();
+    let worker = Worker::new(app.settings(), &secrets, app.db.clone()).unwrap();
+    while worker.deliver_due().await.unwrap() > 0 {}
+    assert!(of_kind(&mail.received(), "introduction_to_sponsor").is_empty());
+    assert_eq!(disclosed(&app, &id).await.len(), 1);
+
+    // Given again: queued again, sent once, logged once, under the consent in force.
+    let second = record_consent(&app, &p.portal, &seeker, contact_consent()).await;
+    while worker.deliver_due().await.unwrap() > 0 {}
+    let mails = mail.wait_for(2, WAIT).await;
+    assert_eq!(of_kind(&mails, "introduction_to_sponsor").len(), 1);
+    let disclosed = disclosed(&app, &id).await;
+    assert_eq!(disclosed.len(), 2, "{disclosed:?}");
+    assert!(disclosed[1].1.contains("contact_details"));
+    assert_eq!(disclosed[1].0.as_deref(), second["id"].as_str());
 }
 
 #[tokio::test]

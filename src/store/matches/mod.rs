@@ -49,7 +49,7 @@ pub use expiry::{Expiry, advance, expire_one, overdue};
 pub use proposals::{Proposal, propose, reassign};
 pub use steps::{
     StepDetails, act, decline_for_pause, introduce_agreed, introduce_if_consented,
-    on_consent_revoked,
+    on_consent_revoked, record_introduction_sent,
 };
 pub use views::{
     DisclosureRecord, LinkedRequest, SeekerSummaryForSponsor, SponsorRequest, disclosures,

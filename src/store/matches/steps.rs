@@ -155,9 +155,9 @@ pub fn introduce_if_consented(conn: &mut AnyConnection, id: MatchId) -> Result<(
     if row.state()? != MatchState::Agreed || row.sponsor_contact_consent_at.is_none() {
         return Ok(());
     }
-    let Some(consent) = consent_for(conn, row.seeker()?, RecipientClass::MatchedSponsor)? else {
+    if consent_for(conn, row.seeker()?, RecipientClass::MatchedSponsor)?.is_none() {
         return Ok(());
-    };
+    }
     let program = row.program()?;
     let system = By::Service {
         on_behalf_of: None,
@@ -171,7 +171,6 @@ pub fn introduce_if_consented(conn: &mut AnyConnection, id: MatchId) -> Result<(
         StepDetails::default(),
         system,
     )?;
-    record_disclosure(conn, &row, &row.sponsor_id, Some(consent), |_| true)?;
     outbox::enqueue(conn, program, id, MessageKind::IntroductionToSponsor)?;
     outbox::enqueue(conn, program, id, MessageKind::IntroductionToSeeker)?;
     system.audit(conn, program, "match.introduce", id)
@@ -195,15 +194,21 @@ pub fn introduce_agreed(conn: &mut AnyConnection, seeker: SeekerId) -> Result<()
     if row.state()? == MatchState::Agreed {
         return introduce_if_consented(conn, id);
     }
-    let mut queued = false;
     for kind in MessageKind::INTRODUCTIONS {
-        queued |= outbox::enqueue(conn, row.program()?, id, kind)?;
-    }
-    if queued {
-        let consent = consent_for(conn, seeker, RecipientClass::MatchedSponsor)?;
-        record_disclosure(conn, &row, &row.sponsor_id, consent, |_| true)?;
+        outbox::enqueue(conn, row.program()?, id, kind)?;
     }
     Ok(())
+}
+
+/// The introduction to the sponsor went out: what the seeker's `consent` covers, their
+/// contact details included, has been disclosed to the sponsor, and is logged now.
+pub fn record_introduction_sent(
+    conn: &mut AnyConnection,
+    id: MatchId,
+    consent: ConsentId,
+) -> Result<(), StoreError> {
+    let row = load_row(conn, id, None)?;
+    record_disclosure(conn, &row, &row.sponsor_id, Some(consent), |_| true)
 }
 
 /// Logs what of the seeker's record went to `recipient` under `consent`.
