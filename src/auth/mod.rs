@@ -35,6 +35,30 @@ pub enum Role {
     Sponsor,
 }
 
+/// Whether an account may sign in.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[strum(serialize_all = "snake_case")]
+#[diesel(sql_type = diesel::sql_types::Text)]
+#[serde(rename_all = "snake_case")]
+pub enum UserStatus {
+    Active,
+    /// Cannot log in; their sessions were ended.
+    Disabled,
+}
+
 /// The kind of caller, as endpoints declare whom they admit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CallerKind {
@@ -91,5 +115,6 @@ mod tests {
     #[test]
     fn stored_and_serialized_names_are_the_same() {
         crate::domain::assert_names_agree::<super::Role>();
+        crate::domain::assert_names_agree::<super::UserStatus>();
     }
 }

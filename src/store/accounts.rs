@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use super::audit::{self, Actor, RecordKind};
 use super::schema::{invites, programs, session_tokens, users};
 use super::{AnyConnection, PageRequest, StoreError, now};
-use crate::auth::{Principal, Role};
+use crate::auth::{Principal, Role, UserStatus};
 use crate::domain::ids::{InviteId, ProgramId, UserId};
 use crate::matching::policy::MatchingPolicy;
 
@@ -43,29 +43,6 @@ pub fn get_program(conn: &mut AnyConnection, id: ProgramId) -> Result<Program, S
         max_sponsor_capacity,
         created_at: created_at.and_utc(),
     })
-}
-
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    ToSchema,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[strum(serialize_all = "snake_case")]
-#[diesel(sql_type = diesel::sql_types::Text)]
-#[serde(rename_all = "snake_case")]
-pub enum UserStatus {
-    Active,
-    /// Cannot log in; their sessions were ended.
-    Disabled,
 }
 
 #[derive(Queryable, Selectable, Insertable)]

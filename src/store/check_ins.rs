@@ -6,13 +6,12 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::accounts::UserStatus;
 use super::audit::{self, Actor, RecordKind};
 use super::matches::{By, StepDetails, act, advance};
 use super::matching::states_where;
 use super::schema::{check_ins, match_transitions, matches, seekers, users};
 use super::{AnyConnection, StoreError, now, outbox};
-use crate::auth::{Principal, Role};
+use crate::auth::{Principal, Role, UserStatus};
 use crate::domain::check_in::{
     CheckInAnswer, CheckInParty, CheckInSchedule, CheckInStatus, Concern, concern,
 };

@@ -16,9 +16,8 @@ use diesel::sql_types::Text;
 use diesel::sqlite::Sqlite;
 
 use super::MultiBackend;
-use super::accounts::UserStatus;
 use super::audit::RecordKind;
-use crate::auth::Role;
+use crate::auth::{Role, UserStatus};
 use crate::domain::check_in::{CheckInAnswer, CheckInParty};
 use crate::domain::consent::RecipientClass;
 use crate::domain::ids::{

@@ -5,7 +5,6 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::accounts::UserStatus;
 use super::outbox::Claimed;
 use super::schema::{
     check_ins, invites, matches, programs, seeker_contacts, seekers, sponsor_contacts,
@@ -13,7 +12,7 @@ use super::schema::{
 };
 use super::seekers::consent_for;
 use super::{AnyConnection, StoreError, now};
-use crate::auth::Role;
+use crate::auth::{Role, UserStatus};
 use crate::domain::check_in::{CheckInAnswer, CheckInParty, links_expire};
 use crate::domain::consent::RecipientClass;
 use crate::domain::ids::{CheckInId, InviteId, MatchId, ProgramId, SeekerId, UserId};

@@ -7,12 +7,12 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::connection::DefaultLoadingMode;
 use diesel::prelude::*;
 
-use super::accounts::UserStatus;
 use super::audit::{self, Actor, RecordKind};
 use super::schema::{
     matches, matching_policies, seekers, sponsor_changes, sponsor_profiles, users,
 };
 use super::{AnyConnection, StoreError, from_json, now};
+use crate::auth::UserStatus;
 use crate::domain::ids::{ProgramId, SeekerId, UserId};
 use crate::domain::lifecycle::MatchState;
 use crate::domain::seeker::SoftPreferences;

@@ -556,11 +556,6 @@ mod tests {
     }
 
     #[test]
-    fn stored_and_serialized_names_are_the_same() {
-        crate::domain::assert_names_agree::<accounts::UserStatus>();
-    }
-
-    #[test]
     fn no_free_connection_in_time_is_busy() {
         let manager = ConnectionManager::new("sqlite://:memory:", Duration::ZERO).unwrap();
         let pool = Pool::builder()

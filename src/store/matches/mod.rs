@@ -12,11 +12,10 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::accounts::UserStatus;
 use super::audit::{self, Actor, RecordKind};
 use super::seekers::{consent_for, ensure_seeker};
 use super::{AnyBackend, AnyConnection, PageRequest, StoreError, from_json, now, outbox, to_json};
-use crate::auth::{Principal, Role};
+use crate::auth::{Principal, Role, UserStatus};
 use crate::domain::consent::{DisclosedItem, RecipientClass, is_in_force};
 use crate::domain::ids::{ConsentId, DisclosureId, MatchId, ProgramId, SeekerId, StepId, UserId};
 use crate::domain::lifecycle::{Action, MatchState, Party, Reason, Refusal, transition};
