@@ -338,10 +338,7 @@ pub fn retry_dead(
     let mine = outbox_messages::table
         .find(id)
         .filter(outbox_messages::program_id.eq(actor.principal.program_id()));
-    let status = mine
-        .clone()
-        .select(outbox_messages::status)
-        .first::<String>(conn)?;
+    let status = mine.select(outbox_messages::status).first::<String>(conn)?;
     if status != "dead" {
         return Err(StoreError::Conflict("only a dead message can be retried"));
     }
