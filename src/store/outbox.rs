@@ -146,7 +146,9 @@ pub fn cancel(
     .execute(conn)?)
 }
 
-/// A message claimed for delivery.
+/// A message claimed for delivery, as the claim read it: text, not typed ids and kinds,
+/// so that a row that does not read fails its own delivery (retried, then dead-lettered)
+/// instead of every claim.
 #[derive(Debug, Clone, QueryableByName)]
 pub struct Claimed {
     #[diesel(sql_type = diesel::sql_types::Text)]
