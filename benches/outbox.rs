@@ -78,8 +78,7 @@ async fn main() -> anyhow::Result<()> {
         .run(move |conn| {
             use diesel::prelude::*;
             use sponsor_match::store::schema::seekers;
-            let ids = seekers::table.select(seekers::id).load::<String>(conn)?;
-            Ok(ids.iter().filter_map(|id| id.parse().ok()).collect())
+            Ok(seekers::table.select(seekers::id).load(conn)?)
         })
         .await?;
     let mut zones = pool.zones();

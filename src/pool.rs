@@ -84,7 +84,7 @@ impl SponsorPool {
             return Ok(0);
         }
         let newest = entries.iter().map(|(seq, _)| *seq).max().unwrap_or(since);
-        let mut changed: Vec<String> = entries.iter().map(|(_, id)| id.clone()).collect();
+        let mut changed: Vec<UserId> = entries.iter().map(|(_, id)| *id).collect();
         changed.sort();
         changed.dedup();
         let count = changed.len();
@@ -197,7 +197,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// What a pool is built from: the index, the aliases, the change log's newest sequence
 /// number, and the entries the follower could still read that the index reflects.
-type Built = (RankIndex, Aliases, i64, Vec<(i64, String)>);
+type Built = (RankIndex, Aliases, i64, Vec<(i64, UserId)>);
 
 async fn build(db: &Db, week: DateTime<Utc>) -> Result<Built, StoreError> {
     db.run(move |conn| {
@@ -274,7 +274,7 @@ impl Applied {
         Duration::from_secs(2 * matching::CHANGE_WINDOW.num_seconds() as u64);
 
     /// The entries not applied yet; forgets those past remembering.
-    fn unapplied(&mut self, entries: Vec<(i64, String)>, now: Instant) -> Vec<(i64, String)> {
+    fn unapplied(&mut self, entries: Vec<(i64, UserId)>, now: Instant) -> Vec<(i64, UserId)> {
         self.0
             .retain(|_, at| now.saturating_duration_since(*at) < Self::REMEMBER);
         entries
@@ -283,7 +283,7 @@ impl Applied {
             .collect()
     }
 
-    fn mark(&mut self, entries: &[(i64, String)], now: Instant) {
+    fn mark(&mut self, entries: &[(i64, UserId)], now: Instant) {
         self.0.extend(entries.iter().map(|(seq, _)| (*seq, now)));
     }
 }
@@ -292,8 +292,10 @@ impl Applied {
 mod tests {
     use super::*;
 
-    fn entries(seqs: &[i64]) -> Vec<(i64, String)> {
-        seqs.iter().map(|s| (*s, format!("sponsor-{s}"))).collect()
+    fn entries(seqs: &[i64]) -> Vec<(i64, UserId)> {
+        seqs.iter()
+            .map(|s| (*s, UserId::from(Uuid::from_u128(*s as u128))))
+            .collect()
     }
 
     #[test]

@@ -10,7 +10,24 @@ use utoipa::ToSchema;
 
 use crate::domain::ids::{ApiKeyId, ProgramId, UserId};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[strum(serialize_all = "snake_case")]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     ProgramAdmin,
@@ -18,23 +35,28 @@ pub enum Role {
     Sponsor,
 }
 
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::ProgramAdmin => "program_admin",
-            Role::CaseManager => "case_manager",
-            Role::Sponsor => "sponsor",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "program_admin" => Some(Role::ProgramAdmin),
-            "case_manager" => Some(Role::CaseManager),
-            "sponsor" => Some(Role::Sponsor),
-            _ => None,
-        }
-    }
+/// Whether an account may sign in.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[strum(serialize_all = "snake_case")]
+#[diesel(sql_type = diesel::sql_types::Text)]
+#[serde(rename_all = "snake_case")]
+pub enum UserStatus {
+    Active,
+    /// Cannot log in; their sessions were ended.
+    Disabled,
 }
 
 /// The kind of caller, as endpoints declare whom they admit.
@@ -85,5 +107,14 @@ impl Principal {
             Principal::User { id, .. } => ("user", id.to_string()),
             Principal::Portal { key_id, .. } => ("api_key", key_id.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn stored_and_serialized_names_are_the_same() {
+        crate::domain::assert_names_agree::<super::Role>();
+        crate::domain::assert_names_agree::<super::UserStatus>();
     }
 }

@@ -19,7 +19,10 @@ use utoipa::ToSchema;
     strum::IntoStaticStr,
     strum::EnumString,
     strum::VariantArray,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
 )]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum CheckInParty {
@@ -29,14 +32,6 @@ pub enum CheckInParty {
 
 impl CheckInParty {
     pub const BOTH: &'static [CheckInParty] = <CheckInParty as strum::VariantArray>::VARIANTS;
-
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        text.parse().ok()
-    }
 }
 
 /// The one-click answers of a check-in email.
@@ -53,7 +48,10 @@ impl CheckInParty {
     strum::IntoStaticStr,
     strum::EnumString,
     strum::VariantArray,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
 )]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum CheckInAnswer {
@@ -66,14 +64,6 @@ pub enum CheckInAnswer {
 
 impl CheckInAnswer {
     pub const ALL: &'static [CheckInAnswer] = <CheckInAnswer as strum::VariantArray>::VARIANTS;
-
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        text.parse().ok()
-    }
 
     /// What the person clicked, in their words.
     pub fn wording(self, party: CheckInParty) -> &'static str {
@@ -276,11 +266,13 @@ mod tests {
 
     #[test]
     fn answers_parse_back() {
-        for answer in CheckInAnswer::ALL.iter().copied() {
-            assert_eq!(CheckInAnswer::parse(answer.as_str()), Some(answer));
+        for &answer in CheckInAnswer::ALL {
+            let name: &'static str = answer.into();
+            assert_eq!(name.parse(), Ok(answer));
         }
         for &party in CheckInParty::BOTH {
-            assert_eq!(CheckInParty::parse(party.as_str()), Some(party));
+            let name: &'static str = party.into();
+            assert_eq!(name.parse(), Ok(party));
         }
     }
 }

@@ -1,5 +1,8 @@
 //! Identifiers: UUIDv7 (time-ordered, so ids double as stable pagination cursors),
 //! one newtype per kind of record so a user id can never be passed as a seeker id.
+//! Each is declared a text column's value (diesel's `AsExpression`, `FromSqlRow`:
+//! declarations, no I/O); how its text crosses each backend is the store's
+//! (`store::codec`).
 
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
@@ -7,8 +10,10 @@ macro_rules! id_type {
         #[derive(
             Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
             serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+            diesel::AsExpression, diesel::FromSqlRow,
         )]
         #[serde(transparent)]
+        #[diesel(sql_type = diesel::sql_types::Text)]
         #[schema(value_type = String, format = Uuid)]
         pub struct $name(uuid::Uuid);
 
@@ -84,4 +89,16 @@ id_type!(
 id_type!(
     /// One question to one side of a match, some days after its introduction.
     CheckInId
+);
+id_type!(
+    /// A message of the outbox.
+    MessageId
+);
+id_type!(
+    /// A step of a match's history (a transition), as webhooks name it.
+    StepId
+);
+id_type!(
+    /// An entry of the disclosure log.
+    DisclosureId
 );

@@ -21,7 +21,10 @@ use crate::domain::filter::Filter;
     strum::IntoStaticStr,
     strum::EnumString,
     strum::VariantArray,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
 )]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum MatchState {
@@ -62,9 +65,14 @@ impl MatchState {
         )
     }
 
+    /// Introduced and not over: the pair have each other's details; check-ins run.
+    pub fn is_under_way(self) -> bool {
+        matches!(self, MatchState::Introduced | MatchState::Active)
+    }
+
     /// Open or under way: a seeker has at most one such match.
     pub fn is_live(self) -> bool {
-        self.is_open() || matches!(self, MatchState::Introduced | MatchState::Active)
+        self.is_open() || self.is_under_way()
     }
 
     /// Takes one of the sponsor's slots: from the sponsor's yes until the match is over.
@@ -90,10 +98,6 @@ impl MatchState {
 
     pub fn as_str(self) -> &'static str {
         self.into()
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        text.parse().ok()
     }
 }
 
@@ -124,7 +128,10 @@ pub enum Party {
     strum::IntoStaticStr,
     strum::EnumString,
     strum::VariantArray,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
 )]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum Action {
@@ -312,7 +319,10 @@ pub fn transition(
     strum::IntoStaticStr,
     strum::EnumString,
     strum::VariantArray,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
 )]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum Reason {
@@ -529,7 +539,7 @@ mod tests {
     #[test]
     fn names_round_trip() {
         for state in MatchState::ALL.iter().copied() {
-            assert_eq!(MatchState::parse(state.as_str()), Some(state));
+            assert_eq!(state.as_str().parse(), Ok(state));
             let json = serde_json::to_value(state).unwrap();
             assert_eq!(json, state.as_str());
         }

@@ -31,8 +31,11 @@ where
 mod tests {
     use super::assert_names_agree;
     use super::check_in::{CheckInAnswer, CheckInParty};
+    use super::consent::RecipientClass;
     use super::filter::Filter;
     use super::lifecycle::{Action, MatchState, Reason};
+    use super::sponsor::SponsorStatus;
+    use super::values::{AgeBand, Gender};
 
     #[test]
     fn stored_and_serialized_names_are_the_same() {
@@ -42,5 +45,9 @@ mod tests {
         assert_names_agree::<CheckInAnswer>();
         assert_names_agree::<CheckInParty>();
         assert_names_agree::<Filter>();
+        assert_names_agree::<RecipientClass>();
+        assert_names_agree::<SponsorStatus>();
+        assert_names_agree::<Gender>();
+        assert_names_agree::<AgeBand>();
     }
 }

@@ -642,8 +642,25 @@ pub enum MeetingMode {
 }
 
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
 )]
+#[strum(serialize_all = "snake_case")]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 pub enum Gender {
     Woman,
@@ -714,18 +731,39 @@ pub fn parse_attributes(mut list: Vec<Attribute>) -> Vec<Attribute> {
 }
 
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
 )]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum AgeBand {
     #[serde(rename = "18_29")]
+    #[strum(serialize = "18_29")]
     From18To29,
     #[serde(rename = "30_39")]
+    #[strum(serialize = "30_39")]
     From30To39,
     #[serde(rename = "40_49")]
+    #[strum(serialize = "40_49")]
     From40To49,
     #[serde(rename = "50_59")]
+    #[strum(serialize = "50_59")]
     From50To59,
     #[serde(rename = "60_plus")]
+    #[strum(serialize = "60_plus")]
     From60,
 }
 

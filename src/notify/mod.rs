@@ -23,7 +23,10 @@ use utoipa::ToSchema;
     strum::IntoStaticStr,
     strum::EnumString,
     strum::VariantArray,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
 )]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum MessageKind {

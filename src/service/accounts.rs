@@ -193,7 +193,7 @@ pub async fn accept_invite(
             if user.role != Role::Sponsor {
                 return Ok(user);
             }
-            let Some(input) = roster::take_pending_profile(conn, &activation.invite)? else {
+            let Some(input) = roster::take_pending_profile(conn, activation.invite)? else {
                 return Ok(user);
             };
             let program = accounts::get_program(conn, user.program_id)?;

@@ -47,7 +47,7 @@ pub(super) fn save_profile_in(
 ) -> Result<SponsorProfileRecord, StoreError> {
     let record = sponsors::save_profile(conn, actor, sponsor, profile, contact, expected)?;
     if profile.status == SponsorStatus::Paused {
-        matches::decline_for_pause(conn, actor, &sponsor.to_string())?;
+        matches::decline_for_pause(conn, actor, sponsor)?;
     }
     Ok(record)
 }

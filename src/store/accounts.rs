@@ -7,8 +7,8 @@ use utoipa::ToSchema;
 
 use super::audit::{self, Actor, RecordKind};
 use super::schema::{invites, programs, session_tokens, users};
-use super::{AnyConnection, PageRequest, StoreError, now, parse_id};
-use crate::auth::{Principal, Role};
+use super::{AnyConnection, PageRequest, StoreError, now};
+use crate::auth::{Principal, Role, UserStatus};
 use crate::domain::ids::{InviteId, ProgramId, UserId};
 use crate::matching::policy::MatchingPolicy;
 
@@ -30,7 +30,7 @@ impl Program {
 
 pub fn get_program(conn: &mut AnyConnection, id: ProgramId) -> Result<Program, StoreError> {
     let (name, max_sponsor_capacity, created_at) = programs::table
-        .find(id.to_string())
+        .find(id)
         .select((
             programs::name,
             programs::max_sponsor_capacity,
@@ -45,41 +45,16 @@ pub fn get_program(conn: &mut AnyConnection, id: ProgramId) -> Result<Program, S
     })
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum UserStatus {
-    Active,
-    /// Cannot log in; their sessions were ended.
-    Disabled,
-}
-
-impl UserStatus {
-    fn as_str(self) -> &'static str {
-        match self {
-            UserStatus::Active => "active",
-            UserStatus::Disabled => "disabled",
-        }
-    }
-
-    fn parse(s: &str) -> Result<Self, StoreError> {
-        match s {
-            "active" => Ok(UserStatus::Active),
-            "disabled" => Ok(UserStatus::Disabled),
-            other => Err(StoreError::Corrupt(format!("users.status: {other}"))),
-        }
-    }
-}
-
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = users)]
 struct UserRow {
-    id: String,
-    program_id: String,
+    id: UserId,
+    program_id: ProgramId,
     email: String,
     display_name: String,
-    role: String,
+    role: Role,
     password_hash: String,
-    status: String,
+    status: UserStatus,
     version: i32,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
@@ -98,21 +73,19 @@ pub struct User {
     pub updated_at: DateTime<Utc>,
 }
 
-impl TryFrom<UserRow> for User {
-    type Error = StoreError;
-    fn try_from(row: UserRow) -> Result<Self, StoreError> {
-        Ok(User {
-            id: parse_id("users.id", &row.id)?,
-            program_id: parse_id("users.program_id", &row.program_id)?,
-            role: Role::parse(&row.role)
-                .ok_or_else(|| StoreError::Corrupt(format!("users.role: {}", row.role)))?,
-            status: UserStatus::parse(&row.status)?,
+impl From<UserRow> for User {
+    fn from(row: UserRow) -> Self {
+        User {
+            id: row.id,
+            program_id: row.program_id,
+            role: row.role,
+            status: row.status,
             email: row.email,
             display_name: row.display_name,
             version: row.version,
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
-        })
+        }
     }
 }
 
@@ -125,13 +98,13 @@ fn user_row(
 ) -> UserRow {
     let at = now();
     UserRow {
-        id: UserId::new().to_string(),
-        program_id: program.to_string(),
+        id: UserId::new(),
+        program_id: program,
         email: email.to_owned(),
         display_name: display_name.to_owned(),
-        role: role.as_str().to_owned(),
+        role,
         password_hash,
-        status: UserStatus::Active.as_str().to_owned(),
+        status: UserStatus::Active,
         version: 1,
         created_at: at,
         updated_at: at,
@@ -151,7 +124,7 @@ pub fn create_user(
     diesel::insert_into(users::table)
         .values(&row)
         .execute(conn)?;
-    row.try_into()
+    Ok(row.into())
 }
 
 /// A new program and its first admin, made by an operator's command (`job`, for the
@@ -167,7 +140,7 @@ pub fn create_program_with_admin(
     let program = ProgramId::new();
     diesel::insert_into(programs::table)
         .values((
-            programs::id.eq(program.to_string()),
+            programs::id.eq(program),
             programs::name.eq(program_name),
             programs::created_at.eq(now()),
         ))
@@ -193,9 +166,9 @@ pub fn create_program_with_admin(
         job,
         "user.create",
         super::audit::RecordKind::User,
-        &row.id,
+        &row.id.to_string(),
     )?;
-    Ok((program, row.try_into()?))
+    Ok((program, row.into()))
 }
 
 /// What login needs to know of an account.
@@ -220,19 +193,17 @@ pub fn find_login(
             users::password_hash,
             users::status,
         ))
-        .first::<(String, String, String, String, String)>(conn)
+        .first::<(UserId, ProgramId, Role, String, UserStatus)>(conn)
         .optional()?;
-    row.map(|(id, program_id, role, password_hash, status)| {
-        Ok(LoginAccount {
-            user_id: parse_id("users.id", &id)?,
-            program_id: parse_id("users.program_id", &program_id)?,
-            role: Role::parse(&role)
-                .ok_or_else(|| StoreError::Corrupt(format!("users.role: {role}")))?,
+    Ok(row.map(
+        |(user_id, program_id, role, password_hash, status)| LoginAccount {
+            user_id,
+            program_id,
+            role,
             password_hash,
-            active: status == UserStatus::Active.as_str(),
-        })
-    })
-    .transpose()
+            active: status == UserStatus::Active,
+        },
+    ))
 }
 
 pub fn create_session(
@@ -244,7 +215,7 @@ pub fn create_session(
     diesel::insert_into(session_tokens::table)
         .values((
             session_tokens::token_hash.eq(token_hash),
-            session_tokens::user_id.eq(user.to_string()),
+            session_tokens::user_id.eq(user),
             session_tokens::created_at.eq(now()),
             session_tokens::expires_at.eq(expires_at),
         ))
@@ -262,19 +233,15 @@ pub fn principal_for_session(
         .filter(session_tokens::token_hash.eq(token_hash))
         .filter(session_tokens::revoked_at.is_null())
         .filter(session_tokens::expires_at.gt(now()))
-        .filter(users::status.eq(UserStatus::Active.as_str()))
+        .filter(users::status.eq(UserStatus::Active))
         .select((users::id, users::program_id, users::role))
-        .first::<(String, String, String)>(conn)
+        .first::<(UserId, ProgramId, Role)>(conn)
         .optional()?;
-    row.map(|(id, program_id, role)| {
-        Ok(Principal::User {
-            id: parse_id("users.id", &id)?,
-            program_id: parse_id("users.program_id", &program_id)?,
-            role: Role::parse(&role)
-                .ok_or_else(|| StoreError::Corrupt(format!("users.role: {role}")))?,
-        })
-    })
-    .transpose()
+    Ok(row.map(|(id, program_id, role)| Principal::User {
+        id,
+        program_id,
+        role,
+    }))
 }
 
 pub fn revoke_session(conn: &mut AnyConnection, token_hash: &str) -> Result<(), StoreError> {
@@ -289,12 +256,12 @@ pub fn get_user(
     program: ProgramId,
     id: UserId,
 ) -> Result<User, StoreError> {
-    users::table
-        .filter(users::program_id.eq(program.to_string()))
-        .filter(users::id.eq(id.to_string()))
+    Ok(users::table
+        .filter(users::program_id.eq(program))
+        .filter(users::id.eq(id))
         .select(UserRow::as_select())
-        .first(conn)?
-        .try_into()
+        .first::<UserRow>(conn)?
+        .into())
 }
 
 pub fn list_users(
@@ -303,15 +270,15 @@ pub fn list_users(
     page: PageRequest,
 ) -> Result<Vec<User>, StoreError> {
     let mut query = users::table
-        .filter(users::program_id.eq(program.to_string()))
+        .filter(users::program_id.eq(program))
         .select(UserRow::as_select())
         .order(users::id.asc())
         .limit(page.limit)
         .into_boxed();
     if let Some(after) = page.after {
-        query = query.filter(users::id.gt(after.to_string()));
+        query = query.filter(users::id.gt(UserId::from(after)));
     }
-    query.load(conn)?.into_iter().map(User::try_from).collect()
+    Ok(query.load(conn)?.into_iter().map(User::from).collect())
 }
 
 /// What a program admin may change about an account.
@@ -343,11 +310,11 @@ pub fn update_user(
         (_, status) => status,
     };
     let updated = diesel::update(users::table)
-        .filter(users::id.eq(id.to_string()))
+        .filter(users::id.eq(id))
         .filter(users::version.eq(expected_version))
         .set((
             users::display_name.eq(change.display_name.unwrap_or(current.display_name)),
-            users::status.eq(status.as_str()),
+            users::status.eq(status),
             users::version.eq(expected_version + 1),
             users::updated_at.eq(now()),
         ))
@@ -358,11 +325,11 @@ pub fn update_user(
         });
     }
     if current.role == Role::Sponsor && status != current.status {
-        super::matching::record_sponsor_change(conn, &id.to_string())?;
+        super::matching::record_sponsor_change(conn, id)?;
     }
     if status == UserStatus::Disabled {
         diesel::update(session_tokens::table)
-            .filter(session_tokens::user_id.eq(id.to_string()))
+            .filter(session_tokens::user_id.eq(id))
             .filter(session_tokens::revoked_at.is_null())
             .set(session_tokens::revoked_at.eq(now()))
             .execute(conn)?;
@@ -398,13 +365,13 @@ pub fn create_invite(
     token_hash: &str,
     expires_at: DateTime<Utc>,
 ) -> Result<Invite, StoreError> {
-    let program = actor.principal.program_id().to_string();
+    let program = actor.principal.program_id();
     let Principal::User { id: inviter, .. } = actor.principal else {
         return Err(StoreError::Conflict("only people can invite"));
     };
     let in_program = users::table
         .filter(users::email.eq(email))
-        .filter(users::program_id.eq(&program))
+        .filter(users::program_id.eq(program))
         .count()
         .get_result::<i64>(conn)?;
     if in_program > 0 {
@@ -413,20 +380,20 @@ pub fn create_invite(
         ));
     }
     diesel::delete(invites::table)
-        .filter(invites::program_id.eq(&program))
+        .filter(invites::program_id.eq(program))
         .filter(invites::email.eq(email))
         .filter(invites::used_at.is_null())
         .execute(conn)?;
     let id = InviteId::new();
     diesel::insert_into(invites::table)
         .values((
-            invites::id.eq(id.to_string()),
-            invites::program_id.eq(&program),
+            invites::id.eq(id),
+            invites::program_id.eq(program),
             invites::email.eq(email),
             invites::display_name.eq(display_name),
-            invites::role.eq(role.as_str()),
+            invites::role.eq(role),
             invites::token_hash.eq(token_hash),
-            invites::created_by.eq(inviter.to_string()),
+            invites::created_by.eq(inviter),
             invites::created_at.eq(now()),
             invites::expires_at.eq(expires_at.naive_utc()),
         ))
@@ -468,7 +435,7 @@ pub fn accept_invite(
     request_id: &str,
 ) -> Result<Activation, StoreError> {
     let at = now();
-    let (invite_id, program_id, email, display_name, role) = invites::table
+    let (invite_id, program, email, display_name, role) = invites::table
         .filter(invites::token_hash.eq(token_hash))
         .filter(invites::used_at.is_null())
         .filter(invites::expires_at.gt(at))
@@ -479,7 +446,7 @@ pub fn accept_invite(
             invites::display_name,
             invites::role,
         ))
-        .first::<(String, String, String, String, String)>(conn)?;
+        .first::<(InviteId, ProgramId, String, String, Role)>(conn)?;
     let taken = users::table
         .filter(users::email.eq(&email))
         .count()
@@ -487,11 +454,8 @@ pub fn accept_invite(
     if taken > 0 {
         return Err(StoreError::NotFound);
     }
-    let role =
-        Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("invites.role: {role}")))?;
-    let program: ProgramId = parse_id("invites.program_id", &program_id)?;
     let row = user_row(program, &email, &display_name, role, password_hash);
-    let user_id = row.id.clone();
+    let user_id = row.id;
     // A racing acceptance of the same invite, or of another invite for the same address,
     // trips the unique email and fails as a whole.
     diesel::insert_into(users::table)
@@ -501,14 +465,14 @@ pub fn accept_invite(
             StoreError::Conflict(_) => StoreError::NotFound,
             other => other,
         })?;
-    let spent = diesel::update(invites::table.find(&invite_id))
+    let spent = diesel::update(invites::table.find(invite_id))
         .filter(invites::used_at.is_null())
-        .set((invites::used_at.eq(at), invites::user_id.eq(&user_id)))
+        .set((invites::used_at.eq(at), invites::user_id.eq(user_id)))
         .execute(conn)?;
     if spent == 0 {
         return Err(StoreError::NotFound);
     }
-    let user: User = row.try_into()?;
+    let user = User::from(row);
     let actor = Actor {
         principal: Principal::User {
             id: user.id,
@@ -517,7 +481,13 @@ pub fn accept_invite(
         },
         request_id: request_id.to_owned(),
     };
-    audit::record(conn, &actor, "user.activate", RecordKind::User, &user_id)?;
+    audit::record(
+        conn,
+        &actor,
+        "user.activate",
+        RecordKind::User,
+        &user_id.to_string(),
+    )?;
     Ok(Activation {
         user,
         actor,
@@ -529,5 +499,5 @@ pub fn accept_invite(
 pub struct Activation {
     pub user: User,
     pub actor: Actor,
-    pub invite: String,
+    pub invite: InviteId,
 }

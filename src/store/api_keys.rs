@@ -7,16 +7,16 @@ use utoipa::ToSchema;
 
 use super::audit::{self, Actor, RecordKind};
 use super::schema::api_keys;
-use super::{AnyConnection, PageRequest, StoreError, now, parse_id};
+use super::{AnyConnection, PageRequest, StoreError, now};
 use crate::auth::Principal;
 use crate::domain::ids::{ApiKeyId, ProgramId, UserId};
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = api_keys)]
 struct ApiKeyRow {
-    id: String,
+    id: ApiKeyId,
     name: String,
-    created_by: String,
+    created_by: UserId,
     created_at: NaiveDateTime,
     last_used_at: Option<NaiveDateTime>,
     revoked_at: Option<NaiveDateTime>,
@@ -33,17 +33,16 @@ pub struct ApiKey {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-impl TryFrom<ApiKeyRow> for ApiKey {
-    type Error = StoreError;
-    fn try_from(row: ApiKeyRow) -> Result<Self, StoreError> {
-        Ok(ApiKey {
-            id: parse_id("api_keys.id", &row.id)?,
+impl From<ApiKeyRow> for ApiKey {
+    fn from(row: ApiKeyRow) -> Self {
+        ApiKey {
+            id: row.id,
             name: row.name,
-            created_by: parse_id("api_keys.created_by", &row.created_by)?,
+            created_by: row.created_by,
             created_at: row.created_at.and_utc(),
             last_used_at: row.last_used_at.map(|t| t.and_utc()),
             revoked_at: row.revoked_at.map(|t| t.and_utc()),
-        })
+        }
     }
 }
 
@@ -64,11 +63,11 @@ pub fn create_api_key(
     let id = ApiKeyId::new();
     diesel::insert_into(api_keys::table)
         .values((
-            api_keys::id.eq(id.to_string()),
-            api_keys::program_id.eq(program_id.to_string()),
+            api_keys::id.eq(id),
+            api_keys::program_id.eq(program_id),
             api_keys::name.eq(name),
             api_keys::key_hash.eq(key_hash),
-            api_keys::created_by.eq(creator.to_string()),
+            api_keys::created_by.eq(creator),
             api_keys::created_at.eq(now()),
         ))
         .execute(conn)?;
@@ -87,12 +86,12 @@ fn get_api_key(
     program: ProgramId,
     id: ApiKeyId,
 ) -> Result<ApiKey, StoreError> {
-    api_keys::table
-        .filter(api_keys::program_id.eq(program.to_string()))
-        .filter(api_keys::id.eq(id.to_string()))
+    Ok(api_keys::table
+        .filter(api_keys::program_id.eq(program))
+        .filter(api_keys::id.eq(id))
         .select(ApiKeyRow::as_select())
-        .first(conn)?
-        .try_into()
+        .first::<ApiKeyRow>(conn)?
+        .into())
 }
 
 pub fn list_api_keys(
@@ -101,19 +100,19 @@ pub fn list_api_keys(
     page: PageRequest,
 ) -> Result<Vec<ApiKey>, StoreError> {
     let mut query = api_keys::table
-        .filter(api_keys::program_id.eq(program.to_string()))
+        .filter(api_keys::program_id.eq(program))
         .select(ApiKeyRow::as_select())
         .order(api_keys::id.asc())
         .limit(page.limit)
         .into_boxed();
     if let Some(after) = page.after {
-        query = query.filter(api_keys::id.gt(after.to_string()));
+        query = query.filter(api_keys::id.gt(ApiKeyId::from(after)));
     }
-    query
-        .load(conn)?
+    Ok(query
+        .load::<ApiKeyRow>(conn)?
         .into_iter()
-        .map(ApiKey::try_from)
-        .collect()
+        .map(ApiKey::from)
+        .collect())
 }
 
 pub fn revoke_api_key(
@@ -124,7 +123,7 @@ pub fn revoke_api_key(
     let program = actor.principal.program_id();
     let key = get_api_key(conn, program, id)?;
     if key.revoked_at.is_none() {
-        diesel::update(api_keys::table.find(id.to_string()))
+        diesel::update(api_keys::table.find(id))
             .set(api_keys::revoked_at.eq(now()))
             .execute(conn)?;
         audit::record(
@@ -148,19 +147,19 @@ pub fn principal_for_api_key(
         .filter(api_keys::key_hash.eq(key_hash))
         .filter(api_keys::revoked_at.is_null())
         .select((api_keys::id, api_keys::program_id, api_keys::last_used_at))
-        .first::<(String, String, Option<NaiveDateTime>)>(conn)
+        .first::<(ApiKeyId, ProgramId, Option<NaiveDateTime>)>(conn)
         .optional()?;
     let Some((id, program_id, last_used_at)) = row else {
         return Ok(None);
     };
     let at = now();
     if last_used_at.is_none_or(|t| at - t > chrono::Duration::minutes(1)) {
-        diesel::update(api_keys::table.find(&id))
+        diesel::update(api_keys::table.find(id))
             .set(api_keys::last_used_at.eq(at))
             .execute(conn)?;
     }
     Ok(Some(Principal::Portal {
-        key_id: parse_id("api_keys.id", &id)?,
-        program_id: parse_id("api_keys.program_id", &program_id)?,
+        key_id: id,
+        program_id,
     }))
 }

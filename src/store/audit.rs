@@ -11,7 +11,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::schema::audit_events;
-use super::{AnyConnection, PageRequest, StoreError, Writer, now, parse_id};
+use super::{AnyConnection, PageRequest, StoreError, Writer, now};
 use crate::auth::Principal;
 use crate::domain::ids::{AuditEventId, ProgramId};
 
@@ -22,7 +22,20 @@ pub struct Actor {
     pub request_id: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[strum(serialize_all = "snake_case")]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum RecordKind {
     Seeker,
     Consent,
@@ -40,29 +53,10 @@ pub enum RecordKind {
     Roster,
 }
 
-impl RecordKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            RecordKind::Seeker => "seeker",
-            RecordKind::Consent => "consent",
-            RecordKind::SponsorProfile => "sponsor_profile",
-            RecordKind::User => "user",
-            RecordKind::Invite => "invite",
-            RecordKind::ApiKey => "api_key",
-            RecordKind::MatchingPolicy => "matching_policy",
-            RecordKind::Match => "match",
-            RecordKind::OutboxMessage => "outbox_message",
-            RecordKind::Webhook => "webhook",
-            RecordKind::Report => "report",
-            RecordKind::Roster => "roster",
-        }
-    }
-}
-
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = audit_events)]
 struct AuditRow {
-    id: String,
+    id: AuditEventId,
     actor_kind: String,
     actor_id: String,
     action: String,
@@ -78,12 +72,12 @@ struct AuditRow {
 #[derive(Insertable)]
 #[diesel(table_name = audit_events, treat_none_as_default_value = false)]
 struct NewEvent<'a> {
-    id: String,
-    program_id: &'a str,
+    id: AuditEventId,
+    program_id: ProgramId,
     actor_kind: &'a str,
     actor_id: &'a str,
     action: &'a str,
-    record_kind: &'static str,
+    record_kind: RecordKind,
     record_id: &'a str,
     request_id: Option<&'a str>,
     occurred_at: NaiveDateTime,
@@ -121,12 +115,12 @@ pub fn record_in(
     let (actor_kind, actor_id) = actor.principal.actor();
     diesel::insert_into(audit_events::table)
         .values(NewEvent {
-            id: AuditEventId::new().to_string(),
-            program_id: &program.to_string(),
+            id: AuditEventId::new(),
+            program_id: program,
             actor_kind,
             actor_id: &actor_id,
             action,
-            record_kind: kind.as_str(),
+            record_kind: kind,
             record_id,
             request_id: Some(&actor.request_id),
             occurred_at: now(),
@@ -142,21 +136,19 @@ pub fn record_all_in(
     actor: &Actor,
     action: &str,
     kind: RecordKind,
-    records: &[(ProgramId, &str)],
+    records: &[(ProgramId, String)],
 ) -> Result<(), StoreError> {
     let (actor_kind, actor_id) = actor.principal.actor();
-    let programs: Vec<String> = records.iter().map(|(p, _)| p.to_string()).collect();
     let occurred_at = now();
     let rows: Vec<NewEvent> = records
         .iter()
-        .zip(&programs)
-        .map(|((_, record_id), program_id)| NewEvent {
-            id: AuditEventId::new().to_string(),
-            program_id,
+        .map(|(program_id, record_id)| NewEvent {
+            id: AuditEventId::new(),
+            program_id: *program_id,
             actor_kind,
             actor_id: &actor_id,
             action,
-            record_kind: kind.as_str(),
+            record_kind: kind,
             record_id,
             request_id: Some(&actor.request_id),
             occurred_at,
@@ -194,7 +186,7 @@ struct Queue {
 #[derive(Debug)]
 struct Pending {
     ticket: u64,
-    program_id: String,
+    program_id: ProgramId,
     actor_kind: &'static str,
     actor_id: String,
     request_id: String,
@@ -220,7 +212,7 @@ impl ReadLog {
         queue.next_ticket += 1;
         queue.pending.push(Pending {
             ticket,
-            program_id: actor.principal.program_id().to_string(),
+            program_id: actor.principal.program_id(),
             actor_kind,
             actor_id,
             request_id: actor.request_id.clone(),
@@ -274,12 +266,12 @@ fn insert_events(conn: &mut AnyConnection, group: &[Pending]) -> Result<(), Stor
                 .events
                 .iter()
                 .map(|(action, kind, record_id)| NewEvent {
-                    id: AuditEventId::new().to_string(),
-                    program_id: &pending.program_id,
+                    id: AuditEventId::new(),
+                    program_id: pending.program_id,
                     actor_kind: pending.actor_kind,
                     actor_id: &pending.actor_id,
                     action,
-                    record_kind: kind.as_str(),
+                    record_kind: *kind,
                     record_id,
                     request_id: Some(&pending.request_id),
                     occurred_at: pending.occurred_at,
@@ -307,12 +299,12 @@ pub fn record_service(
 ) -> Result<(), StoreError> {
     diesel::insert_into(audit_events::table)
         .values(NewEvent {
-            id: AuditEventId::new().to_string(),
-            program_id: &program.to_string(),
+            id: AuditEventId::new(),
+            program_id: program,
             actor_kind: "service",
             actor_id: job,
             action,
-            record_kind: kind.as_str(),
+            record_kind: kind,
             record_id,
             request_id: None,
             occurred_at: now(),
@@ -339,28 +331,26 @@ pub fn list(
     page: PageRequest,
 ) -> Result<Vec<AuditEvent>, StoreError> {
     let mut query = audit_events::table
-        .filter(audit_events::program_id.eq(program.to_string()))
+        .filter(audit_events::program_id.eq(program))
         .select(AuditRow::as_select())
         .order(audit_events::id.asc())
         .limit(page.limit)
         .into_boxed();
     if let Some(after) = page.after {
-        query = query.filter(audit_events::id.gt(after.to_string()));
+        query = query.filter(audit_events::id.gt(AuditEventId::from(after)));
     }
-    query
-        .load(conn)?
+    Ok(query
+        .load::<AuditRow>(conn)?
         .into_iter()
-        .map(|row| {
-            Ok(AuditEvent {
-                id: parse_id("audit_events.id", &row.id)?,
-                actor_kind: row.actor_kind,
-                actor_id: row.actor_id,
-                action: row.action,
-                record_kind: row.record_kind,
-                record_id: row.record_id,
-                request_id: row.request_id,
-                occurred_at: row.occurred_at.and_utc(),
-            })
+        .map(|row| AuditEvent {
+            id: row.id,
+            actor_kind: row.actor_kind,
+            actor_id: row.actor_id,
+            action: row.action,
+            record_kind: row.record_kind,
+            record_id: row.record_id,
+            request_id: row.request_id,
+            occurred_at: row.occurred_at.and_utc(),
         })
-        .collect()
+        .collect())
 }

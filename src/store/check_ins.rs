@@ -8,9 +8,10 @@ use utoipa::ToSchema;
 
 use super::audit::{self, Actor, RecordKind};
 use super::matches::{By, StepDetails, act, advance};
+use super::matching::states_where;
 use super::schema::{check_ins, match_transitions, matches, seekers, users};
-use super::{AnyConnection, StoreError, now, outbox, parse_id};
-use crate::auth::{Principal, Role};
+use super::{AnyConnection, StoreError, now, outbox};
+use crate::auth::{Principal, Role, UserStatus};
 use crate::domain::check_in::{
     CheckInAnswer, CheckInParty, CheckInSchedule, CheckInStatus, Concern, concern,
 };
@@ -20,9 +21,6 @@ use crate::domain::review::{CheckInConcern, ReviewItem, ReviewKind};
 use crate::matching::hours::ZoneCache;
 use crate::matching::score::Query;
 use crate::notify::MessageKind;
-
-/// The states in which a match has check-ins.
-const UNDER_WAY: [&str; 2] = ["introduced", "active"];
 
 /// A round to open: the match and the day after its introduction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,10 +42,10 @@ pub fn due_rounds(
         return Ok(Vec::new());
     };
     let introduced_by = at - chrono::TimeDelta::days(i64::from(first_day));
-    let introduced: Vec<(String, String, NaiveDateTime)> = matches::table
+    let introduced: Vec<(MatchId, ProgramId, NaiveDateTime)> = matches::table
         .inner_join(match_transitions::table)
-        .filter(matches::state.eq_any(UNDER_WAY))
-        .filter(match_transitions::action.eq(Action::Introduce.as_str()))
+        .filter(matches::state.eq_any(states_where(MatchState::is_under_way)))
+        .filter(match_transitions::action.eq(Action::Introduce))
         .filter(match_transitions::occurred_at.le(introduced_by))
         .order(match_transitions::occurred_at.asc())
         .select((
@@ -58,8 +56,8 @@ pub fn due_rounds(
         .load(conn)?;
     let mut due = Vec::new();
     for chunk in introduced.chunks(500) {
-        let ids: Vec<&str> = chunk.iter().map(|(id, ..)| id.as_str()).collect();
-        let opened: Vec<(String, i32)> = check_ins::table
+        let ids: Vec<MatchId> = chunk.iter().map(|(id, ..)| *id).collect();
+        let opened: Vec<(MatchId, i32)> = check_ins::table
             .filter(check_ins::match_id.eq_any(&ids))
             .select((check_ins::match_id, check_ins::day))
             .distinct()
@@ -72,8 +70,8 @@ pub fn due_rounds(
                 .collect();
             if let Some(day) = schedule.due_round(*introduced_at, &days, at) {
                 due.push(DueRound {
-                    match_id: parse_id("matches.id", id)?,
-                    program: parse_id("matches.program_id", program)?,
+                    match_id: *id,
+                    program: *program,
                     day,
                 });
                 if due.len() == limit {
@@ -89,16 +87,16 @@ pub fn due_rounds(
 /// transaction. Whether it opened anything: a match that moved on, or a round another
 /// instance opened first, is left alone.
 pub fn open_round(conn: &mut AnyConnection, round: DueRound) -> Result<bool, StoreError> {
-    let id = round.match_id.to_string();
+    let id = round.match_id;
     let under_way = matches::table
-        .find(&id)
-        .filter(matches::state.eq_any(UNDER_WAY))
+        .find(id)
+        .filter(matches::state.eq_any(states_where(MatchState::is_under_way)))
         .count()
         .get_result::<i64>(conn)?
         > 0;
     let day = i32::try_from(round.day).map_err(|_| StoreError::Corrupt("check-in day".into()))?;
     let opened = check_ins::table
-        .filter(check_ins::match_id.eq(&id))
+        .filter(check_ins::match_id.eq(id))
         .filter(check_ins::day.eq(day))
         .count()
         .get_result::<i64>(conn)?
@@ -108,13 +106,13 @@ pub fn open_round(conn: &mut AnyConnection, round: DueRound) -> Result<bool, Sto
     }
     let sent_at = now();
     for &party in CheckInParty::BOTH {
-        let check_in = CheckInId::new().to_string();
+        let check_in = CheckInId::new();
         diesel::insert_into(check_ins::table)
             .values((
-                check_ins::id.eq(&check_in),
-                check_ins::match_id.eq(&id),
-                check_ins::program_id.eq(round.program.to_string()),
-                check_ins::party.eq(party.as_str()),
+                check_ins::id.eq(check_in),
+                check_ins::match_id.eq(id),
+                check_ins::program_id.eq(round.program),
+                check_ins::party.eq(party),
                 check_ins::day.eq(day),
                 check_ins::sent_at.eq(sent_at),
             ))
@@ -130,7 +128,7 @@ pub fn open_round(conn: &mut AnyConnection, round: DueRound) -> Result<bool, Sto
             round.match_id,
             kind,
             &dedupe_key,
-            &check_in,
+            &check_in.to_string(),
         )?;
     }
     audit::record_service(
@@ -139,7 +137,7 @@ pub fn open_round(conn: &mut AnyConnection, round: DueRound) -> Result<bool, Sto
         "check_in",
         "match.check_in",
         RecordKind::Match,
-        &id,
+        &id.to_string(),
     )?;
     Ok(true)
 }
@@ -162,16 +160,16 @@ pub struct LinkedCheckIn {
 
 #[derive(Queryable)]
 struct CheckInRow {
-    id: String,
-    match_id: String,
-    program_id: String,
-    party: String,
+    id: CheckInId,
+    match_id: MatchId,
+    program_id: ProgramId,
+    party: CheckInParty,
     day: i32,
     sent_at: NaiveDateTime,
-    answer: Option<String>,
+    answer: Option<CheckInAnswer>,
     answered_at: Option<NaiveDateTime>,
     followed_up_at: Option<NaiveDateTime>,
-    followed_up_by: Option<String>,
+    followed_up_by: Option<UserId>,
 }
 
 type CheckInColumns = (
@@ -201,21 +199,6 @@ const CHECK_IN_COLUMNS: CheckInColumns = (
 );
 
 impl CheckInRow {
-    fn party(&self) -> Result<CheckInParty, StoreError> {
-        CheckInParty::parse(&self.party)
-            .ok_or_else(|| StoreError::Corrupt("check_ins.party".into()))
-    }
-
-    fn answer(&self) -> Result<Option<CheckInAnswer>, StoreError> {
-        self.answer
-            .as_deref()
-            .map(|a| {
-                CheckInAnswer::parse(a)
-                    .ok_or_else(|| StoreError::Corrupt("check_ins.answer".into()))
-            })
-            .transpose()
-    }
-
     fn day(&self) -> Result<u32, StoreError> {
         u32::try_from(self.day).map_err(|_| StoreError::Corrupt("check_ins.day".into()))
     }
@@ -223,45 +206,39 @@ impl CheckInRow {
 
 pub fn linked(conn: &mut AnyConnection, id: CheckInId) -> Result<LinkedCheckIn, StoreError> {
     let row: CheckInRow = check_ins::table
-        .find(id.to_string())
+        .find(id)
         .select(CHECK_IN_COLUMNS)
         .first(conn)?;
-    let (seeker, sponsor, state): (String, String, String) = matches::table
-        .find(&row.match_id)
+    let (seeker, sponsor, match_state): (SeekerId, UserId, MatchState) = matches::table
+        .find(row.match_id)
         .select((matches::seeker_id, matches::sponsor_id, matches::state))
         .first(conn)?;
-    let party = row.party()?;
-    let program: ProgramId = parse_id("check_ins.program_id", &row.program_id)?;
-    let sponsor = if party == CheckInParty::Sponsor {
+    let program = row.program_id;
+    let sponsor = if row.party == CheckInParty::Sponsor {
         let active = users::table
-            .find(&sponsor)
-            .filter(users::status.eq("active"))
+            .find(sponsor)
+            .filter(users::status.eq(UserStatus::Active))
             .count()
             .get_result::<i64>(conn)?
             > 0;
-        active
-            .then(|| -> Result<Principal, StoreError> {
-                Ok(Principal::User {
-                    id: parse_id::<UserId>("matches.sponsor_id", &sponsor)?,
-                    program_id: program,
-                    role: Role::Sponsor,
-                })
-            })
-            .transpose()?
+        active.then_some(Principal::User {
+            id: sponsor,
+            program_id: program,
+            role: Role::Sponsor,
+        })
     } else {
         None
     };
     Ok(LinkedCheckIn {
         id,
-        match_id: parse_id("check_ins.match_id", &row.match_id)?,
+        match_id: row.match_id,
         program,
-        seeker: parse_id("matches.seeker_id", &seeker)?,
-        party,
+        seeker,
+        party: row.party,
         day: row.day()?,
         sent_at: row.sent_at,
-        answer: row.answer()?,
-        match_state: MatchState::parse(&state)
-            .ok_or_else(|| StoreError::Corrupt("matches.state".into()))?,
+        answer: row.answer,
+        match_state,
         sponsor,
     })
 }
@@ -286,13 +263,13 @@ pub fn answer(
     zones: &mut ZoneCache,
     rank: &dyn Fn(&Query, usize) -> Vec<uuid::Uuid>,
 ) -> Result<Answered, StoreError> {
-    diesel::update(check_ins::table.find(check_in.id.to_string()))
+    diesel::update(check_ins::table.find(check_in.id))
         .set((
-            check_ins::answer.eq(answer.as_str()),
+            check_ins::answer.eq(answer),
             check_ins::answered_at.eq(now()),
             // A new answer needs a new look.
             check_ins::followed_up_at.eq(None::<NaiveDateTime>),
-            check_ins::followed_up_by.eq(None::<String>),
+            check_ins::followed_up_by.eq(None::<UserId>),
         ))
         .execute(conn)?;
     let actor = check_in.sponsor.map(|principal| Actor {
@@ -373,12 +350,12 @@ fn to_record(
     schedule: &CheckInSchedule,
     at: NaiveDateTime,
 ) -> Result<CheckInRecord, StoreError> {
-    let answer = row.answer()?;
+    let answer = row.answer;
     let status = schedule.status(row.sent_at, answer.is_some(), at);
     Ok(CheckInRecord {
-        id: parse_id("check_ins.id", &row.id)?,
-        match_id: parse_id("check_ins.match_id", &row.match_id)?,
-        party: row.party()?,
+        id: row.id,
+        match_id: row.match_id,
+        party: row.party,
         day: row.day()?,
         sent_at: row.sent_at,
         status,
@@ -386,11 +363,7 @@ fn to_record(
         answered_at: row.answered_at,
         concern: concern(status, answer),
         followed_up_at: row.followed_up_at,
-        followed_up_by: row
-            .followed_up_by
-            .as_deref()
-            .map(|id| parse_id("check_ins.followed_up_by", id))
-            .transpose()?,
+        followed_up_by: row.followed_up_by,
     })
 }
 
@@ -402,20 +375,25 @@ pub fn for_match(
     schedule: &CheckInSchedule,
 ) -> Result<Vec<CheckInRecord>, StoreError> {
     let program = actor.principal.program_id();
-    let id = match_id.to_string();
     let exists = matches::table
-        .find(&id)
-        .filter(matches::program_id.eq(program.to_string()))
+        .find(match_id)
+        .filter(matches::program_id.eq(program))
         .count()
         .get_result::<i64>(conn)?
         > 0;
     if !exists {
         return Err(StoreError::NotFound);
     }
-    audit::record(conn, actor, "match.check_ins.read", RecordKind::Match, &id)?;
+    audit::record(
+        conn,
+        actor,
+        "match.check_ins.read",
+        RecordKind::Match,
+        &match_id.to_string(),
+    )?;
     let at = now();
     check_ins::table
-        .filter(check_ins::match_id.eq(&id))
+        .filter(check_ins::match_id.eq(match_id))
         .order((check_ins::day.asc(), check_ins::party.asc()))
         .select(CHECK_IN_COLUMNS)
         .load::<CheckInRow>(conn)?
@@ -434,22 +412,21 @@ pub fn follow_up(
     let Principal::User { id: user, .. } = actor.principal else {
         return Err(StoreError::NotFound);
     };
-    let program = actor.principal.program_id().to_string();
     let updated = diesel::update(
         check_ins::table
-            .filter(check_ins::id.eq(id.to_string()))
-            .filter(check_ins::program_id.eq(&program)),
+            .filter(check_ins::id.eq(id))
+            .filter(check_ins::program_id.eq(actor.principal.program_id())),
     )
     .set((
         check_ins::followed_up_at.eq(now()),
-        check_ins::followed_up_by.eq(user.to_string()),
+        check_ins::followed_up_by.eq(user),
     ))
     .execute(conn)?;
     if updated == 0 {
         return Err(StoreError::NotFound);
     }
     let row: CheckInRow = check_ins::table
-        .find(id.to_string())
+        .find(id)
         .select(CHECK_IN_COLUMNS)
         .first(conn)?;
     audit::record(
@@ -457,7 +434,7 @@ pub fn follow_up(
         actor,
         "check_in.follow_up",
         RecordKind::Match,
-        &row.match_id,
+        &row.match_id.to_string(),
     )?;
     to_record(row, schedule, now())
 }
@@ -472,20 +449,17 @@ pub fn concerns(
     let at = now();
     let rows: Vec<(
         CheckInRow,
-        String,
+        SeekerId,
         String,
         Option<chrono::NaiveDate>,
-        String,
+        MatchState,
     )> = check_ins::table
         .inner_join(matches::table.inner_join(seekers::table))
-        .filter(check_ins::program_id.eq(program.to_string()))
+        .filter(check_ins::program_id.eq(program))
         .filter(check_ins::followed_up_at.is_null())
         .filter(
             check_ins::answer
-                .eq_any([
-                    CheckInAnswer::NeedHelp.as_str(),
-                    CheckInAnswer::WantChange.as_str(),
-                ])
+                .eq_any([CheckInAnswer::NeedHelp, CheckInAnswer::WantChange])
                 .or(check_ins::answer.is_null()),
         )
         .select((
@@ -502,12 +476,12 @@ pub fn concerns(
         let Some(concern) = record.concern else {
             continue;
         };
-        if concern == Concern::Silent && !UNDER_WAY.contains(&state.as_str()) {
+        if concern == Concern::Silent && !state.is_under_way() {
             continue;
         }
         items.push(ReviewItem {
             kind: ReviewKind::CheckIn,
-            seeker_id: parse_id("matches.seeker_id", &seeker)?,
+            seeker_id: seeker,
             seeker_alias: alias,
             match_id: Some(record.match_id),
             urgent: concern.urgent(),

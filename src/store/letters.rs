@@ -11,10 +11,11 @@ use super::schema::{
     sponsor_profiles, users,
 };
 use super::seekers::consent_for;
-use super::{AnyConnection, StoreError, now, parse_id};
+use super::{AnyConnection, StoreError, now};
+use crate::auth::{Role, UserStatus};
 use crate::domain::check_in::{CheckInAnswer, CheckInParty, links_expire};
 use crate::domain::consent::RecipientClass;
-use crate::domain::ids::{ConsentId, InviteId, MatchId, SeekerId};
+use crate::domain::ids::{CheckInId, ConsentId, InviteId, MatchId, ProgramId, SeekerId, UserId};
 use crate::domain::lifecycle::{MatchState, Reason};
 use crate::notify::MessageKind;
 use crate::notify::letters::Letter;
@@ -47,27 +48,30 @@ pub enum Composed {
 struct MatchFacts {
     id: MatchId,
     seeker: SeekerId,
-    sponsor: String,
-    program: String,
+    sponsor: UserId,
+    program: ProgramId,
     state: MatchState,
     reason: Option<Reason>,
     answer_by: Option<NaiveDateTime>,
     version: i32,
 }
 
+/// The match a claimed message names (`id`, as claimed).
 fn match_facts(conn: &mut AnyConnection, id: &str) -> Result<MatchFacts, StoreError> {
     #[allow(clippy::type_complexity)]
-    let (seeker, sponsor, program, state, reason, answer_by, version): (
-        String,
-        String,
-        String,
-        String,
-        Option<String>,
+    let (id, seeker, sponsor, program, state, reason, answer_by, version): (
+        MatchId,
+        SeekerId,
+        UserId,
+        ProgramId,
+        MatchState,
+        Option<Reason>,
         Option<NaiveDateTime>,
         i32,
     ) = matches::table
         .find(id)
         .select((
+            matches::id,
             matches::seeker_id,
             matches::sponsor_id,
             matches::program_id,
@@ -78,13 +82,12 @@ fn match_facts(conn: &mut AnyConnection, id: &str) -> Result<MatchFacts, StoreEr
         ))
         .first(conn)?;
     Ok(MatchFacts {
-        id: parse_id("matches.id", id)?,
-        seeker: parse_id("matches.seeker_id", &seeker)?,
+        id,
+        seeker,
         sponsor,
         program,
-        state: MatchState::parse(&state)
-            .ok_or_else(|| StoreError::Corrupt("matches.state".into()))?,
-        reason: reason.as_deref().and_then(Reason::parse),
+        state,
+        reason,
         answer_by,
         version,
     })
@@ -117,7 +120,7 @@ pub fn compose(
             check_in(conn, &m, message, links)
         }
         MessageKind::DeclineNotice | MessageKind::ExpiryNotice => {
-            let to = staff_addresses(conn, &m.program)?;
+            let to = staff_addresses(conn, m.program)?;
             if to.is_empty() {
                 return Ok(Composed::Undeliverable("the program has no active staff"));
             }
@@ -157,15 +160,23 @@ fn invite(
         .inner_join(programs::table)
         .filter(invites::id.eq(id))
         .select((
+            invites::id,
             invites::email,
             invites::display_name,
             invites::expires_at,
             invites::used_at,
             programs::name,
         ))
-        .first::<(String, String, NaiveDateTime, Option<NaiveDateTime>, String)>(conn)
+        .first::<(
+            InviteId,
+            String,
+            String,
+            NaiveDateTime,
+            Option<NaiveDateTime>,
+            String,
+        )>(conn)
         .optional()?;
-    let Some((email, name, expires_at, used_at, program)) = found else {
+    let Some((invite, email, name, expires_at, used_at, program)) = found else {
         return Ok(Composed::Cancel("the invite was replaced"));
     };
     if used_at.is_some() {
@@ -174,7 +185,6 @@ fn invite(
     if expires_at <= now() {
         return Ok(Composed::Cancel("the invite has expired"));
     }
-    let invite: InviteId = parse_id("invites.id", id)?;
     Ok(Composed::Send {
         to: vec![email],
         about: invite.as_uuid(),
@@ -208,7 +218,7 @@ fn sponsor_request(
     };
     let (email, alias) = users::table
         .inner_join(sponsor_profiles::table)
-        .filter(users::id.eq(&m.sponsor))
+        .filter(users::id.eq(m.sponsor))
         .select((users::email, sponsor_profiles::alias))
         .first::<(String, String)>(conn)?;
     let link = |action| {
@@ -237,7 +247,7 @@ fn introduction(
     m: &MatchFacts,
     to_sponsor: bool,
 ) -> Result<Composed, StoreError> {
-    if !matches!(m.state, MatchState::Introduced | MatchState::Active) {
+    if !m.state.is_under_way() {
         return Ok(Composed::Cancel("the match is not introduced"));
     }
     let Some(consent) = consent_for(conn, m.seeker, RecipientClass::MatchedSponsor)? else {
@@ -247,19 +257,19 @@ fn introduction(
     };
     let (sponsor_account, sponsor_alias) = users::table
         .inner_join(sponsor_profiles::table)
-        .filter(users::id.eq(&m.sponsor))
+        .filter(users::id.eq(m.sponsor))
         .select((users::email, sponsor_profiles::alias))
         .first::<(String, String)>(conn)?;
     let (sponsor_email, sponsor_phone) = sponsor_contacts::table
-        .find(&m.sponsor)
+        .find(m.sponsor)
         .select((sponsor_contacts::email, sponsor_contacts::phone))
         .first::<(Option<String>, Option<String>)>(conn)?;
     let seeker_alias = seekers::table
-        .find(m.seeker.to_string())
+        .find(m.seeker)
         .select(seekers::alias)
         .first::<String>(conn)?;
     let (seeker_email, seeker_phone) = seeker_contacts::table
-        .find(m.seeker.to_string())
+        .find(m.seeker)
         .select((seeker_contacts::email, seeker_contacts::phone))
         .first::<(Option<String>, Option<String>)>(conn)?;
     Ok(if to_sponsor {
@@ -307,39 +317,46 @@ fn check_in(
     message: &Claimed,
     links: &LinkSigner,
 ) -> Result<Composed, StoreError> {
-    if !matches!(m.state, MatchState::Introduced | MatchState::Active) {
+    if !m.state.is_under_way() {
         return Ok(Composed::Cancel("the match is no longer under way"));
     }
     let Some(id) = message.payload.as_deref() else {
         return Ok(Composed::Undeliverable("the message names no check-in"));
     };
-    let (party, day, sent_at, answer) = check_ins::table
+    let (check_in, party, day, sent_at, answer) = check_ins::table
         .find(id)
         .select((
+            check_ins::id,
             check_ins::party,
             check_ins::day,
             check_ins::sent_at,
             check_ins::answer,
         ))
-        .first::<(String, i32, NaiveDateTime, Option<String>)>(conn)?;
+        .first::<(
+            CheckInId,
+            CheckInParty,
+            i32,
+            NaiveDateTime,
+            Option<CheckInAnswer>,
+        )>(conn)?;
     if answer.is_some() {
         return Ok(Composed::Cancel("the check-in is already answered"));
     }
-    let to_sponsor = party == CheckInParty::Sponsor.as_str();
+    let to_sponsor = party == CheckInParty::Sponsor;
     let (sponsor_email, sponsor_alias) = users::table
         .inner_join(sponsor_profiles::table)
-        .filter(users::id.eq(&m.sponsor))
+        .filter(users::id.eq(m.sponsor))
         .select((users::email, sponsor_profiles::alias))
         .first::<(String, String)>(conn)?;
     let seeker_alias = seekers::table
-        .find(m.seeker.to_string())
+        .find(m.seeker)
         .select(seekers::alias)
         .first::<String>(conn)?;
     let (to, name, other_alias) = if to_sponsor {
         (sponsor_email, sponsor_alias, seeker_alias)
     } else {
         let seeker_email = seeker_contacts::table
-            .find(m.seeker.to_string())
+            .find(m.seeker)
             .select(seeker_contacts::email)
             .first::<Option<String>>(conn)
             .optional()?
@@ -351,7 +368,6 @@ fn check_in(
         };
         (address, seeker_alias, sponsor_alias)
     };
-    let check_in = parse_id("check_ins.id", id)?;
     let expires = links_expire(sent_at).and_utc();
     let link = |answer| {
         links.check_in_url(&CheckInClaim {
@@ -377,12 +393,15 @@ fn check_in(
 }
 
 /// The program's active case managers, or its admins when it has none.
-fn staff_addresses(conn: &mut AnyConnection, program: &str) -> Result<Vec<String>, StoreError> {
-    for role in ["case_manager", "program_admin"] {
+fn staff_addresses(
+    conn: &mut AnyConnection,
+    program: ProgramId,
+) -> Result<Vec<String>, StoreError> {
+    for role in [Role::CaseManager, Role::ProgramAdmin] {
         let addresses = users::table
             .filter(users::program_id.eq(program))
             .filter(users::role.eq(role))
-            .filter(users::status.eq("active"))
+            .filter(users::status.eq(UserStatus::Active))
             .order(users::id.asc())
             .select(users::email)
             .load::<String>(conn)?;

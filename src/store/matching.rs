@@ -11,8 +11,9 @@ use super::audit::{self, Actor, RecordKind};
 use super::schema::{
     matches, matching_policies, seekers, sponsor_changes, sponsor_profiles, users,
 };
-use super::{AnyConnection, StoreError, enum_from_text, from_json, now, parse_id};
-use crate::domain::ids::{ProgramId, SeekerId};
+use super::{AnyConnection, StoreError, from_json, now};
+use crate::auth::UserStatus;
+use crate::domain::ids::{ProgramId, SeekerId, UserId};
 use crate::domain::lifecycle::MatchState;
 use crate::domain::seeker::SoftPreferences;
 use crate::domain::sponsor::SponsorStatus;
@@ -47,7 +48,7 @@ pub fn get_policy(
 ) -> Result<PolicyRecord, StoreError> {
     let ((min, half, s, a, p, d, l), (review, answer, urgent, advance), version, updated_at) =
         matching_policies::table
-            .find(program.to_string())
+            .find(program)
             .select((
                 (
                     matching_policies::min_sobriety_days,
@@ -134,7 +135,7 @@ pub(crate) fn insert_policy(
 ) -> Result<(), StoreError> {
     diesel::insert_into(matching_policies::table)
         .values((
-            matching_policies::program_id.eq(program.to_string()),
+            matching_policies::program_id.eq(program),
             policy_values(policy),
             matching_policies::version.eq(1),
         ))
@@ -151,7 +152,7 @@ pub fn save_policy(
 ) -> Result<PolicyRecord, StoreError> {
     let program = actor.principal.program_id();
     let current = matching_policies::table
-        .find(program.to_string())
+        .find(program)
         .select(matching_policies::version)
         .first::<i32>(conn)
         .optional()?;
@@ -162,7 +163,7 @@ pub fn save_policy(
             return Err(StoreError::VersionMismatch { current });
         }
         (Some(current), Some(_)) => {
-            let updated = diesel::update(matching_policies::table.find(program.to_string()))
+            let updated = diesel::update(matching_policies::table.find(program))
                 .filter(matching_policies::version.eq(current))
                 .set((
                     policy_values(policy),
@@ -188,7 +189,7 @@ pub fn save_policy(
 }
 
 /// Notes that a sponsor's matching facts changed, in the changing transaction.
-pub fn record_sponsor_change(conn: &mut AnyConnection, sponsor: &str) -> Result<(), StoreError> {
+pub fn record_sponsor_change(conn: &mut AnyConnection, sponsor: UserId) -> Result<(), StoreError> {
     diesel::insert_into(sponsor_changes::table)
         .values((
             sponsor_changes::sponsor_id.eq(sponsor),
@@ -213,7 +214,7 @@ pub fn latest_change(conn: &mut AnyConnection) -> Result<i64, StoreError> {
 /// [`CHANGE_WINDOW`]. The window catches changes whose transactions committed out of
 /// sequence order (PostgreSQL hands out numbers before commit); re-applying a change is
 /// harmless, and the pool skips entries it has applied.
-pub fn changes_since(conn: &mut AnyConnection, seq: i64) -> Result<Vec<(i64, String)>, StoreError> {
+pub fn changes_since(conn: &mut AnyConnection, seq: i64) -> Result<Vec<(i64, UserId)>, StoreError> {
     let window_start = now() - CHANGE_WINDOW;
     let columns = (sponsor_changes::seq, sponsor_changes::sponsor_id);
     // Two indexed reads rather than one with OR, which would scan the whole log.
@@ -222,13 +223,13 @@ pub fn changes_since(conn: &mut AnyConnection, seq: i64) -> Result<Vec<(i64, Str
         .order(sponsor_changes::seq.asc())
         .select(columns)
         .limit(10_000)
-        .load::<(i64, String)>(conn)?;
+        .load::<(i64, UserId)>(conn)?;
     rows.extend(
         sponsor_changes::table
             .filter(sponsor_changes::changed_at.gt(window_start))
             .filter(sponsor_changes::seq.le(seq))
             .select(columns)
-            .load::<(i64, String)>(conn)?,
+            .load::<(i64, UserId)>(conn)?,
     );
     Ok(rows)
 }
@@ -236,13 +237,13 @@ pub fn changes_since(conn: &mut AnyConnection, seq: i64) -> Result<Vec<(i64, Str
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = sponsor_profiles)]
 struct SponsorMatchRow {
-    user_id: String,
+    user_id: UserId,
     alias: String,
     fellowships: String,
     sobriety_date: chrono::NaiveDate,
-    gender: String,
+    gender: Gender,
     sponsors_genders: String,
-    age_band: Option<String>,
+    age_band: Option<AgeBand>,
     languages: String,
     time_zone: String,
     availability: String,
@@ -253,9 +254,9 @@ struct SponsorMatchRow {
     in_person_radius_km: Option<f64>,
     capacity: i32,
     attributes: String,
-    status: String,
+    status: SponsorStatus,
     #[diesel(select_expression = users::status)]
-    account_status: String,
+    account_status: UserStatus,
 }
 
 fn corrupt(column: &str) -> StoreError {
@@ -307,7 +308,7 @@ impl SponsorMatchRow {
         zones: &mut ZoneCache,
         decoder: &mut Decoder,
     ) -> Result<(SponsorFacts, String), StoreError> {
-        let gender: Gender = enum_from_text("sponsor_profiles.gender", &self.gender)?;
+        let gender = self.gender;
         let by_gender = decoder.accepts.entry(gender).or_default();
         let accepts = memo(by_gender, &self.sponsors_genders, |text| {
             let rule: GenderRule = from_json("sponsor_profiles.sponsors_genders", text)?;
@@ -327,11 +328,6 @@ impl SponsorMatchRow {
         let zone = memo(&mut decoder.zones, &self.time_zone, |text| {
             TimeZone::parse(text.to_owned()).map_err(|_| corrupt("time_zone"))
         })?;
-        let age_band: Option<AgeBand> = self
-            .age_band
-            .map(|b| enum_from_text("sponsor_profiles.age_band", &b))
-            .transpose()?;
-        let status: SponsorStatus = enum_from_text("sponsor_profiles.status", &self.status)?;
         let week = WeeklyAvailability::from_hex(&self.availability)
             .ok_or_else(|| corrupt("availability"))?;
         let area = area(
@@ -340,14 +336,15 @@ impl SponsorMatchRow {
             self.in_person_radius_km,
         );
         let facts = SponsorFacts {
-            id: parse_id("sponsor_profiles.user_id", &self.user_id)?,
+            id: self.user_id.as_uuid(),
             // A paused profile or a disabled account is out of matching.
-            active: status == SponsorStatus::Active && self.account_status == "active",
+            active: self.status == SponsorStatus::Active
+                && self.account_status == UserStatus::Active,
             fellowships,
             languages,
             gender,
             accepts,
-            age_band,
+            age_band: self.age_band,
             attributes,
             modes: modes(self.meets_by_phone, self.meets_by_video, area.is_some()),
             area,
@@ -365,7 +362,7 @@ impl SponsorMatchRow {
 /// the alias candidate lists show.
 pub fn sponsor_facts(
     conn: &mut AnyConnection,
-    only: Option<&[String]>,
+    only: Option<&[UserId]>,
     zones: &mut ZoneCache,
 ) -> Result<Vec<(SponsorFacts, String)>, StoreError> {
     let mut decoder = Decoder::default();
@@ -383,8 +380,8 @@ pub fn sponsor_facts(
         .collect::<Result<Vec<(SponsorFacts, String)>, StoreError>>()?;
     let held: HashMap<uuid::Uuid, i64> = held_slots(conn, only)?
         .into_iter()
-        .map(|(id, count)| Ok((parse_id("matches.sponsor_id", &id)?, count)))
-        .collect::<Result<_, StoreError>>()?;
+        .map(|(id, count)| (id.as_uuid(), count))
+        .collect();
     if !held.is_empty() {
         for (sponsor, _) in &mut facts {
             if let Some(count) = held.get(&sponsor.id) {
@@ -400,7 +397,7 @@ pub fn sponsor_facts(
 #[diesel(table_name = seekers)]
 pub(crate) struct SeekerFactsRow {
     fellowships: String,
-    gender: String,
+    gender: Gender,
     gender_preference: String,
     languages: String,
     time_zone: String,
@@ -417,7 +414,7 @@ pub(crate) struct SeekerFactsRow {
 impl SeekerFactsRow {
     pub(crate) fn facts(self, zones: &mut ZoneCache) -> Result<SeekerFacts, StoreError> {
         let bad = |column: &str| StoreError::Corrupt(format!("seekers.{column}"));
-        let gender: Gender = enum_from_text("seekers.gender", &self.gender)?;
+        let gender = self.gender;
         let rule: GenderRule = from_json("seekers.gender_preference", &self.gender_preference)?;
         let fellowships: Vec<Fellowship> = from_json("seekers.fellowships", &self.fellowships)?;
         let needs: Vec<Attribute> = from_json("seekers.needs", &self.needs)?;
@@ -452,8 +449,8 @@ pub fn seeker_facts(
     zones: &mut ZoneCache,
 ) -> Result<SeekerFacts, StoreError> {
     seekers::table
-        .find(seeker.to_string())
-        .filter(seekers::program_id.eq(program.to_string()))
+        .find(seeker)
+        .filter(seekers::program_id.eq(program))
         .select(SeekerFactsRow::as_select())
         .first(conn)?
         .facts(zones)
@@ -505,13 +502,12 @@ pub fn query<'a>(
     }
 }
 
-/// The stored names of the match states that pass `test`, from the lifecycle's own rules.
-pub fn states_where(test: fn(MatchState) -> bool) -> Vec<&'static str> {
+/// The match states that pass `test`, from the lifecycle's own rules.
+pub fn states_where(test: fn(MatchState) -> bool) -> Vec<MatchState> {
     MatchState::ALL
         .iter()
         .copied()
         .filter(|state| test(*state))
-        .map(MatchState::as_str)
         .collect()
 }
 
@@ -521,13 +517,13 @@ pub fn barred_sponsors(
     seeker: SeekerId,
 ) -> Result<Vec<uuid::Uuid>, StoreError> {
     let mut ids = matches::table
-        .filter(matches::seeker_id.eq(seeker.to_string()))
+        .filter(matches::seeker_id.eq(seeker))
         .filter(matches::state.eq_any(states_where(MatchState::bars_pair)))
         .select(matches::sponsor_id)
-        .load::<String>(conn)?
+        .load::<UserId>(conn)?
         .iter()
-        .map(|id| parse_id("matches.sponsor_id", id))
-        .collect::<Result<Vec<uuid::Uuid>, _>>()?;
+        .map(UserId::as_uuid)
+        .collect::<Vec<uuid::Uuid>>();
     ids.sort();
     ids.dedup();
     Ok(ids)
@@ -536,8 +532,8 @@ pub fn barred_sponsors(
 /// Slots held per sponsor (all sponsors, or those named), for the rank index's load.
 pub fn held_slots(
     conn: &mut AnyConnection,
-    only: Option<&[String]>,
-) -> Result<Vec<(String, i64)>, StoreError> {
+    only: Option<&[UserId]>,
+) -> Result<Vec<(UserId, i64)>, StoreError> {
     let mut query = matches::table
         .filter(matches::state.eq_any(states_where(MatchState::holds_slot)))
         .group_by(matches::sponsor_id)
@@ -546,5 +542,5 @@ pub fn held_slots(
     if let Some(ids) = only {
         query = query.filter(matches::sponsor_id.eq_any(ids.to_vec()));
     }
-    Ok(query.load::<(String, i64)>(conn)?)
+    Ok(query.load::<(UserId, i64)>(conn)?)
 }

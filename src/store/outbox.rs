@@ -8,8 +8,8 @@ use utoipa::ToSchema;
 
 use super::audit::{self, Actor, RecordKind};
 use super::schema::outbox_messages;
-use super::{AnyConnection, PageRequest, StoreError, now, parse_id};
-use crate::domain::ids::{MatchId, ProgramId};
+use super::{AnyConnection, PageRequest, StoreError, now};
+use crate::domain::ids::{MatchId, MessageId, ProgramId};
 use crate::notify::MessageKind;
 
 /// Queues one message of `kind` for the match. Queuing it again changes nothing while
@@ -56,10 +56,10 @@ pub fn enqueue(
 #[derive(Insertable)]
 #[diesel(table_name = outbox_messages, treat_none_as_default_value = false)]
 struct NewMessage {
-    id: String,
-    program_id: String,
-    match_id: Option<String>,
-    kind: &'static str,
+    id: MessageId,
+    program_id: ProgramId,
+    match_id: Option<MatchId>,
+    kind: MessageKind,
     dedupe_key: String,
     payload: Option<String>,
     status: &'static str,
@@ -78,10 +78,10 @@ impl NewMessage {
     ) -> Self {
         let created = now();
         Self {
-            id: uuid::Uuid::now_v7().to_string(),
-            program_id: program.to_string(),
-            match_id: match_id.map(|id| id.to_string()),
-            kind: kind.as_str(),
+            id: MessageId::new(),
+            program_id: program,
+            match_id,
+            kind,
             dedupe_key,
             payload,
             status: "pending",
@@ -136,10 +136,9 @@ pub fn cancel(
     match_id: MatchId,
     kinds: &[MessageKind],
 ) -> Result<usize, StoreError> {
-    let kinds: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
     Ok(diesel::update(
         outbox_messages::table
-            .filter(outbox_messages::match_id.eq(match_id.to_string()))
+            .filter(outbox_messages::match_id.eq(match_id))
             .filter(outbox_messages::status.eq("pending"))
             .filter(outbox_messages::kind.eq_any(kinds)),
     )
@@ -147,7 +146,9 @@ pub fn cancel(
     .execute(conn)?)
 }
 
-/// A message claimed for delivery.
+/// A message claimed for delivery, as the claim read it: text, not typed ids and kinds,
+/// so that a row that does not read fails its own delivery (retried, then dead-lettered)
+/// instead of every claim.
 #[derive(Debug, Clone, QueryableByName)]
 pub struct Claimed {
     #[diesel(sql_type = diesel::sql_types::Text)]
@@ -278,9 +279,9 @@ pub struct MessageRecord {
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = outbox_messages)]
 struct MessageRow {
-    id: String,
-    match_id: Option<String>,
-    kind: String,
+    id: MessageId,
+    match_id: Option<MatchId>,
+    kind: MessageKind,
     status: String,
     attempts: i32,
     next_attempt_at: NaiveDateTime,
@@ -290,22 +291,18 @@ struct MessageRow {
 }
 
 impl MessageRow {
-    fn record(self) -> Result<MessageRecord, StoreError> {
-        Ok(MessageRecord {
-            id: parse_id("outbox_messages.id", &self.id)?,
-            match_id: self
-                .match_id
-                .map(|m| parse_id("outbox_messages.match_id", &m))
-                .transpose()?,
-            kind: MessageKind::parse(&self.kind)
-                .ok_or_else(|| StoreError::Corrupt("outbox_messages.kind".into()))?,
+    fn record(self) -> MessageRecord {
+        MessageRecord {
+            id: self.id.as_uuid(),
+            match_id: self.match_id,
+            kind: self.kind,
             status: self.status,
             attempts: self.attempts,
             next_attempt_at: self.next_attempt_at.and_utc(),
             last_error: self.last_error,
             created_at: self.created_at.and_utc(),
             sent_at: self.sent_at.map(|t| t.and_utc()),
-        })
+        }
     }
 }
 
@@ -317,20 +314,20 @@ pub fn list(
     page: PageRequest,
 ) -> Result<Vec<MessageRecord>, StoreError> {
     let mut query = outbox_messages::table
-        .filter(outbox_messages::program_id.eq(program.to_string()))
+        .filter(outbox_messages::program_id.eq(program))
         .filter(outbox_messages::status.eq(status.to_owned()))
         .order(outbox_messages::id.asc())
         .limit(page.limit)
         .select(MessageRow::as_select())
         .into_boxed();
     if let Some(after) = page.after {
-        query = query.filter(outbox_messages::id.gt(after.to_string()));
+        query = query.filter(outbox_messages::id.gt(MessageId::from(after)));
     }
-    query
+    Ok(query
         .load::<MessageRow>(conn)?
         .into_iter()
         .map(MessageRow::record)
-        .collect()
+        .collect())
 }
 
 /// Puts a dead message of the program back in the queue, due now, with fresh attempts.
@@ -339,14 +336,11 @@ pub fn retry_dead(
     actor: &Actor,
     id: uuid::Uuid,
 ) -> Result<MessageRecord, StoreError> {
-    let program = actor.principal.program_id().to_string();
+    let id = MessageId::from(id);
     let mine = outbox_messages::table
-        .find(id.to_string())
-        .filter(outbox_messages::program_id.eq(&program));
-    let status = mine
-        .clone()
-        .select(outbox_messages::status)
-        .first::<String>(conn)?;
+        .find(id)
+        .filter(outbox_messages::program_id.eq(actor.principal.program_id()));
+    let status = mine.select(outbox_messages::status).first::<String>(conn)?;
     if status != "dead" {
         return Err(StoreError::Conflict("only a dead message can be retried"));
     }
@@ -364,9 +358,9 @@ pub fn retry_dead(
         RecordKind::OutboxMessage,
         &id.to_string(),
     )?;
-    outbox_messages::table
-        .find(id.to_string())
+    Ok(outbox_messages::table
+        .find(id)
         .select(MessageRow::as_select())
         .first::<MessageRow>(conn)?
-        .record()
+        .record())
 }

@@ -5,9 +5,10 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::matching::states_where;
 use super::schema::{match_transitions, matches, sponsor_profiles};
 use super::{AnyConnection, StoreError, matches as match_store};
-use crate::domain::ids::ProgramId;
+use crate::domain::ids::{MatchId, ProgramId};
 use crate::domain::lifecycle::{Action, MatchState, Reason};
 use crate::domain::report::{MatchFact, ReportFacts, ReportRange, StepFact};
 
@@ -15,10 +16,11 @@ diesel::alias!(match_transitions as step_in_range: StepInRange);
 
 #[derive(Queryable)]
 struct StepRow {
-    match_id: String,
+    match_id: MatchId,
     created_at: NaiveDateTime,
+    /// An action's name, or `propose` (the creation).
     action: String,
-    reason: Option<String>,
+    reason: Option<Reason>,
     occurred_at: NaiveDateTime,
 }
 
@@ -47,7 +49,7 @@ fn match_facts(
     let start = range.start();
     let rows: Vec<StepRow> = match_transitions::table
         .inner_join(matches::table)
-        .filter(matches::program_id.eq(program.to_string()))
+        .filter(matches::program_id.eq(program))
         .filter(matches::created_at.lt(as_of))
         .filter(match_transitions::occurred_at.lt(as_of))
         .filter(
@@ -84,9 +86,9 @@ fn match_facts(
         ))
         .load(conn)?;
     let mut facts: Vec<MatchFact> = Vec::new();
-    let mut current: Option<String> = None;
+    let mut current: Option<MatchId> = None;
     for row in rows {
-        if current.as_deref() != Some(row.match_id.as_str()) {
+        if current != Some(row.match_id) {
             facts.push(MatchFact {
                 created_at: row.created_at,
                 steps: Vec::new(),
@@ -97,17 +99,10 @@ fn match_facts(
         let Some(action) = Action::parse(&row.action) else {
             continue;
         };
-        let reason =
-            match row.reason {
-                Some(text) => Some(Reason::parse(&text).ok_or_else(|| {
-                    StoreError::Corrupt(format!("match_transitions.reason: {text}"))
-                })?),
-                None => None,
-            };
         if let Some(fact) = facts.last_mut() {
             fact.steps.push(StepFact {
                 action,
-                reason,
+                reason: row.reason,
                 at: row.occurred_at,
             });
         }
@@ -118,19 +113,13 @@ fn match_facts(
 /// Slots held now by each of the program's sponsors, whichever program the matches
 /// holding them belong to: a sponsor's capacity is one for all.
 fn sponsor_loads(conn: &mut AnyConnection, program: ProgramId) -> Result<Vec<u32>, StoreError> {
-    let holding: Vec<&str> = MatchState::ALL
-        .iter()
-        .copied()
-        .filter(|state| state.holds_slot())
-        .map(MatchState::as_str)
-        .collect();
     sponsor_profiles::table
         .left_join(
             matches::table.on(matches::sponsor_id
                 .eq(sponsor_profiles::user_id)
-                .and(matches::state.eq_any(holding))),
+                .and(matches::state.eq_any(states_where(MatchState::holds_slot)))),
         )
-        .filter(sponsor_profiles::program_id.eq(program.to_string()))
+        .filter(sponsor_profiles::program_id.eq(program))
         .group_by(sponsor_profiles::user_id)
         .select(diesel::dsl::count(matches::id.nullable()))
         .load::<i64>(conn)?

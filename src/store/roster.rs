@@ -17,7 +17,7 @@ use super::audit::{self, Actor, RecordKind};
 use super::schema::{invites, roster_entries, users};
 use super::{AnyConnection, StoreError, from_json, insert_all, now, outbox, unencodable};
 use crate::auth::{Principal, Role};
-use crate::domain::ids::{InviteId, ProgramId};
+use crate::domain::ids::{InviteId, ProgramId, UserId};
 use crate::domain::roster::{ImportReport, Rejection, RosterEntry};
 use crate::domain::sponsor::SponsorProfileInput;
 use crate::notify::MessageKind;
@@ -39,12 +39,12 @@ impl Importer {
     }
 
     /// The inviting user, for `invites.created_by`; none from the command line.
-    fn inviter(&self) -> Option<String> {
+    fn inviter(&self) -> Option<UserId> {
         match self {
             Importer::Admin(Actor {
                 principal: Principal::User { id, .. },
                 ..
-            }) => Some(id.to_string()),
+            }) => Some(*id),
             _ => None,
         }
     }
@@ -52,7 +52,7 @@ impl Importer {
 
 /// The invite an entry has now.
 struct CurrentInvite {
-    id: String,
+    id: InviteId,
     email: String,
     expires_at: NaiveDateTime,
     accepted: bool,
@@ -65,14 +65,14 @@ enum Step<'e> {
     /// The invite waits: replace the pending profile and the invite's display name.
     Refresh {
         entry: &'e RosterEntry,
-        invite: String,
+        invite: InviteId,
     },
     /// A new invite, emailed: for a new external id (`known` false), or one whose invite
     /// expired, was replaced, or whose email changed (`replaces` the waiting invite).
     Invite {
         entry: &'e RosterEntry,
         known: bool,
-        replaces: Option<String>,
+        replaces: Option<InviteId>,
     },
 }
 
@@ -81,7 +81,7 @@ enum Step<'e> {
 struct Plan<'e> {
     steps: Vec<Step<'e>>,
     rejected: Vec<Rejection>,
-    superseded: Vec<String>,
+    superseded: Vec<InviteId>,
 }
 
 /// Works out what applying `entries` would do, reading only. Run it in a transaction.
@@ -100,8 +100,8 @@ fn plan<'e>(
         pg.batch_execute("SET LOCAL enable_seqscan = off")?;
     }
     let ids: Vec<&str> = entries.iter().map(|e| e.external_id.as_str()).collect();
-    let known: Vec<(String, String, Option<String>)> = roster_entries::table
-        .filter(roster_entries::program_id.eq(program.to_string()))
+    let known: Vec<(String, String, Option<InviteId>)> = roster_entries::table
+        .filter(roster_entries::program_id.eq(program))
         .filter(roster_entries::external_id.eq_any(&ids))
         .select((
             roster_entries::external_id,
@@ -109,8 +109,8 @@ fn plan<'e>(
             roster_entries::invite_id,
         ))
         .load(conn)?;
-    let invite_ids: Vec<&str> = known.iter().filter_map(|(_, _, i)| i.as_deref()).collect();
-    let mut invites_now: HashMap<String, CurrentInvite> = if invite_ids.is_empty() {
+    let invite_ids: Vec<InviteId> = known.iter().filter_map(|(_, _, i)| *i).collect();
+    let mut invites_now: HashMap<InviteId, CurrentInvite> = if invite_ids.is_empty() {
         HashMap::new()
     } else {
         invites::table
@@ -121,11 +121,11 @@ fn plan<'e>(
                 invites::expires_at,
                 invites::used_at,
             ))
-            .load::<(String, String, NaiveDateTime, Option<NaiveDateTime>)>(conn)?
+            .load::<(InviteId, String, NaiveDateTime, Option<NaiveDateTime>)>(conn)?
             .into_iter()
             .map(|(id, email, expires_at, used_at)| {
                 let invite = CurrentInvite {
-                    id: id.clone(),
+                    id,
                     email,
                     expires_at,
                     accepted: used_at.is_some(),
@@ -162,14 +162,14 @@ fn plan<'e>(
                         } else {
                             Step::Refresh {
                                 entry,
-                                invite: invite.id.clone(),
+                                invite: invite.id,
                             }
                         }
                     }
                     waiting => Step::Invite {
                         entry,
                         known: true,
-                        replaces: waiting.as_ref().map(|invite| invite.id.clone()),
+                        replaces: waiting.as_ref().map(|invite| invite.id),
                     },
                 }
             }
@@ -194,7 +194,7 @@ fn new_addresses<'s>(steps: &'s [Step<'_>]) -> impl Iterator<Item = &'s str> {
 
 /// An invite of the program to one of the addresses a batch invites.
 struct InviteTo {
-    id: String,
+    id: InviteId,
     email: String,
     waiting: bool,
 }
@@ -206,17 +206,16 @@ fn check_addresses(
     conn: &mut AnyConnection,
     program: ProgramId,
     steps: &mut Vec<Step<'_>>,
-) -> Result<(Vec<Rejection>, Vec<String>), StoreError> {
+) -> Result<(Vec<Rejection>, Vec<InviteId>), StoreError> {
     let emails: Vec<&str> = new_addresses(steps).collect();
     if emails.is_empty() {
         return Ok((Vec::new(), Vec::new()));
     }
-    let program = program.to_string();
     // By address alone, each by its own index; the rows of other programs are few.
     let users: HashSet<String> = users::table
         .filter(users::email.eq_any(&emails))
         .select((users::email, users::program_id))
-        .load::<(String, String)>(conn)?
+        .load::<(String, ProgramId)>(conn)?
         .into_iter()
         .filter_map(|(email, of)| (of == program).then_some(email))
         .collect();
@@ -228,23 +227,23 @@ fn check_addresses(
             invites::program_id,
             invites::used_at.is_null(),
         ))
-        .load::<(String, String, String, bool)>(conn)?
+        .load::<(InviteId, String, ProgramId, bool)>(conn)?
         .into_iter()
         .filter_map(|(id, email, of, waiting)| {
             (of == program).then_some(InviteTo { id, email, waiting })
         })
         .collect();
-    let on_roster: HashMap<String, String> = if invited.is_empty() {
+    let on_roster: HashMap<InviteId, String> = if invited.is_empty() {
         HashMap::new()
     } else {
-        let ids: Vec<&str> = invited.iter().map(|i| i.id.as_str()).collect();
+        let ids: Vec<InviteId> = invited.iter().map(|i| i.id).collect();
         roster_entries::table
             .filter(roster_entries::invite_id.assume_not_null().eq_any(&ids))
             .select((
                 roster_entries::invite_id.assume_not_null(),
                 roster_entries::external_id,
             ))
-            .load::<(String, String)>(conn)?
+            .load::<(InviteId, String)>(conn)?
             .into_iter()
             .collect()
     };
@@ -301,13 +300,13 @@ pub fn refusals(
 #[derive(Insertable)]
 #[diesel(table_name = invites, treat_none_as_default_value = false)]
 struct InviteRow {
-    id: String,
-    program_id: String,
+    id: InviteId,
+    program_id: ProgramId,
     email: String,
     display_name: String,
-    role: &'static str,
+    role: Role,
     token_hash: String,
-    created_by: Option<String>,
+    created_by: Option<UserId>,
     created_at: NaiveDateTime,
     expires_at: NaiveDateTime,
 }
@@ -315,9 +314,9 @@ struct InviteRow {
 #[derive(Insertable)]
 #[diesel(table_name = roster_entries)]
 struct EntryRow {
-    program_id: String,
+    program_id: ProgramId,
     external_id: String,
-    invite_id: Option<String>,
+    invite_id: Option<InviteId>,
     content_hash: String,
     profile: Option<String>,
     created_at: NaiveDateTime,
@@ -352,10 +351,10 @@ pub fn apply(
             Step::LeftToSponsor => report.left_to_sponsor += 1,
             Step::Refresh { entry, invite } => {
                 report.updated += 1;
-                diesel::update(invites::table.find(&invite))
+                diesel::update(invites::table.find(invite))
                     .set(invites::display_name.eq(entry.display_name.as_str()))
                     .execute(conn)?;
-                save_entry(conn, program, entry, &invite, at)?;
+                save_entry(conn, program, entry, invite, at)?;
             }
             Step::Invite {
                 entry,
@@ -385,11 +384,11 @@ pub fn apply(
     let invite_rows: Vec<InviteRow> = invited
         .iter()
         .map(|(_, entry, invite)| InviteRow {
-            id: invite.to_string(),
-            program_id: program.to_string(),
+            id: *invite,
+            program_id: program,
             email: entry.email.as_str().to_owned(),
             display_name: entry.display_name.as_str().to_owned(),
-            role: Role::Sponsor.as_str(),
+            role: Role::Sponsor,
             token_hash: links.invite_token_hash(*invite),
             created_by: importer.inviter(),
             created_at: at,
@@ -400,12 +399,12 @@ pub fn apply(
     let mut new_entries = Vec::new();
     for (known, entry, invite) in &invited {
         if *known {
-            save_entry(conn, program, entry, &invite.to_string(), at)?;
+            save_entry(conn, program, entry, *invite, at)?;
         } else {
             new_entries.push(EntryRow {
-                program_id: program.to_string(),
+                program_id: program,
                 external_id: entry.external_id.as_str().to_owned(),
-                invite_id: Some(invite.to_string()),
+                invite_id: Some(*invite),
                 content_hash: entry.content_hash().map_err(unencodable)?,
                 profile: Some(entry.profile_json().map_err(unencodable)?),
                 created_at: at,
@@ -432,10 +431,10 @@ fn save_entry(
     conn: &mut AnyConnection,
     program: ProgramId,
     entry: &RosterEntry,
-    invite: &str,
+    invite: InviteId,
     at: NaiveDateTime,
 ) -> Result<(), StoreError> {
-    let key = (entry.external_id.as_str().to_owned(), program.to_string());
+    let key = (entry.external_id.as_str().to_owned(), program);
     diesel::update(roster_entries::table.find(key))
         .set((
             roster_entries::invite_id.eq(invite),
@@ -474,7 +473,7 @@ pub fn record_import(
 /// acceptance's transaction): the pending copy is forgotten.
 pub fn take_pending_profile(
     conn: &mut AnyConnection,
-    invite: &str,
+    invite: InviteId,
 ) -> Result<Option<SponsorProfileInput>, StoreError> {
     let pending = roster_entries::table
         .filter(roster_entries::invite_id.eq(invite))

@@ -8,10 +8,7 @@ use utoipa::ToSchema;
 use super::audit::{self, Actor, RecordKind};
 use super::schema::{consents, seeker_contacts, seekers};
 use super::sponsors::{availability_from_text, meeting_spec};
-use super::{
-    AnyConnection, PageRequest, StoreError, enum_from_text, enum_to_text, from_json, now, parse_id,
-    to_json,
-};
+use super::{AnyConnection, PageRequest, StoreError, from_json, now, to_json};
 use crate::domain::consent::{Consent, DisclosedItem, RecipientClass, is_in_force};
 use crate::domain::ids::{ConsentId, ProgramId, SeekerId};
 use crate::domain::seeker::{SeekerProfile, SoftPreferences};
@@ -23,11 +20,11 @@ use crate::domain::values::{
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = seekers, treat_none_as_null = true)]
 struct SeekerRow {
-    id: String,
-    program_id: String,
+    id: SeekerId,
+    program_id: ProgramId,
     alias: String,
     fellowships: String,
-    gender: String,
+    gender: Gender,
     gender_preference: String,
     languages: String,
     time_zone: String,
@@ -49,7 +46,7 @@ struct SeekerRow {
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = seeker_contacts, treat_none_as_null = true)]
 struct ContactRow {
-    seeker_id: String,
+    seeker_id: SeekerId,
     email: Option<String>,
     phone: Option<String>,
 }
@@ -100,11 +97,11 @@ fn seeker_row(
 ) -> Result<SeekerRow, StoreError> {
     let area = profile.meeting.in_person;
     Ok(SeekerRow {
-        id: id.to_string(),
-        program_id: program.to_string(),
+        id,
+        program_id: program,
         alias: profile.alias.as_str().to_owned(),
         fellowships: to_json(&profile.fellowships)?,
-        gender: enum_to_text(&profile.gender)?,
+        gender: profile.gender,
         gender_preference: to_json(&profile.gender_preference)?,
         languages: to_json(&profile.languages)?,
         time_zone: profile.time_zone.name().to_owned(),
@@ -130,7 +127,7 @@ fn seeker_row(
 
 fn contact_row(id: SeekerId, contact: &ContactDetails) -> ContactRow {
     ContactRow {
-        seeker_id: id.to_string(),
+        seeker_id: id,
         email: contact.email.as_ref().map(|e| e.as_str().to_owned()),
         phone: contact.phone.as_ref().map(|p| p.as_str().to_owned()),
     }
@@ -140,12 +137,12 @@ fn program_seeker(
     program: ProgramId,
     id: SeekerId,
 ) -> diesel::dsl::Filter<
-    diesel::dsl::Find<seekers::table, String>,
-    diesel::dsl::Eq<seekers::program_id, String>,
+    diesel::dsl::Find<seekers::table, SeekerId>,
+    diesel::dsl::Eq<seekers::program_id, ProgramId>,
 > {
     seekers::table
-        .find(id.to_string())
-        .filter(seekers::program_id.eq(program.to_string()))
+        .find(id)
+        .filter(seekers::program_id.eq(program))
 }
 
 /// A consent of the seeker to disclose to `class` that is in force now, if any.
@@ -155,17 +152,17 @@ pub(crate) fn consent_for(
     class: RecipientClass,
 ) -> Result<Option<ConsentId>, StoreError> {
     let rows = consents::table
-        .filter(consents::seeker_id.eq(id.to_string()))
-        .filter(consents::recipient_class.eq(enum_to_text(&class)?))
+        .filter(consents::seeker_id.eq(id))
+        .filter(consents::recipient_class.eq(class))
         .filter(consents::revoked_at.is_null())
         .select((consents::id, consents::expires_at))
         .order(consents::id.desc())
-        .load::<(String, NaiveDateTime)>(conn)?;
+        .load::<(ConsentId, NaiveDateTime)>(conn)?;
     let now = Utc::now();
-    rows.into_iter()
+    Ok(rows
+        .into_iter()
         .find(|(_, expires)| is_in_force(expires.and_utc(), None, now))
-        .map(|(consent, _)| parse_id("consents.id", &consent))
-        .transpose()
+        .map(|(consent, _)| consent))
 }
 
 /// One seeker of the program. Reading it is audited when the reader is a person.
@@ -196,14 +193,14 @@ fn load(
         .select(SeekerRow::as_select())
         .first(conn)?;
     let contact = seeker_contacts::table
-        .find(id.to_string())
+        .find(id)
         .select(ContactRow::as_select())
         .first(conn)?;
     Ok(SeekerRecord {
         id,
         alias: row.alias,
         fellowships: from_json("seekers.fellowships", &row.fellowships)?,
-        gender: enum_from_text("seekers.gender", &row.gender)?,
+        gender: row.gender,
         gender_preference: from_json("seekers.gender_preference", &row.gender_preference)?,
         languages: from_json("seekers.languages", &row.languages)?,
         time_zone: row.time_zone,
@@ -275,7 +272,7 @@ pub fn update(
     if current != expected_version {
         return Err(StoreError::VersionMismatch { current });
     }
-    let updated = diesel::update(seekers::table.find(id.to_string()))
+    let updated = diesel::update(seekers::table.find(id))
         .filter(seekers::version.eq(expected_version))
         .set(seeker_row(
             id,
@@ -290,7 +287,7 @@ pub fn update(
             current: expected_version + 1,
         });
     }
-    diesel::update(seeker_contacts::table.find(id.to_string()))
+    diesel::update(seeker_contacts::table.find(id))
         .set(contact_row(id, contact))
         .execute(conn)?;
     audit::record(
@@ -310,7 +307,7 @@ pub fn list(
     page: PageRequest,
 ) -> Result<Vec<SeekerSummary>, StoreError> {
     let mut query = seekers::table
-        .filter(seekers::program_id.eq(actor.principal.program_id().to_string()))
+        .filter(seekers::program_id.eq(actor.principal.program_id()))
         .select((
             seekers::id,
             seekers::alias,
@@ -323,10 +320,10 @@ pub fn list(
         .limit(page.limit)
         .into_boxed();
     if let Some(after) = page.after {
-        query = query.filter(seekers::id.gt(after.to_string()));
+        query = query.filter(seekers::id.gt(SeekerId::from(after)));
     }
     let rows = query.load::<(
-        String,
+        SeekerId,
         String,
         String,
         Option<NaiveDate>,
@@ -340,10 +337,16 @@ pub fn list(
         rows.into_iter().enumerate()
     {
         if actor.principal.is_person() && index < shown {
-            audit::record(conn, actor, "seeker.list", RecordKind::Seeker, &id)?;
+            audit::record(
+                conn,
+                actor,
+                "seeker.list",
+                RecordKind::Seeker,
+                &id.to_string(),
+            )?;
         }
         summaries.push(SeekerSummary {
-            id: parse_id("seekers.id", &id)?,
+            id,
             alias,
             fellowships: from_json("seekers.fellowships", &fellowships)?,
             discharge_date,
@@ -357,9 +360,9 @@ pub fn list(
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = consents)]
 struct ConsentRow {
-    id: String,
+    id: ConsentId,
     discloser: String,
-    recipient_class: String,
+    recipient_class: RecipientClass,
     information: String,
     purpose: String,
     signed_by: String,
@@ -397,10 +400,10 @@ impl ConsentRecord {
         let revoked_at = row.revoked_at.map(|t| t.and_utc());
         let expires_at = row.expires_at.and_utc();
         Ok(Self {
-            id: parse_id("consents.id", &row.id)?,
+            id: row.id,
             seeker_id,
             discloser: row.discloser,
-            recipient_class: enum_from_text("consents.recipient_class", &row.recipient_class)?,
+            recipient_class: row.recipient_class,
             information: from_json("consents.information", &row.information)?,
             purpose: row.purpose,
             signed_by: row.signed_by,
@@ -423,7 +426,7 @@ pub(crate) fn ensure_seeker(
 ) -> Result<(), StoreError> {
     program_seeker(program, id)
         .select(seekers::id)
-        .first::<String>(conn)?;
+        .first::<SeekerId>(conn)?;
     Ok(())
 }
 
@@ -439,11 +442,11 @@ pub fn record_consent(
     let (actor_kind, actor_id) = actor.principal.actor();
     diesel::insert_into(consents::table)
         .values((
-            consents::id.eq(id.to_string()),
-            consents::seeker_id.eq(seeker.to_string()),
-            consents::program_id.eq(program.to_string()),
+            consents::id.eq(id),
+            consents::seeker_id.eq(seeker),
+            consents::program_id.eq(program),
             consents::discloser.eq(consent.discloser.as_str()),
-            consents::recipient_class.eq(enum_to_text(&consent.recipient_class)?),
+            consents::recipient_class.eq(consent.recipient_class),
             consents::information.eq(to_json(&consent.information)?),
             consents::purpose.eq(consent.purpose.as_str()),
             consents::signed_by.eq(consent.signed_by.as_str()),
@@ -471,9 +474,9 @@ fn get_consent(
     id: ConsentId,
 ) -> Result<ConsentRecord, StoreError> {
     let row = consents::table
-        .find(id.to_string())
-        .filter(consents::seeker_id.eq(seeker.to_string()))
-        .filter(consents::program_id.eq(program.to_string()))
+        .find(id)
+        .filter(consents::seeker_id.eq(seeker))
+        .filter(consents::program_id.eq(program))
         .select(ConsentRow::as_select())
         .first(conn)?;
     ConsentRecord::from_row(seeker, row)
@@ -486,7 +489,7 @@ pub fn list_consents(
 ) -> Result<Vec<ConsentRecord>, StoreError> {
     ensure_seeker(conn, actor.principal.program_id(), seeker)?;
     let rows = consents::table
-        .filter(consents::seeker_id.eq(seeker.to_string()))
+        .filter(consents::seeker_id.eq(seeker))
         .select(ConsentRow::as_select())
         .order(consents::id.asc())
         .load(conn)?;
@@ -516,7 +519,7 @@ pub fn revoke_consent(
     let consent = get_consent(conn, program, seeker, id)?;
     let revoking = consent.revoked_at.is_none();
     if revoking {
-        diesel::update(consents::table.find(id.to_string()))
+        diesel::update(consents::table.find(id))
             .filter(consents::revoked_at.is_null())
             .set(consents::revoked_at.eq(now()))
             .execute(conn)?;

@@ -7,10 +7,7 @@ use utoipa::ToSchema;
 
 use super::audit::{self, Actor, RecordKind};
 use super::schema::{sponsor_contacts, sponsor_profiles};
-use super::{
-    AnyConnection, PageRequest, StoreError, enum_from_text, enum_to_text, from_json, now, parse_id,
-    to_json,
-};
+use super::{AnyConnection, PageRequest, StoreError, from_json, now, to_json};
 use crate::domain::ids::{ProgramId, UserId};
 use crate::domain::sponsor::{SponsorProfile, SponsorStatus};
 use crate::domain::values::{
@@ -21,14 +18,14 @@ use crate::domain::values::{
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = sponsor_profiles, treat_none_as_null = true)]
 struct SponsorRow {
-    user_id: String,
-    program_id: String,
+    user_id: UserId,
+    program_id: ProgramId,
     alias: String,
     fellowships: String,
     sobriety_date: NaiveDate,
-    gender: String,
+    gender: Gender,
     sponsors_genders: String,
-    age_band: Option<String>,
+    age_band: Option<AgeBand>,
     languages: String,
     time_zone: String,
     availability: String,
@@ -39,7 +36,7 @@ struct SponsorRow {
     in_person_radius_km: Option<f64>,
     capacity: i32,
     attributes: String,
-    status: String,
+    status: SponsorStatus,
     version: i32,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
@@ -48,7 +45,7 @@ struct SponsorRow {
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = sponsor_contacts, treat_none_as_null = true)]
 struct ContactRow {
-    user_id: String,
+    user_id: UserId,
     email: Option<String>,
     phone: Option<String>,
 }
@@ -113,17 +110,14 @@ pub(crate) fn availability_from_text(
 impl SponsorProfileRecord {
     fn from_rows(row: SponsorRow, contact: Option<ContactRow>) -> Result<Self, StoreError> {
         Ok(Self {
-            sponsor_id: parse_id("sponsor_profiles.user_id", &row.user_id)?,
-            program_id: parse_id("sponsor_profiles.program_id", &row.program_id)?,
+            sponsor_id: row.user_id,
+            program_id: row.program_id,
             alias: row.alias,
             fellowships: from_json("sponsor_profiles.fellowships", &row.fellowships)?,
             sobriety_date: row.sobriety_date,
-            gender: enum_from_text("sponsor_profiles.gender", &row.gender)?,
+            gender: row.gender,
             sponsors: from_json("sponsor_profiles.sponsors_genders", &row.sponsors_genders)?,
-            age_band: row
-                .age_band
-                .map(|band| enum_from_text("sponsor_profiles.age_band", &band))
-                .transpose()?,
+            age_band: row.age_band,
             languages: from_json("sponsor_profiles.languages", &row.languages)?,
             time_zone: row.time_zone,
             availability: availability_from_text(
@@ -139,7 +133,7 @@ impl SponsorProfileRecord {
             ),
             capacity: row.capacity,
             attributes: from_json("sponsor_profiles.attributes", &row.attributes)?,
-            status: enum_from_text("sponsor_profiles.status", &row.status)?,
+            status: row.status,
             contact: contact.map(|c| ContactSpec {
                 email: c.email,
                 phone: c.phone,
@@ -157,11 +151,11 @@ pub fn get_own_profile(
     sponsor: UserId,
 ) -> Result<SponsorProfileRecord, StoreError> {
     let row = sponsor_profiles::table
-        .find(sponsor.to_string())
+        .find(sponsor)
         .select(SponsorRow::as_select())
         .first(conn)?;
     let contact = sponsor_contacts::table
-        .find(sponsor.to_string())
+        .find(sponsor)
         .select(ContactRow::as_select())
         .first(conn)
         .optional()?;
@@ -179,13 +173,12 @@ pub fn get_for_program(
     if record.program_id != actor.principal.program_id() {
         return Err(StoreError::NotFound);
     }
-    let id = sponsor.to_string();
     audit::record(
         conn,
         actor,
         "sponsor_profile.read",
         RecordKind::SponsorProfile,
-        &id,
+        &sponsor.to_string(),
     )?;
     Ok(record)
 }
@@ -198,13 +191,13 @@ pub fn list_for_program(
 ) -> Result<Vec<SponsorProfileRecord>, StoreError> {
     let mut query = sponsor_profiles::table
         .left_join(sponsor_contacts::table)
-        .filter(sponsor_profiles::program_id.eq(actor.principal.program_id().to_string()))
+        .filter(sponsor_profiles::program_id.eq(actor.principal.program_id()))
         .select((SponsorRow::as_select(), Option::<ContactRow>::as_select()))
         .order(sponsor_profiles::user_id.asc())
         .limit(page.limit)
         .into_boxed();
     if let Some(after) = page.after {
-        query = query.filter(sponsor_profiles::user_id.gt(after.to_string()));
+        query = query.filter(sponsor_profiles::user_id.gt(UserId::from(after)));
     }
     let rows = query.load::<(SponsorRow, Option<ContactRow>)>(conn)?;
     // The row past the page only tells whether another page follows: nobody sees it.
@@ -218,7 +211,7 @@ pub fn list_for_program(
                 actor,
                 action,
                 RecordKind::SponsorProfile,
-                &row.user_id,
+                &row.user_id.to_string(),
             )?;
         }
         records.push(SponsorProfileRecord::from_rows(row, contact)?);
@@ -236,7 +229,7 @@ pub fn save_profile(
     expected_version: Option<i32>,
 ) -> Result<SponsorProfileRecord, StoreError> {
     let current = sponsor_profiles::table
-        .find(sponsor.to_string())
+        .find(sponsor)
         .select((sponsor_profiles::version, sponsor_profiles::created_at))
         .first::<(i32, NaiveDateTime)>(conn)
         .optional()?;
@@ -252,14 +245,14 @@ pub fn save_profile(
     };
     let area = profile.meeting.in_person;
     let row = SponsorRow {
-        user_id: sponsor.to_string(),
-        program_id: actor.principal.program_id().to_string(),
+        user_id: sponsor,
+        program_id: actor.principal.program_id(),
         alias: profile.alias.as_str().to_owned(),
         fellowships: to_json(&profile.fellowships)?,
         sobriety_date: profile.sobriety_date.date(),
-        gender: enum_to_text(&profile.gender)?,
+        gender: profile.gender,
         sponsors_genders: to_json(&profile.sponsors)?,
-        age_band: profile.age_band.as_ref().map(enum_to_text).transpose()?,
+        age_band: profile.age_band,
         languages: to_json(&profile.languages)?,
         time_zone: profile.time_zone.name().to_owned(),
         availability: profile.availability.to_hex(),
@@ -270,14 +263,13 @@ pub fn save_profile(
         in_person_radius_km: area.map(|a| a.radius_km),
         capacity: i32::from(profile.capacity.get()),
         attributes: to_json(&profile.attributes)?,
-        status: enum_to_text(&profile.status)?,
+        status: profile.status,
         version,
         created_at,
         updated_at: at,
     };
-    let row_id = sponsor.to_string();
     let contact_row = ContactRow {
-        user_id: sponsor.to_string(),
+        user_id: sponsor,
         email: contact.email.as_ref().map(|e| e.as_str().to_owned()),
         phone: contact.phone.as_ref().map(|p| p.as_str().to_owned()),
     };
@@ -290,18 +282,18 @@ pub fn save_profile(
             .execute(conn)?;
     } else {
         // The version condition makes a concurrent writer that read the same version lose.
-        let updated = diesel::update(sponsor_profiles::table.find(sponsor.to_string()))
+        let updated = diesel::update(sponsor_profiles::table.find(sponsor))
             .filter(sponsor_profiles::version.eq(version - 1))
             .set(&row)
             .execute(conn)?;
         if updated == 0 {
             return Err(StoreError::VersionMismatch { current: version });
         }
-        diesel::update(sponsor_contacts::table.find(sponsor.to_string()))
+        diesel::update(sponsor_contacts::table.find(sponsor))
             .set(&contact_row)
             .execute(conn)?;
     }
-    super::matching::record_sponsor_change(conn, &row_id)?;
+    super::matching::record_sponsor_change(conn, sponsor)?;
     let action = if version == 1 {
         "sponsor_profile.create"
     } else {

@@ -21,7 +21,7 @@ pub struct WebhookRecord {
 
 pub fn get(conn: &mut AnyConnection, program: ProgramId) -> Result<WebhookRecord, StoreError> {
     let (url, created_at) = program_webhooks::table
-        .find(program.to_string())
+        .find(program)
         .select((program_webhooks::url, program_webhooks::created_at))
         .first::<(String, NaiveDateTime)>(conn)?;
     Ok(WebhookRecord {
@@ -38,10 +38,10 @@ pub fn set(
     secret: &str,
 ) -> Result<WebhookRecord, StoreError> {
     let program = actor.principal.program_id();
-    diesel::delete(program_webhooks::table.find(program.to_string())).execute(conn)?;
+    diesel::delete(program_webhooks::table.find(program)).execute(conn)?;
     diesel::insert_into(program_webhooks::table)
         .values((
-            program_webhooks::program_id.eq(program.to_string()),
+            program_webhooks::program_id.eq(program),
             program_webhooks::url.eq(url.as_str()),
             program_webhooks::secret.eq(secret),
             program_webhooks::created_at.eq(now()),
@@ -61,8 +61,7 @@ pub fn set(
 /// comes.
 pub fn delete(conn: &mut AnyConnection, actor: &Actor) -> Result<(), StoreError> {
     let program = actor.principal.program_id();
-    let removed =
-        diesel::delete(program_webhooks::table.find(program.to_string())).execute(conn)?;
+    let removed = diesel::delete(program_webhooks::table.find(program)).execute(conn)?;
     if removed == 0 {
         return Err(StoreError::NotFound);
     }
@@ -75,7 +74,8 @@ pub fn delete(conn: &mut AnyConnection, actor: &Actor) -> Result<(), StoreError>
     )
 }
 
-/// Where and with which secret the program's webhooks go, if it has one.
+/// Where and with which secret the program's webhooks go, if it has one; the program
+/// as a claimed message names it (`outbox::Claimed`).
 pub fn target(
     conn: &mut AnyConnection,
     program: &str,
@@ -93,7 +93,12 @@ pub fn queue(
     program: ProgramId,
     event: &StepEvent,
 ) -> Result<(), StoreError> {
-    if target(conn, &program.to_string())?.is_none() {
+    let has_webhook = program_webhooks::table
+        .find(program)
+        .count()
+        .get_result::<i64>(conn)?
+        > 0;
+    if !has_webhook {
         return Ok(());
     }
     outbox::enqueue_payload(

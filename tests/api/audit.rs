@@ -338,3 +338,70 @@ async fn read_events_are_committed_before_each_request_goes_on() {
         assert_eq!(on_record.unwrap(), 3);
     }
 }
+
+/// Ids and enums cross the database typed (`store::codec`): a stored id that is not a
+/// UUID, or a state no lifecycle names, written here by hand past the service, is an
+/// error of the store (`Corrupt`) and an opaque 500, never a panic; the rows around it
+/// still read.
+#[tokio::test]
+async fn a_stored_value_its_type_does_not_read_is_an_error_not_a_panic() {
+    use diesel::RunQueryDsl;
+    use sponsor_match::store::{PageRequest, StoreError, accounts, audit};
+
+    let app = TestApp::spawn().await;
+    let admin = app.create_program("Riverside").await;
+    let program = admin.program_id;
+    let page = PageRequest {
+        after: None,
+        limit: 100,
+    };
+    assert!(!events(&app, &admin).await.is_empty());
+    app.db
+        .run(|conn| {
+            diesel::sql_query(
+                "UPDATE audit_events SET id = 'not-a-uuid' \
+                 WHERE id = (SELECT MIN(id) FROM audit_events)",
+            )
+            .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let read = app
+        .db
+        .run(move |conn| audit::list(conn, program, page))
+        .await;
+    assert!(matches!(read, Err(StoreError::Corrupt(_))), "{read:?}");
+    let response = app
+        .get("/api/v1/audit-events?limit=100", &admin)
+        .send()
+        .await
+        .unwrap();
+    let problem = crate::helpers::expect_problem(response, StatusCode::INTERNAL_SERVER_ERROR).await;
+    assert!(!problem.to_string().contains("not-a-uuid"), "{problem}");
+
+    // An enum the store does not know, likewise.
+    let seeker = app.create_seeker(&admin).await;
+    let path = format!("/api/v1/seekers/{}", seeker["id"].as_str().unwrap());
+    let id = seeker["id"].as_str().unwrap().to_owned();
+    app.db
+        .run(move |conn| {
+            diesel::sql_query(format!(
+                "UPDATE seekers SET gender = 'unheard_of' WHERE id = '{id}'"
+            ))
+            .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let response = app.get(&path, &admin).send().await.unwrap();
+    let problem = crate::helpers::expect_problem(response, StatusCode::INTERNAL_SERVER_ERROR).await;
+    assert!(!problem.to_string().contains("unheard_of"), "{problem}");
+    // The rest of the store still reads.
+    let user = admin.user_id.unwrap();
+    let read = app
+        .db
+        .run(move |conn| accounts::get_user(conn, program, user))
+        .await;
+    assert!(read.is_ok(), "{read:?}");
+}

@@ -11,22 +11,19 @@ pub struct Expiry {
     pub proposed: Option<MatchId>,
 }
 
+/// The states in which a request waits for an answer by a time.
+const WAITING: [MatchState; 2] = [MatchState::AwaitingSponsor, MatchState::AwaitingSeeker];
+
 /// Requests whose answer is overdue, oldest first: what the expiry job works through,
 /// each in its own transaction ([`expire_one`]), so one that fails holds up no other.
 pub fn overdue(conn: &mut AnyConnection, limit: i64) -> Result<Vec<MatchId>, StoreError> {
-    matches::table
+    Ok(matches::table
         .filter(matches::answer_by.le(now()))
-        .filter(matches::state.eq_any([
-            MatchState::AwaitingSponsor.as_str(),
-            MatchState::AwaitingSeeker.as_str(),
-        ]))
+        .filter(matches::state.eq_any(WAITING))
         .order(matches::answer_by.asc())
         .limit(limit)
         .select(matches::id)
-        .load::<String>(conn)?
-        .iter()
-        .map(|id| parse_id("matches.id", id))
-        .collect()
+        .load::<MatchId>(conn)?)
 }
 
 /// Expires one overdue request with its notice, and proposes the seeker's next
@@ -44,27 +41,34 @@ pub fn expire_one(
     #[derive(QueryableByName)]
     struct Due {
         #[diesel(sql_type = Text)]
-        id: String,
+        id: MatchId,
     }
-    let still_due = "SELECT id FROM matches WHERE id = {id} AND answer_by <= {at} \
-         AND state IN ('awaiting_sponsor', 'awaiting_seeker')";
+    let still_due = "SELECT id FROM matches WHERE id = $1 AND answer_by <= $2 \
+         AND state IN ($3, $4)";
+    let [waiting, or_waiting] = WAITING;
     let at = now();
     let due: Vec<Due> = match conn {
-        AnyConnection::Postgresql(pg) => diesel::sql_query(format!(
-            "{} FOR UPDATE SKIP LOCKED",
-            still_due.replace("{id}", "$1").replace("{at}", "$2")
-        ))
-        .bind::<Text, _>(id.to_string())
-        .bind::<Timestamp, _>(at)
-        .load(pg)?,
-        AnyConnection::Sqlite(sqlite) => {
-            diesel::sql_query(still_due.replace("{id}", "?").replace("{at}", "?"))
-                .bind::<Text, _>(id.to_string())
+        AnyConnection::Postgresql(pg) => {
+            diesel::sql_query(format!("{still_due} FOR UPDATE SKIP LOCKED"))
+                .bind::<Text, _>(id)
                 .bind::<Timestamp, _>(at)
+                .bind::<Text, _>(waiting)
+                .bind::<Text, _>(or_waiting)
+                .load(pg)?
+        }
+        AnyConnection::Sqlite(sqlite) => {
+            let positional = ["$1", "$2", "$3", "$4"]
+                .iter()
+                .fold(still_due.to_owned(), |sql, n| sql.replace(n, "?"));
+            diesel::sql_query(positional)
+                .bind::<Text, _>(id)
+                .bind::<Timestamp, _>(at)
+                .bind::<Text, _>(waiting)
+                .bind::<Text, _>(or_waiting)
                 .load(sqlite)?
         }
     };
-    if !due.iter().any(|row| row.id == id.to_string()) {
+    if !due.iter().any(|row| row.id == id) {
         return Ok(None);
     }
     let by = By::Service {
@@ -72,7 +76,7 @@ pub fn expire_one(
         job: "expiry",
     };
     let record = act(conn, by, id, Action::Expire, StepDetails::default())?;
-    let program = load_row(conn, id, None)?.program()?;
+    let program = load_row(conn, id, None)?.program_id;
     let proposed = advance(conn, by, program, record.seeker_id, zones, rank)?;
     Ok(Some(Expiry {
         expired: id,

@@ -14,13 +14,10 @@ use utoipa::ToSchema;
 
 use super::audit::{self, Actor, RecordKind};
 use super::seekers::{consent_for, ensure_seeker};
-use super::{
-    AnyBackend, AnyConnection, PageRequest, StoreError, enum_to_text, from_json, now, outbox,
-    parse_id, to_json,
-};
-use crate::auth::{Principal, Role};
+use super::{AnyBackend, AnyConnection, PageRequest, StoreError, from_json, now, outbox, to_json};
+use crate::auth::{Principal, Role, UserStatus};
 use crate::domain::consent::{DisclosedItem, RecipientClass, is_in_force};
-use crate::domain::ids::{ConsentId, MatchId, ProgramId, SeekerId, UserId};
+use crate::domain::ids::{ConsentId, DisclosureId, MatchId, ProgramId, SeekerId, StepId, UserId};
 use crate::domain::lifecycle::{Action, MatchState, Party, Reason, Refusal, transition};
 use crate::domain::review::{ReviewItem, ReviewKind};
 use crate::domain::values::{Attribute, Fellowship};
@@ -134,39 +131,21 @@ impl By<'_> {
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = matches)]
 struct MatchRow {
-    id: String,
-    program_id: String,
-    seeker_id: String,
-    sponsor_id: String,
-    state: String,
+    id: MatchId,
+    program_id: ProgramId,
+    seeker_id: SeekerId,
+    sponsor_id: UserId,
+    state: MatchState,
     score: f64,
     breakdown: String,
     policy_version: i32,
     urgent: bool,
     answer_by: Option<NaiveDateTime>,
-    reason: Option<String>,
+    reason: Option<Reason>,
     sponsor_contact_consent_at: Option<NaiveDateTime>,
     version: i32,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
-}
-
-impl MatchRow {
-    fn state(&self) -> Result<MatchState, StoreError> {
-        MatchState::parse(&self.state).ok_or_else(|| StoreError::Corrupt("matches.state".into()))
-    }
-
-    fn id(&self) -> Result<MatchId, StoreError> {
-        parse_id("matches.id", &self.id)
-    }
-
-    fn program(&self) -> Result<ProgramId, StoreError> {
-        parse_id("matches.program_id", &self.program_id)
-    }
-
-    fn seeker(&self) -> Result<SeekerId, StoreError> {
-        parse_id("matches.seeker_id", &self.seeker_id)
-    }
 }
 
 /// A step of a match's history.
@@ -209,12 +188,12 @@ pub struct MatchRecord {
     pub history: Vec<TransitionRecord>,
 }
 
-fn live_match(conn: &mut AnyConnection, seeker: SeekerId) -> Result<Option<String>, StoreError> {
+fn live_match(conn: &mut AnyConnection, seeker: SeekerId) -> Result<Option<MatchId>, StoreError> {
     Ok(matches::table
-        .filter(matches::seeker_id.eq(seeker.to_string()))
+        .filter(matches::seeker_id.eq(seeker))
         .filter(matches::state.eq_any(states_where(MatchState::is_live)))
         .select(matches::id)
-        .first::<String>(conn)
+        .first::<MatchId>(conn)
         .optional()?)
 }
 
@@ -222,7 +201,7 @@ fn live_match(conn: &mut AnyConnection, seeker: SeekerId) -> Result<Option<Strin
 /// `None` reads for the service itself.
 fn load_row(conn: &mut AnyConnection, id: MatchId, by: Option<By>) -> Result<MatchRow, StoreError> {
     let mut query = matches::table
-        .find(id.to_string())
+        .find(id)
         .select(MatchRow::as_select())
         .into_boxed();
     if let Some(By::Caller(actor)) = by {
@@ -231,8 +210,8 @@ fn load_row(conn: &mut AnyConnection, id: MatchId, by: Option<By>) -> Result<Mat
                 id: user,
                 role: Role::Sponsor,
                 ..
-            } => query.filter(matches::sponsor_id.eq(user.to_string())),
-            _ => query.filter(matches::program_id.eq(actor.principal.program_id().to_string())),
+            } => query.filter(matches::sponsor_id.eq(user)),
+            _ => query.filter(matches::program_id.eq(actor.principal.program_id())),
         };
     }
     Ok(query.first(conn)?)
@@ -240,22 +219,22 @@ fn load_row(conn: &mut AnyConnection, id: MatchId, by: Option<By>) -> Result<Mat
 
 fn get(conn: &mut AnyConnection, id: MatchId) -> Result<MatchRecord, StoreError> {
     let row = load_row(conn, id, None)?;
-    let history = history(conn, std::slice::from_ref(&row.id))?;
+    let history = history(conn, &[row.id])?;
     record(row, history.into_iter().map(|(_, t)| t).collect())
 }
 
 fn record(row: MatchRow, history: Vec<TransitionRecord>) -> Result<MatchRecord, StoreError> {
     Ok(MatchRecord {
-        id: row.id()?,
-        seeker_id: row.seeker()?,
-        sponsor_id: parse_id("matches.sponsor_id", &row.sponsor_id)?,
-        state: row.state()?,
+        id: row.id,
+        seeker_id: row.seeker_id,
+        sponsor_id: row.sponsor_id,
+        state: row.state,
         score: row.score,
         breakdown: from_json("matches.breakdown", &row.breakdown)?,
         policy_version: row.policy_version,
         urgent: row.urgent,
         answer_by: row.answer_by.map(|t| t.and_utc()),
-        reason: row.reason.as_deref().and_then(Reason::parse),
+        reason: row.reason,
         sponsor_consent: row
             .sponsor_contact_consent_at
             .map(|at| SponsorConsent::given_at(at.and_utc())),
@@ -269,16 +248,16 @@ fn record(row: MatchRow, history: Vec<TransitionRecord>) -> Result<MatchRecord, 
 /// The transitions of the matches named, oldest first, each with its match's id.
 fn history(
     conn: &mut AnyConnection,
-    ids: &[String],
-) -> Result<Vec<(String, TransitionRecord)>, StoreError> {
+    ids: &[MatchId],
+) -> Result<Vec<(MatchId, TransitionRecord)>, StoreError> {
     let mut query = match_transitions::table.into_boxed();
     // One match by equality: PostgreSQL plans `= ANY($1)` over a parameter array as a
     // scan of the whole table.
     query = match ids {
-        [one] => query.filter(match_transitions::match_id.eq(one.clone())),
+        [one] => query.filter(match_transitions::match_id.eq(*one)),
         _ => query.filter(match_transitions::match_id.eq_any(ids.to_vec())),
     };
-    query
+    Ok(query
         .order(match_transitions::id.asc())
         .select((
             match_transitions::match_id,
@@ -291,35 +270,31 @@ fn history(
             match_transitions::occurred_at,
         ))
         .load::<(
+            MatchId,
+            String,
+            Option<MatchState>,
+            MatchState,
             String,
             String,
-            Option<String>,
-            String,
-            String,
-            String,
-            Option<String>,
+            Option<Reason>,
             NaiveDateTime,
         )>(conn)?
         .into_iter()
         .map(
-            |(match_id, action, from, to, actor_kind, actor_id, reason, at)| {
-                let state = |s: &str| {
-                    MatchState::parse(s)
-                        .ok_or_else(|| StoreError::Corrupt("match_transitions".into()))
-                };
+            |(match_id, action, from_state, to_state, actor_kind, actor_id, reason, at)| {
                 let step = TransitionRecord {
                     action,
-                    from_state: from.as_deref().map(state).transpose()?,
-                    to_state: state(&to)?,
+                    from_state,
+                    to_state,
                     actor_kind,
                     actor_id,
-                    reason: reason.as_deref().and_then(Reason::parse),
+                    reason,
                     occurred_at: at.and_utc(),
                 };
-                Ok((match_id, step))
+                (match_id, step)
             },
         )
-        .collect()
+        .collect())
 }
 
 /// The sponsor's consent to share their contact details with this match's seeker, with

@@ -43,7 +43,7 @@ pub fn propose(
     };
     let mut picked = None;
     for candidate in candidates {
-        let id = candidate.to_string();
+        let id = UserId::from(candidate);
         let Some((facts, _)) = sponsor_facts(conn, Some(&[id]), proposal.zones)?.pop() else {
             if proposal.chosen.is_some() {
                 return Err(StoreError::NotFound);
@@ -61,18 +61,18 @@ pub fn propose(
     }
     let (sponsor, explanation) = picked.ok_or(StoreError::Refused(Refusal::NoCandidate))?;
     let discharge = seekers::table
-        .find(seeker.to_string())
+        .find(seeker)
         .select(seekers::discharge_date)
         .first::<Option<NaiveDate>>(conn)?;
     let id = MatchId::new();
     let created = now();
     diesel::insert_into(matches::table)
         .values(MatchRow {
-            id: id.to_string(),
-            program_id: program.to_string(),
-            seeker_id: seeker.to_string(),
-            sponsor_id: sponsor.to_string(),
-            state: MatchState::Proposed.as_str().to_owned(),
+            id,
+            program_id: program,
+            seeker_id: seeker,
+            sponsor_id: UserId::from(sponsor),
+            state: MatchState::Proposed,
             score: explanation.score.unwrap_or_default(),
             breakdown: to_json(&explanation)?,
             policy_version: policy.version,
@@ -144,7 +144,7 @@ pub fn reassign(
             sponsor_shares_contact: false,
         },
     )?;
-    let program = load_row(conn, id, None)?.program()?;
+    let program = load_row(conn, id, None)?.program_id;
     let left = withdrawn.sponsor_id.as_uuid();
     let rank = proposal.rank;
     // The best available other than the sponsor just left.

@@ -22,17 +22,17 @@ pub fn act(
     details: StepDetails,
 ) -> Result<MatchRecord, StoreError> {
     let row = load_row(conn, id, Some(by))?;
-    let current = row.state()?;
+    let current = row.state;
     // Only a new match's submission depends on the program's review rule.
     let review_required = action == Action::Submit
-        && get_policy(conn, row.program()?)?
+        && get_policy(conn, row.program_id)?
             .policy
             .lifecycle
             .review_required;
     let next =
         transition(current, action, by.party(), review_required).map_err(StoreError::Refused)?;
     match action {
-        Action::SponsorAccept => ensure_free_slot(conn, &row.sponsor_id)?,
+        Action::SponsorAccept => ensure_free_slot(conn, row.sponsor_id)?,
         // The sponsor may have paused, filled up or changed since the proposal.
         Action::Approve => ensure_still_a_candidate(conn, &row)?,
         _ => {}
@@ -40,7 +40,7 @@ pub fn act(
     move_to(conn, &row, action, next, details, by)?;
     by.audit(
         conn,
-        row.program()?,
+        row.program_id,
         &format!("match.{}", action.as_str()),
         id,
     )?;
@@ -57,14 +57,14 @@ pub(super) fn move_to(
     details: StepDetails,
     by: By,
 ) -> Result<(), StoreError> {
-    let current = row.state()?;
-    let id = row.id()?;
+    let current = row.state;
+    let id = row.id;
     // Someone is now asked to answer, within the program's window.
     let answer_by = if matches!(
         next,
         MatchState::AwaitingSponsor | MatchState::AwaitingSeeker
     ) {
-        let rules = get_policy(conn, row.program()?)?.policy.lifecycle;
+        let rules = get_policy(conn, row.program_id)?.policy.lifecycle;
         Some(now() + rules.answer_window(row.urgent))
     } else {
         None
@@ -74,22 +74,19 @@ pub(super) fn move_to(
     } else {
         row.sponsor_contact_consent_at
     };
-    let updated = diesel::update(matches::table.find(&row.id))
+    let updated = diesel::update(matches::table.find(row.id))
         .filter(matches::version.eq(row.version))
         .set((
-            matches::state.eq(next.as_str()),
+            matches::state.eq(next),
             matches::answer_by.eq(answer_by),
-            matches::reason.eq(details
-                .reason
-                .map(|r| r.as_str().to_owned())
-                .or(row.reason.clone())),
+            matches::reason.eq(details.reason.or(row.reason)),
             matches::sponsor_contact_consent_at.eq(contact_consent),
             matches::version.eq(row.version + 1),
             matches::updated_at.eq(now()),
         ))
         .execute(conn)?;
     if updated == 0 {
-        let now_state = load_row(conn, id, None)?.state()?;
+        let now_state = load_row(conn, id, None)?.state;
         return Err(StoreError::Refused(Refusal::InvalidTransition {
             action,
             current: now_state,
@@ -103,12 +100,12 @@ pub(super) fn move_to(
     };
     record_transition(conn, row, &step, by)?;
     if current.holds_slot() != next.holds_slot() {
-        record_sponsor_change(conn, &row.sponsor_id)?;
+        record_sponsor_change(conn, row.sponsor_id)?;
     }
-    let program = row.program()?;
+    let program = row.program_id;
     match next {
         MatchState::AwaitingSponsor if current == MatchState::PendingReview => {
-            let consent = consent_for(conn, row.seeker()?, RecipientClass::CandidateSponsors)?;
+            let consent = consent_for(conn, row.seeker_id, RecipientClass::CandidateSponsors)?;
             if consent.is_none() {
                 return Err(StoreError::Refused(Refusal::ConsentRequired(
                     "the seeker's consent to disclose a summary to candidate sponsors",
@@ -140,11 +137,11 @@ pub(super) fn reach_sponsor(
     row: &MatchRow,
     consent: Option<ConsentId>,
 ) -> Result<(), StoreError> {
-    let id = row.id()?;
-    record_disclosure(conn, row, &row.sponsor_id, consent, |item| {
+    let id = row.id;
+    record_disclosure(conn, row, row.sponsor_id, consent, |item| {
         item != DisclosedItem::ContactDetails
     })?;
-    outbox::enqueue(conn, row.program()?, id, MessageKind::SponsorRequest)?;
+    outbox::enqueue(conn, row.program_id, id, MessageKind::SponsorRequest)?;
     Ok(())
 }
 
@@ -152,13 +149,13 @@ pub(super) fn reach_sponsor(
 /// sponsor with their yes, the seeker through a consent naming the matched sponsor.
 pub fn introduce_if_consented(conn: &mut AnyConnection, id: MatchId) -> Result<(), StoreError> {
     let row = load_row(conn, id, None)?;
-    if row.state()? != MatchState::Agreed || row.sponsor_contact_consent_at.is_none() {
+    if row.state != MatchState::Agreed || row.sponsor_contact_consent_at.is_none() {
         return Ok(());
     }
-    if consent_for(conn, row.seeker()?, RecipientClass::MatchedSponsor)?.is_none() {
+    if consent_for(conn, row.seeker_id, RecipientClass::MatchedSponsor)?.is_none() {
         return Ok(());
     }
-    let program = row.program()?;
+    let program = row.program_id;
     let system = By::Service {
         on_behalf_of: None,
         job: "introduce",
@@ -180,22 +177,20 @@ pub fn introduce_if_consented(conn: &mut AnyConnection, id: MatchId) -> Result<(
 /// queues again the introductions a revoked consent had stopped.
 pub fn introduce_agreed(conn: &mut AnyConnection, seeker: SeekerId) -> Result<(), StoreError> {
     let live = matches::table
-        .filter(matches::seeker_id.eq(seeker.to_string()))
-        .filter(
-            matches::state.eq_any([MatchState::Agreed.as_str(), MatchState::Introduced.as_str()]),
-        )
+        .filter(matches::seeker_id.eq(seeker))
+        .filter(matches::state.eq_any([MatchState::Agreed, MatchState::Introduced]))
         .select(MatchRow::as_select())
         .first::<MatchRow>(conn)
         .optional()?;
     let Some(row) = live else {
         return Ok(());
     };
-    let id = row.id()?;
-    if row.state()? == MatchState::Agreed {
+    let id = row.id;
+    if row.state == MatchState::Agreed {
         return introduce_if_consented(conn, id);
     }
     for kind in MessageKind::INTRODUCTIONS {
-        outbox::enqueue(conn, row.program()?, id, kind)?;
+        outbox::enqueue(conn, row.program_id, id, kind)?;
     }
     Ok(())
 }
@@ -208,14 +203,14 @@ pub fn record_introduction_sent(
     consent: ConsentId,
 ) -> Result<(), StoreError> {
     let row = load_row(conn, id, None)?;
-    record_disclosure(conn, &row, &row.sponsor_id, Some(consent), |_| true)
+    record_disclosure(conn, &row, row.sponsor_id, Some(consent), |_| true)
 }
 
 /// Logs what of the seeker's record went to `recipient` under `consent`.
 fn record_disclosure(
     conn: &mut AnyConnection,
     row: &MatchRow,
-    recipient: &str,
+    recipient: UserId,
     consent: Option<ConsentId>,
     keep: impl Fn(DisclosedItem) -> bool,
 ) -> Result<(), StoreError> {
@@ -223,21 +218,21 @@ fn record_disclosure(
         return Ok(());
     };
     let (information, purpose) = consents::table
-        .find(consent.to_string())
+        .find(consent)
         .select((consents::information, consents::purpose))
         .first::<(String, String)>(conn)?;
     let items: Vec<DisclosedItem> = from_json("consents.information", &information)?;
     let items: Vec<DisclosedItem> = items.into_iter().filter(|i| keep(*i)).collect();
     diesel::insert_into(disclosures::table)
         .values((
-            disclosures::id.eq(uuid::Uuid::now_v7().to_string()),
-            disclosures::program_id.eq(&row.program_id),
-            disclosures::seeker_id.eq(&row.seeker_id),
-            disclosures::match_id.eq(&row.id),
+            disclosures::id.eq(DisclosureId::new()),
+            disclosures::program_id.eq(row.program_id),
+            disclosures::seeker_id.eq(row.seeker_id),
+            disclosures::match_id.eq(row.id),
             disclosures::recipient_id.eq(recipient),
             disclosures::items.eq(to_json(&items)?),
             disclosures::purpose.eq(purpose),
-            disclosures::consent_id.eq(Some(consent.to_string())),
+            disclosures::consent_id.eq(Some(consent)),
             disclosures::disclosed_at.eq(now()),
         ))
         .execute(conn)?;
@@ -261,26 +256,26 @@ pub(super) fn record_transition(
     by: By,
 ) -> Result<(), StoreError> {
     let (actor_kind, actor_id) = by.actor();
-    let step_id = uuid::Uuid::now_v7();
+    let step_id = StepId::new();
     let occurred_at = now();
     diesel::insert_into(match_transitions::table)
         .values((
-            match_transitions::id.eq(step_id.to_string()),
-            match_transitions::match_id.eq(&row.id),
+            match_transitions::id.eq(step_id),
+            match_transitions::match_id.eq(row.id),
             match_transitions::action.eq(step.action),
-            match_transitions::from_state.eq(step.from.map(|s| s.as_str())),
-            match_transitions::to_state.eq(step.to.as_str()),
+            match_transitions::from_state.eq(step.from),
+            match_transitions::to_state.eq(step.to),
             match_transitions::actor_kind.eq(&actor_kind),
             match_transitions::actor_id.eq(actor_id),
-            match_transitions::reason.eq(step.reason.map(|r| r.as_str())),
+            match_transitions::reason.eq(step.reason),
             match_transitions::occurred_at.eq(occurred_at),
         ))
         .execute(conn)?;
     let event = StepEvent {
         event: "match.step",
-        step_id,
-        match_id: row.id()?,
-        seeker_id: row.seeker()?,
+        step_id: step_id.as_uuid(),
+        match_id: row.id,
+        seeker_id: row.seeker_id,
         action: step.action,
         from_state: step.from,
         to_state: step.to,
@@ -288,13 +283,13 @@ pub(super) fn record_transition(
         by: actor_kind,
         occurred_at: occurred_at.and_utc(),
     };
-    crate::store::webhooks::queue(conn, row.program()?, &event)
+    crate::store::webhooks::queue(conn, row.program_id, &event)
 }
 
 /// Refuses a sponsor's yes when their slots are taken. On PostgreSQL the sponsor's row is
 /// locked first, so concurrent answers for one sponsor count one after another; SQLite
 /// write transactions already run one at a time.
-fn ensure_free_slot(conn: &mut AnyConnection, sponsor: &str) -> Result<(), StoreError> {
+fn ensure_free_slot(conn: &mut AnyConnection, sponsor: UserId) -> Result<(), StoreError> {
     if let AnyConnection::Postgresql(pg) = conn {
         diesel::sql_query("SELECT user_id FROM sponsor_profiles WHERE user_id = $1 FOR UPDATE")
             .bind::<diesel::sql_types::Text, _>(sponsor)
@@ -320,23 +315,19 @@ fn ensure_free_slot(conn: &mut AnyConnection, sponsor: &str) -> Result<(), Store
 pub fn decline_for_pause(
     conn: &mut AnyConnection,
     actor: &Actor,
-    sponsor: &str,
+    sponsor: UserId,
 ) -> Result<usize, StoreError> {
     let waiting = matches::table
         .filter(matches::sponsor_id.eq(sponsor))
-        .filter(matches::state.eq_any([
-            MatchState::PendingReview.as_str(),
-            MatchState::AwaitingSponsor.as_str(),
-        ]))
+        .filter(matches::state.eq_any([MatchState::PendingReview, MatchState::AwaitingSponsor]))
         .select((matches::id, matches::state))
-        .load::<(String, String)>(conn)?;
+        .load::<(MatchId, MatchState)>(conn)?;
     let by = By::Service {
         on_behalf_of: Some(actor),
         job: "pause",
     };
-    for (id, state) in &waiting {
-        let id: MatchId = parse_id("matches.id", id)?;
-        let action = if state == MatchState::AwaitingSponsor.as_str() {
+    for &(id, state) in &waiting {
+        let action = if state == MatchState::AwaitingSponsor {
             Action::SponsorDecline
         } else {
             Action::Withdraw
@@ -364,14 +355,14 @@ pub fn on_consent_revoked(
         return Ok(());
     }
     let rows = matches::table
-        .filter(matches::seeker_id.eq(seeker.to_string()))
+        .filter(matches::seeker_id.eq(seeker))
         .filter(matches::state.eq_any(states_where(MatchState::is_live)))
         .select(MatchRow::as_select())
         .load::<MatchRow>(conn)?;
     for row in rows {
-        let id = row.id()?;
+        let id = row.id;
         match class {
-            RecipientClass::CandidateSponsors if row.state()?.is_open() => {
+            RecipientClass::CandidateSponsors if row.state.is_open() => {
                 let by = By::Service {
                     on_behalf_of: Some(actor),
                     job: "consent_revoked",
@@ -401,20 +392,16 @@ pub(super) fn ensure_still_a_candidate(
     conn: &mut AnyConnection,
     row: &MatchRow,
 ) -> Result<(), StoreError> {
-    let program = row.program()?;
-    let seeker = row.seeker()?;
+    let program = row.program_id;
+    let seeker = row.seeker_id;
     let now = Utc::now();
     let mut zones = ZoneCache::new(week_start(now));
     let search = Search::load(conn, program, seeker, &mut zones)?;
     let query = search.query(now.date_naive());
-    let sponsor = sponsor_facts(
-        conn,
-        Some(std::slice::from_ref(&row.sponsor_id)),
-        &mut zones,
-    )?
-    .pop()
-    .map(|(facts, _)| facts)
-    .ok_or(StoreError::NotFound)?;
+    let sponsor = sponsor_facts(conn, Some(&[row.sponsor_id]), &mut zones)?
+        .pop()
+        .map(|(facts, _)| facts)
+        .ok_or(StoreError::NotFound)?;
     let failed = failed_filters(&query, &sponsor);
     if failed.is_empty() {
         Ok(())

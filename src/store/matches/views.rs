@@ -54,7 +54,7 @@ pub fn disclosures(
         )?;
     }
     disclosures::table
-        .filter(disclosures::seeker_id.eq(seeker.to_string()))
+        .filter(disclosures::seeker_id.eq(seeker))
         .order(disclosures::id.asc())
         .select((
             disclosures::match_id,
@@ -65,23 +65,21 @@ pub fn disclosures(
             disclosures::disclosed_at,
         ))
         .load::<(
+            MatchId,
+            UserId,
             String,
             String,
-            String,
-            String,
-            Option<String>,
+            Option<ConsentId>,
             NaiveDateTime,
         )>(conn)?
         .into_iter()
-        .map(|(match_id, recipient, items, purpose, consent, at)| {
+        .map(|(match_id, recipient_id, items, purpose, consent_id, at)| {
             Ok(DisclosureRecord {
-                match_id: parse_id("disclosures.match_id", &match_id)?,
-                recipient_id: parse_id("disclosures.recipient_id", &recipient)?,
+                match_id,
+                recipient_id,
                 items: from_json("disclosures.items", &items)?,
                 purpose,
-                consent_id: consent
-                    .map(|c| parse_id("disclosures.consent_id", &c))
-                    .transpose()?,
+                consent_id,
                 disclosed_at: at.and_utc(),
             })
         })
@@ -96,7 +94,7 @@ pub fn read(
     id: MatchId,
 ) -> Result<MatchRecord, StoreError> {
     let row = load_row(conn, id, Some(By::Caller(actor)))?;
-    let program = row.program()?;
+    let program = row.program_id;
     if actor.principal.is_person() {
         audit::record_in(
             conn,
@@ -104,10 +102,10 @@ pub fn read(
             program,
             "match.read",
             RecordKind::Match,
-            &row.id,
+            &row.id.to_string(),
         )?;
     }
-    let history = history(conn, std::slice::from_ref(&row.id))?;
+    let history = history(conn, &[row.id])?;
     record(row, history.into_iter().map(|(_, t)| t).collect())
 }
 
@@ -119,7 +117,7 @@ pub fn seeker_history(
 ) -> Result<Vec<MatchRecord>, StoreError> {
     ensure_seeker(conn, actor.principal.program_id(), seeker)?;
     let rows = matches::table
-        .filter(matches::seeker_id.eq(seeker.to_string()))
+        .filter(matches::seeker_id.eq(seeker))
         .order(matches::id.desc())
         .select(MatchRow::as_select())
         .load::<MatchRow>(conn)?;
@@ -132,9 +130,8 @@ pub fn seeker_history(
             &seeker.to_string(),
         )?;
     }
-    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let mut steps: std::collections::HashMap<String, Vec<TransitionRecord>> =
-        std::collections::HashMap::new();
+    let ids: Vec<MatchId> = rows.iter().map(|r| r.id).collect();
+    let mut steps: HashMap<MatchId, Vec<TransitionRecord>> = HashMap::new();
     for (match_id, step) in history(conn, &ids)? {
         steps.entry(match_id).or_default().push(step);
     }
@@ -157,20 +154,19 @@ pub fn sponsor_requests(
     sponsor: UserId,
     page: PageRequest,
 ) -> Result<Vec<SponsorRequest>, StoreError> {
-    let sponsor = sponsor.to_string();
     let reached = disclosures::table
-        .filter(disclosures::recipient_id.eq(sponsor.clone()))
+        .filter(disclosures::recipient_id.eq(sponsor))
         .select(disclosures::match_id);
     let mut query = matches::table
         .inner_join(seekers::table)
-        .filter(matches::sponsor_id.eq(sponsor.clone()))
+        .filter(matches::sponsor_id.eq(sponsor))
         .filter(matches::id.eq_any(reached))
         .select((MatchRow::as_select(), DisclosableSeeker::as_select()))
         .order(matches::id.desc())
         .limit(page.limit)
         .into_boxed();
     if let Some(after) = page.after {
-        query = query.filter(matches::id.lt(after.to_string()));
+        query = query.filter(matches::id.lt(MatchId::from(after)));
     }
     let rows = query.load::<(MatchRow, DisclosableSeeker)>(conn)?;
     let (Some((newest, _)), Some((oldest, _))) = (rows.first(), rows.last()) else {
@@ -178,12 +174,12 @@ pub fn sponsor_requests(
     };
     // The page is every request of the sponsor between its oldest and newest id, so
     // that range names its disclosures without a list of ids.
-    let mut disclosed: HashMap<String, Vec<DisclosedItem>> = HashMap::new();
+    let mut disclosed: HashMap<MatchId, Vec<DisclosedItem>> = HashMap::new();
     for (match_id, text) in disclosures::table
-        .filter(disclosures::recipient_id.eq(&sponsor))
-        .filter(disclosures::match_id.between(&oldest.id, &newest.id))
+        .filter(disclosures::recipient_id.eq(sponsor))
+        .filter(disclosures::match_id.between(oldest.id, newest.id))
         .select((disclosures::match_id, disclosures::items))
-        .load::<(String, String)>(conn)?
+        .load::<(MatchId, String)>(conn)?
     {
         disclosed
             .entry(match_id)
@@ -192,18 +188,18 @@ pub fn sponsor_requests(
     }
     // The row past the page only tells whether another page follows: nobody sees it.
     let shown = usize::try_from(page.limit - 1).unwrap_or_default();
-    let read = rows
+    let read: Vec<(ProgramId, String)> = rows
         .iter()
         .take(shown)
-        .map(|(row, _)| Ok((row.program()?, row.id.as_str())))
-        .collect::<Result<Vec<_>, StoreError>>()?;
+        .map(|(row, _)| (row.program_id, row.id.to_string()))
+        .collect();
     audit::record_all_in(conn, actor, "match.read", RecordKind::Match, &read)?;
     rows.into_iter()
         .map(|(row, seeker)| {
             let items = disclosed.remove(&row.id).unwrap_or_default();
             Ok(SponsorRequest {
-                id: row.id()?,
-                state: row.state()?,
+                id: row.id,
+                state: row.state,
                 answer_by: row.answer_by.map(|t| t.and_utc()),
                 created_at: row.created_at.and_utc(),
                 seeker: summary(&row, &items, seeker)?,
@@ -228,8 +224,8 @@ fn summary_for_sponsor(
     row: &MatchRow,
 ) -> Result<SeekerSummaryForSponsor, StoreError> {
     let disclosed = disclosures::table
-        .filter(disclosures::match_id.eq(&row.id))
-        .filter(disclosures::recipient_id.eq(&row.sponsor_id))
+        .filter(disclosures::match_id.eq(row.id))
+        .filter(disclosures::recipient_id.eq(row.sponsor_id))
         .select(disclosures::items)
         .load::<String>(conn)?;
     let mut items = Vec::new();
@@ -237,7 +233,7 @@ fn summary_for_sponsor(
         items.extend(from_json::<Vec<DisclosedItem>>("disclosures.items", &text)?);
     }
     let seeker = seekers::table
-        .find(&row.seeker_id)
+        .find(row.seeker_id)
         .select(DisclosableSeeker::as_select())
         .first(conn)?;
     summary(row, &items, seeker)
@@ -293,24 +289,20 @@ pub struct LinkedRequest {
 pub fn linked_request(conn: &mut AnyConnection, id: MatchId) -> Result<LinkedRequest, StoreError> {
     let row = load_row(conn, id, None)?;
     let (program, status) = crate::store::schema::users::table
-        .find(&row.sponsor_id)
+        .find(row.sponsor_id)
         .select((
             crate::store::schema::users::program_id,
             crate::store::schema::users::status,
         ))
-        .first::<(String, String)>(conn)?;
-    let sponsor = (status == "active")
-        .then(|| -> Result<Principal, StoreError> {
-            Ok(Principal::User {
-                id: parse_id("matches.sponsor_id", &row.sponsor_id)?,
-                program_id: parse_id("users.program_id", &program)?,
-                role: Role::Sponsor,
-            })
-        })
-        .transpose()?;
+        .first::<(ProgramId, UserStatus)>(conn)?;
+    let sponsor = (status == UserStatus::Active).then_some(Principal::User {
+        id: row.sponsor_id,
+        program_id: program,
+        role: Role::Sponsor,
+    });
     Ok(LinkedRequest {
-        program: row.program()?,
-        state: row.state()?,
+        program: row.program_id,
+        state: row.state,
         version: row.version,
         sponsor,
         seeker: summary_for_sponsor(conn, &row)?,

@@ -28,7 +28,7 @@ pub fn waiting_seekers(
 ) -> Result<Vec<WaitingSeeker>, StoreError> {
     let rows = waiting(program)
         .select((seekers::id, SeekerFactsRow::as_select()))
-        .load::<(String, SeekerFactsRow)>(conn)?;
+        .load::<(SeekerId, SeekerFactsRow)>(conn)?;
     let mut barred = barred_in_program(conn, program)?;
     let consented = consented_in_program(conn, program, RecipientClass::CandidateSponsors)?;
     rows.into_iter()
@@ -40,7 +40,7 @@ pub fn waiting_seekers(
                 facts: row.facts(zones)?,
                 barred,
                 consented: consented.contains(&id),
-                id: parse_id("seekers.id", &id)?,
+                id,
             })
         })
         .collect()
@@ -51,18 +51,15 @@ pub fn waiting_seekers(
 fn barred_in_program(
     conn: &mut AnyConnection,
     program: ProgramId,
-) -> Result<HashMap<String, Vec<uuid::Uuid>>, StoreError> {
-    let mut barred: HashMap<String, Vec<uuid::Uuid>> = HashMap::new();
+) -> Result<HashMap<SeekerId, Vec<uuid::Uuid>>, StoreError> {
+    let mut barred: HashMap<SeekerId, Vec<uuid::Uuid>> = HashMap::new();
     for (seeker, sponsor) in matches::table
         .filter(matches::state.eq_any(states_where(MatchState::bars_pair)))
-        .filter(matches::program_id.eq(program.to_string()))
+        .filter(matches::program_id.eq(program))
         .select((matches::seeker_id, matches::sponsor_id))
-        .load::<(String, String)>(conn)?
+        .load::<(SeekerId, UserId)>(conn)?
     {
-        barred
-            .entry(seeker)
-            .or_default()
-            .push(parse_id("matches.sponsor_id", &sponsor)?);
+        barred.entry(seeker).or_default().push(sponsor.as_uuid());
     }
     Ok(barred)
 }
@@ -74,20 +71,20 @@ fn consented_in_program(
     conn: &mut AnyConnection,
     program: ProgramId,
     class: RecipientClass,
-) -> Result<HashSet<String>, StoreError> {
+) -> Result<HashSet<SeekerId>, StoreError> {
     let now = Utc::now();
     Ok(consents::table
-        .filter(consents::recipient_class.eq(enum_to_text(&class)?))
+        .filter(consents::recipient_class.eq(class))
         .filter(consents::revoked_at.is_null())
         .filter(
             consents::seeker_id.eq_any(
                 seekers::table
-                    .filter(seekers::program_id.eq(program.to_string()))
+                    .filter(seekers::program_id.eq(program))
                     .select(seekers::id),
             ),
         )
         .select((consents::seeker_id, consents::expires_at))
-        .load::<(String, NaiveDateTime)>(conn)?
+        .load::<(SeekerId, NaiveDateTime)>(conn)?
         .into_iter()
         .filter(|(_, expires)| is_in_force(expires.and_utc(), None, now))
         .map(|(seeker, _)| seeker)
@@ -97,7 +94,7 @@ fn consented_in_program(
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = seekers)]
 struct WaitingRow {
-    id: String,
+    id: SeekerId,
     alias: String,
     discharge_date: Option<NaiveDate>,
     created_at: NaiveDateTime,
@@ -107,7 +104,7 @@ struct WaitingRow {
 /// asks who waits.
 fn waiting(program: ProgramId) -> seekers::BoxedQuery<'static, AnyBackend> {
     seekers::table
-        .filter(seekers::program_id.eq(program.to_string()))
+        .filter(seekers::program_id.eq(program))
         .filter(diesel::dsl::not(diesel::dsl::exists(
             matches::table
                 .filter(matches::seeker_id.eq(seekers::id))
@@ -150,25 +147,26 @@ pub fn review_queue(
     today: NaiveDate,
 ) -> Result<Vec<ReviewItem>, StoreError> {
     let waiting = waiting_rows(conn, program)?;
-    let program = program.to_string();
     // A seeker whose match ended waits again from its end.
-    let ended: HashMap<String, NaiveDateTime> = matches::table
-        .filter(matches::program_id.eq(&program))
+    let ended: HashMap<SeekerId, NaiveDateTime> = matches::table
+        .filter(matches::program_id.eq(program))
         .filter(matches::state.ne_all(states_where(MatchState::is_live)))
         .group_by(matches::seeker_id)
         .select((matches::seeker_id, diesel::dsl::max(matches::updated_at)))
-        .load::<(String, Option<NaiveDateTime>)>(conn)?
+        .load::<(SeekerId, Option<NaiveDateTime>)>(conn)?
         .into_iter()
         .filter_map(|(seeker, at)| Some((seeker, at?)))
         .collect();
     let horizon = now() + chrono::TimeDelta::hours(NEAR_EXPIRY_HOURS);
     let open: Vec<OpenRow> = matches::table
         .inner_join(seekers::table)
-        .filter(matches::program_id.eq(&program))
+        .filter(matches::program_id.eq(program))
         .filter(
-            matches::state.eq("pending_review").or(matches::state
-                .eq("awaiting_sponsor")
-                .and(matches::answer_by.le(horizon))),
+            matches::state
+                .eq(MatchState::PendingReview)
+                .or(matches::state
+                    .eq(MatchState::AwaitingSponsor)
+                    .and(matches::answer_by.le(horizon))),
         )
         .select(OpenRow::as_select())
         .load(conn)?;
@@ -185,7 +183,7 @@ pub fn review_queue(
             .map_or(created_at, |end| created_at.max(*end));
         items.push(ReviewItem {
             kind: ReviewKind::WaitingSeeker,
-            seeker_id: parse_id("seekers.id", &id)?,
+            seeker_id: id,
             seeker_alias: alias,
             match_id: None,
             urgent: is_urgent(discharge_date, today),
@@ -196,16 +194,16 @@ pub fn review_queue(
         });
     }
     for row in open {
-        let in_review = row.state == "pending_review";
+        let in_review = row.state == MatchState::PendingReview;
         items.push(ReviewItem {
             kind: if in_review {
                 ReviewKind::PendingReview
             } else {
                 ReviewKind::NearExpiry
             },
-            seeker_id: parse_id("matches.seeker_id", &row.seeker_id)?,
+            seeker_id: row.seeker_id,
             seeker_alias: row.alias,
-            match_id: Some(parse_id("matches.id", &row.id)?),
+            match_id: Some(row.id),
             urgent: row.urgent,
             discharge_date: row.discharge_date,
             since: row.updated_at,
@@ -219,9 +217,9 @@ pub fn review_queue(
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = matches)]
 struct OpenRow {
-    id: String,
-    seeker_id: String,
-    state: String,
+    id: MatchId,
+    seeker_id: SeekerId,
+    state: MatchState,
     urgent: bool,
     answer_by: Option<NaiveDateTime>,
     updated_at: NaiveDateTime,
@@ -237,10 +235,9 @@ pub fn all_of_program(
     program: ProgramId,
     seekers: &[SeekerId],
 ) -> Result<bool, StoreError> {
-    let ids: Vec<String> = seekers.iter().map(ToString::to_string).collect();
     let found: i64 = seekers::table
-        .filter(seekers::program_id.eq(program.to_string()))
-        .filter(seekers::id.eq_any(ids))
+        .filter(seekers::program_id.eq(program))
+        .filter(seekers::id.eq_any(seekers))
         .count()
         .get_result(conn)?;
     Ok(usize::try_from(found).is_ok_and(|found| found == seekers.len()))
