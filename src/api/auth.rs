@@ -22,9 +22,10 @@ use crate::store::accounts::{self, Program, User};
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
-    #[schema(min_length = 1)]
+    /// Any text but NUL; an address without an account is 401, as a wrong password.
+    #[schema(min_length = 1, pattern = "^[^\\x00]*$")]
     pub email: String,
-    #[schema(min_length = 1)]
+    #[schema(min_length = 1, pattern = "^[^\\x00]*$")]
     pub password: String,
 }
 
@@ -125,10 +126,10 @@ pub async fn me(
 #[serde(deny_unknown_fields)]
 pub struct AcceptInvite {
     /// The invite token the program admin passed on.
-    #[schema(min_length = 1)]
+    #[schema(min_length = 1, pattern = "^[^\\x00]*$")]
     pub token: String,
     /// 12 to 256 characters.
-    #[schema(min_length = 12, max_length = 256)]
+    #[schema(min_length = 12, max_length = 256, pattern = "^[^\\x00]*$")]
     pub password: String,
 }
 
@@ -235,9 +236,10 @@ pub async fn invite_page(
 
 /// The invite page's form, as the document describes it (`password_of` reads it).
 #[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct InviteForm {
     /// 12 to 256 characters.
-    #[schema(min_length = 12, max_length = 256)]
+    #[schema(min_length = 12, max_length = 256, pattern = "^[^\\x00]*$")]
     pub password: String,
 }
 

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Schema, Type};
 
 use crate::domain::error::{FieldError, FieldErrors};
 
@@ -160,6 +161,31 @@ impl MatchingPolicy {
             Err(errors)
         }
     }
+}
+
+/// What the parse asks of the weights together: one above zero (only their ratios
+/// matter). The document adds it to `Weights`' schema.
+pub fn weights_rule() -> Schema {
+    let mut any = AnyOfBuilder::new();
+    for name in [
+        "sobriety",
+        "availability",
+        "preferences",
+        "distance",
+        "load",
+    ] {
+        let above_zero = ObjectBuilder::new()
+            .schema_type(Type::Number)
+            .exclusive_minimum(Some(0));
+        any = any.item(
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .property(name, above_zero)
+                .required(name),
+        );
+    }
+    any.description(Some("At least one weight above zero."))
+        .into()
 }
 
 #[cfg(test)]
