@@ -306,6 +306,12 @@ async fn the_document_states_the_limits_the_parse_applies() {
             (Some(0), Some(u64::from(WeeklyAvailability::LAST_HOUR)))
         );
     }
+    for variant in doc["components"]["schemas"]["GenderRule"]["oneOf"]
+        .as_array()
+        .expect("variants")
+    {
+        assert_eq!(variant["additionalProperties"], false, "{variant}");
+    }
     let capacity = component(&doc, "SponsorProfileInput/capacity");
     assert_eq!(capacity["minimum"], 1);
     assert_eq!(capacity["maximum"], Capacity::HIGHEST_MAXIMUM);
