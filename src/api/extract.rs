@@ -669,3 +669,25 @@ pub struct Page<T> {
     /// Pass as `cursor` for the next page; null on the last page.
     pub next_cursor: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::whole_numbers_as_integers;
+
+    fn rewritten(text: &str) -> String {
+        String::from_utf8(whole_numbers_as_integers(text.as_bytes()).into_owned()).unwrap()
+    }
+
+    #[test]
+    fn whole_numbers_are_written_as_integers_and_nothing_else_changes() {
+        assert_eq!(
+            rewritten(r#"{"mon": [23.0, 1, -4.00, 1e2, 2.5, 1.5e300], "t": "9.0 \"3.0\""}"#),
+            r#"{"mon": [23, 1, -4, 100, 2.5, 1.5e300], "t": "9.0 \"3.0\""}"#
+        );
+        let untouched = r#"{"a": 1, "b": "x"}"#;
+        assert!(matches!(
+            whole_numbers_as_integers(untouched.as_bytes()),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
+}
