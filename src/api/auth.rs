@@ -22,10 +22,11 @@ use crate::store::accounts::{self, Program, User};
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
-    /// An address without an account is 401, as a wrong password.
-    #[schema(min_length = 1)]
+    /// Not blank; an address without an account is 401, as a wrong password.
+    #[schema(pattern = "[^\\s\\x85]")]
     pub email: String,
-    #[schema(min_length = 1)]
+    /// Up to 256 characters (a longer one is 401, and past 1024 bytes 422).
+    #[schema(min_length = 1, max_length = 256)]
     pub password: String,
 }
 

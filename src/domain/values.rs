@@ -8,8 +8,8 @@ use chrono::{NaiveDate, NaiveDateTime, Weekday};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa::openapi::schema::{
-    AdditionalProperties, AllOfBuilder, AnyOfBuilder, Array, ArrayBuilder, KnownFormat, Object,
-    ObjectBuilder, Schema, SchemaFormat, Type,
+    AdditionalProperties, AllOfBuilder, AnyOfBuilder, Array, ArrayBuilder, Object, ObjectBuilder,
+    Schema, Type,
 };
 use validator::{ValidateEmail, ValidateLength};
 
@@ -350,7 +350,6 @@ impl EmailAddress {
     pub fn schema() -> Object {
         ObjectBuilder::new()
             .schema_type(Type::String)
-            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Email)))
             .max_length(Some(Self::MAX_LENGTH))
             .pattern(Some(Self::PATTERN))
             .build()

@@ -338,6 +338,11 @@ async fn the_document_states_the_limits_the_parse_applies() {
         assert_eq!(schema["minimum"].as_f64(), Some(*range.start()), "{field}");
         assert_eq!(schema["maximum"].as_f64(), Some(*range.end()), "{field}");
     }
+    // Login trims the email (Unicode white space, U+0085 among it) and refuses it blank.
+    let login = component(&doc, "LoginRequest/email");
+    for (email, taken) in [("\n", false), ("\u{85} ", false), (" a ", true)] {
+        assert_eq!(allowed(login, &json!(email)), taken, "{email:?}");
+    }
     let url = component(&doc, "WebhookInput/url");
     assert_eq!(url["pattern"], WebhookUrl::PATTERN);
     assert_eq!(url["maxLength"], WebhookUrl::MAX_LENGTH);
