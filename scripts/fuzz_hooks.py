@@ -6,6 +6,8 @@ promises; requests meant to be invalid are left as generated.
 - A consent (`POST /api/v1/seekers/{id}/consents`): `signed_at` not in the future,
   `expires_at` in the future and after `signed_at`.
 - A report (`GET /api/v1/reports`): `to` not before `from`, at most 1,096 days in all.
+- A matching policy (`PUT /api/v1/matching-policy`): `lifecycle.urgent_answer_within_hours`
+  not above `answer_within_hours` (each 72 and 24 when left out).
 - Accepting a cohort plan (`POST /api/v1/cohort-assignment/accept`): each seeker once.
 - A roster (`POST /api/v1/sponsors/import`) is CSV whose rows are checked as profiles
   are (docs/case-managers.md): the text a fuzzer writes is not one, so a file meant to be
@@ -61,6 +63,16 @@ def _report(query):
         query["to"] = query["from"]
 
 
+def _policy(body):
+    lifecycle = body.get("lifecycle")
+    if not isinstance(lifecycle, dict):
+        return
+    answer = lifecycle.get("answer_within_hours", 72)
+    urgent = lifecycle.get("urgent_answer_within_hours", 24)
+    if isinstance(answer, (int, float)) and isinstance(urgent, (int, float)) and urgent > answer:
+        lifecycle["urgent_answer_within_hours"] = answer
+
+
 def _cohort(body):
     pairs, seen, kept = body.get("pairs"), set(), []
     if not isinstance(pairs, list):
@@ -83,6 +95,8 @@ def map_case(context, case):
         _consent(body)
     elif label == "GET /api/v1/reports" and isinstance(case.query, dict):
         _report(case.query)
+    elif label == "PUT /api/v1/matching-policy" and body is not None:
+        _policy(body)
     elif label == "POST /api/v1/cohort-assignment/accept" and body is not None:
         _cohort(body)
     elif label == "POST /api/v1/sponsors/import":

@@ -49,7 +49,8 @@ pub struct LifecycleRules {
     /// Hours the sponsor, then the seeker, has to answer before the request expires.
     #[schema(minimum = 1, maximum = 720)]
     pub answer_within_hours: u32,
-    /// The same for a seeker leaving treatment within two days, who should not wait.
+    /// The same for a seeker leaving treatment within two days, who should not wait; not
+    /// above `answer_within_hours`.
     #[schema(minimum = 1, maximum = 720)]
     pub urgent_answer_within_hours: u32,
     /// When a request expires, propose the next best candidate.
