@@ -2,7 +2,9 @@
 # The API as a newcomer meets it: schemathesis generates requests from the served
 # /api/v1/openapi.json and checks every answer against that document: no server error;
 # status, content type, headers and body as documented; 405 with `Allow` for a method a
-# path does not have. It calls as a portal key, a program admin, a sponsor and with no
+# path does not have; a request the document allows taken, one it forbids refused
+# (scripts/fuzz-api.toml lists the statuses; scripts/fuzz_hooks.py keeps valid requests to
+# the rules between fields and the clock that JSON Schema cannot state). It calls as a portal key, a program admin, a sponsor and with no
 # credential, on a fresh SQLite database and then on a fresh PostgreSQL database
 # (created on FUZZ_DATABASE_URL's server, then dropped).
 # Any failure fails the script.
@@ -26,6 +28,7 @@ if [ ! -x "$venv/bin/schemathesis" ]; then
   "$venv/bin/pip" install --quiet "schemathesis==$schemathesis_version"
 fi
 target=${CARGO_TARGET_DIR:-$PWD/target}
+scripts=$PWD/scripts
 cargo build --locked --quiet --bin sponsor-match
 binary=$target/debug/sponsor-match
 
@@ -57,6 +60,11 @@ fuzz_on() {
     created=$("$binary" create-admin --program "Fuzz program" --email admin@fuzz.example.org \
       --name "Fuzz Admin")
     password=$(echo "$created" | awk '/^password/ {print $2}')
+    # The program takes the highest maximum of sponsees there is, so that every capacity
+    # the document allows (1 to 50) is one it takes.
+    local widest="UPDATE programs SET max_sponsor_capacity = 50"
+    if [ -n "${APP__DATABASE__URL:-}" ]; then psql "$APP__DATABASE__URL" -qc "$widest" >/dev/null
+    else sqlite3 var/sponsor-match.db "$widest"; fi
     "$binary" serve >server.log 2>&1 &
     local server=$!
     trap "kill $server 2>/dev/null; wait $server 2>/dev/null" EXIT
@@ -85,9 +93,10 @@ fuzz_on() {
       [ "$caller" != nobody ] && logout=(--exclude-operation-id auth_logout)
       local run_started
       run_started=$(date +%s)
-      if ! "$venv/bin/schemathesis" run "http://127.0.0.1:$port/api/v1/openapi.json" \
+      if ! SCHEMATHESIS_HOOKS=fuzz_hooks PYTHONPATH="$scripts" "$venv/bin/schemathesis" \
+        --config-file "$scripts/fuzz-api.toml" run "http://127.0.0.1:$port/api/v1/openapi.json" \
         --url "http://127.0.0.1:$port" "${credential[@]}" "${logout[@]}" \
-        --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,unsupported_method,allow_header_conformance \
+        --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,unsupported_method,allow_header_conformance,positive_data_acceptance,negative_data_rejection \
         --max-examples 25 --max-time "$seconds" --seed 1 --workers 1 \
         --request-timeout 10 --suppress-health-check all --no-color \
         --report junit --report-junit-path "$dir/$caller.xml" >"$dir/$caller.log" 2>&1; then

@@ -44,7 +44,7 @@ pub async fn create(
 /// The program's API keys, revoked ones included; never the keys themselves.
 #[utoipa::path(get, path = "/api/v1/api-keys", tag = "api keys",
     security(("bearer" = [])),
-    params(("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
+    params(("limit" = Option<u32>, Query, minimum = 1, maximum = 100), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = Page<ApiKey>)))]
 pub async fn list(
     auth: Authorized<Admins>,

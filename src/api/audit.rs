@@ -11,7 +11,7 @@ use crate::store::audit::AuditEvent;
 /// Audit events of the program, oldest first.
 #[utoipa::path(get, path = "/api/v1/audit-events", tag = "audit",
     security(("bearer" = [])),
-    params(("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
+    params(("limit" = Option<u32>, Query, minimum = 1, maximum = 100), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = Page<AuditEvent>)))]
 pub async fn list(
     auth: Authorized<Staff>,

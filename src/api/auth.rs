@@ -21,9 +21,11 @@ use crate::store::accounts::User;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
-    #[schema(min_length = 1)]
+    /// Not blank; an address without an account is 401, as a wrong password.
+    #[schema(pattern = "[^\\s\\x85]")]
     pub email: String,
-    #[schema(min_length = 1)]
+    /// Up to 256 characters (a longer one is 401, and past 1024 bytes 422).
+    #[schema(min_length = 1, max_length = 256)]
     pub password: String,
 }
 
@@ -98,10 +100,10 @@ pub async fn me(
 #[serde(deny_unknown_fields)]
 pub struct AcceptInvite {
     /// The invite token the program admin passed on.
-    #[schema(min_length = 1)]
+    #[schema(min_length = 1, pattern = "^[^\\x00]*$")]
     pub token: String,
     /// 12 to 256 characters.
-    #[schema(min_length = 12, max_length = 256)]
+    #[schema(min_length = 12, max_length = 256, pattern = "^[^\\x00]*$")]
     pub password: String,
 }
 
@@ -204,9 +206,10 @@ pub async fn invite_page(
 
 /// The invite page's form, as the document describes it (`password_of` reads it).
 #[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct InviteForm {
     /// 12 to 256 characters.
-    #[schema(min_length = 12, max_length = 256)]
+    #[schema(min_length = 12, max_length = 256, pattern = "^[^\\x00]*$")]
     pub password: String,
 }
 

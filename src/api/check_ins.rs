@@ -50,6 +50,7 @@ pub async fn show(
 
 /// The confirm button's form: no fields, the link names the answer.
 #[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CheckInForm {}
 
 /// Record the answer behind a check-in link (the confirm button's post).

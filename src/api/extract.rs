@@ -329,8 +329,60 @@ fn nul_places(value: &serde_json::Value, path: &mut String, places: &mut Vec<Str
     }
 }
 
+/// The body with every number that is a whole number written as one: JSON Schema's
+/// `integer` takes `23.0` as it takes `23`, and so does the service (serde reads a
+/// written fraction or exponent as a float, which no integer field takes). Works on the
+/// text, not on a parsed value, so that a key given twice is still seen.
+fn whole_numbers_as_integers(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let (mut out, mut copied, mut at, mut in_string) = (Vec::new(), 0, 0, false);
+    while at < bytes.len() {
+        let byte = bytes[at];
+        if in_string {
+            match byte {
+                b'\\' => at += 1,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            at += 1;
+            continue;
+        }
+        if byte == b'"' {
+            in_string = true;
+            at += 1;
+            continue;
+        }
+        if byte != b'-' && !byte.is_ascii_digit() {
+            at += 1;
+            continue;
+        }
+        let start = at;
+        while at < bytes.len()
+            && matches!(bytes[at], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
+        {
+            at += 1;
+        }
+        let token = &bytes[start..at];
+        let written_as_float = token.iter().any(|b| matches!(b, b'.' | b'e' | b'E'));
+        let whole = std::str::from_utf8(token)
+            .ok()
+            .and_then(|text| text.parse::<f64>().ok())
+            .filter(|n| written_as_float && n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0);
+        if let Some(n) = whole {
+            out.extend_from_slice(&bytes[copied..start]);
+            out.extend_from_slice(format!("{}", n as i64).as_bytes());
+            copied = at;
+        }
+    }
+    if copied == 0 {
+        return std::borrow::Cow::Borrowed(bytes);
+    }
+    out.extend_from_slice(&bytes[copied..]);
+    std::borrow::Cow::Owned(out)
+}
+
 fn deserialize_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let bytes = whole_numbers_as_integers(bytes);
+    let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
         let message = error.into_inner().to_string();
@@ -368,6 +420,12 @@ fn join_path(path: &str, field: &str) -> String {
 /// it is 412.
 pub struct IfMatch(pub Option<i32>);
 
+impl IfMatch {
+    /// What the document asks for: a version as the `ETag` gives it (the parse also
+    /// takes it unquoted, signed or with spaces around it).
+    pub const PATTERN: &str = "^\"(?:0|[1-9][0-9]{0,8})\"$";
+}
+
 impl FromRequest for IfMatch {
     type Error = ApiError;
     type Future = std::future::Ready<Result<Self, ApiError>>;
@@ -398,6 +456,11 @@ impl FromRequest for IfMatch {
 
 /// `Idempotency-Key`, if sent: 1 to 255 visible ASCII characters.
 pub struct IdempotencyKey(pub Option<String>);
+
+impl IdempotencyKey {
+    /// 1 to 255 visible ASCII characters, as [`IdempotencyKey`] takes them.
+    pub const PATTERN: &str = "^[!-~]{1,255}$";
+}
 
 impl FromRequest for IdempotencyKey {
     type Error = ApiError;
@@ -433,6 +496,9 @@ pub struct Pagination {
 impl Pagination {
     pub const DEFAULT_LIMIT: usize = 50;
     pub const MAX_LIMIT: usize = 100;
+    /// A cursor: a record's UUID, base64url without padding (22 characters, the last
+    /// holding 2 bits).
+    pub const CURSOR_PATTERN: &str = "^[A-Za-z0-9_-]{21}[AQgw]$";
 
     /// One more than asked, to know whether another page follows; stores treat the
     /// last row of a full answer as a look-ahead, not as shown.
@@ -600,4 +666,26 @@ pub struct Page<T> {
     pub items: Vec<T>,
     /// Pass as `cursor` for the next page; null on the last page.
     pub next_cursor: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::whole_numbers_as_integers;
+
+    fn rewritten(text: &str) -> String {
+        String::from_utf8(whole_numbers_as_integers(text.as_bytes()).into_owned()).unwrap()
+    }
+
+    #[test]
+    fn whole_numbers_are_written_as_integers_and_nothing_else_changes() {
+        assert_eq!(
+            rewritten(r#"{"mon": [23.0, 1, -4.00, 1e2, 2.5, 1.5e300], "t": "9.0 \"3.0\""}"#),
+            r#"{"mon": [23, 1, -4, 100, 2.5, 1.5e300], "t": "9.0 \"3.0\""}"#
+        );
+        let untouched = r#"{"a": 1, "b": "x"}"#;
+        assert!(matches!(
+            whole_numbers_as_integers(untouched.as_bytes()),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
 }

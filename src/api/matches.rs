@@ -294,7 +294,7 @@ pub async fn seeker_history(
 /// seeker consented to disclose.
 #[utoipa::path(get, path = "/api/v1/sponsors/me/requests", tag = "matches",
     security(("bearer" = [])),
-    params(("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
+    params(("limit" = Option<u32>, Query, minimum = 1, maximum = 100), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = Page<SponsorRequest>)))]
 pub async fn sponsor_requests(
     auth: Authorized<Sponsors>,

@@ -96,7 +96,7 @@ const MAX_CANDIDATES: usize = 50;
 /// Reading candidates is audited: the seeker read (by people) and each sponsor shown.
 #[utoipa::path(get, path = "/api/v1/seekers/{id}/candidates", tag = "matching",
     security(("bearer" = [])),
-    params(("limit" = Option<u32>, Query, description = "1 to 50, default 10")),
+    params(("limit" = Option<u32>, Query, minimum = 1, maximum = 50, description = "1 to 50, default 10")),
     responses((status = 200, body = Candidates), (status = 404, body = Problem)))]
 pub async fn candidates(
     auth: Authorized<SeekerKeepers>,

@@ -180,8 +180,9 @@ pub fn routes(cfg: &mut web::ServiceConfig, max_import_bytes: usize) {
         }
         cfg.service(resource);
     }
-    cfg.service(web::redirect("/docs", "/docs/"))
-        .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi::document()));
+    cfg.service(resource(openapi::PATH, "GET".into()).route(web::get().to(openapi::serve)))
+        .service(web::redirect("/docs", "/docs/"))
+        .service(SwaggerUi::new("/docs/{_:.*}").config(openapi::PATH.into()));
 }
 
 /// A resource whose unsupported methods get a problem response naming the methods it

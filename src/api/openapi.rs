@@ -2,18 +2,28 @@
 //! serves), each handler's annotation, and what every operation shares (its path
 //! parameters, its problem responses) added here once rather than in 55 annotations.
 
+use std::sync::Mutex;
+
+use actix_web::HttpResponse;
+use actix_web::web::Bytes;
+use chrono::{NaiveDate, Utc};
 use utoipa::openapi::content::Content;
 use utoipa::openapi::path::{Operation, Parameter, ParameterIn};
 use utoipa::openapi::response::Response;
-use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::schema::{
+    AdditionalProperties, AllOfBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type,
+};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{Ref, RefOr, Required};
 use utoipa::{Modify, OpenApi};
 
 use super::ENDPOINTS;
 use super::error::Problem;
+use super::extract::{IdempotencyKey, IfMatch, Pagination};
+use crate::domain::report::ReportRange;
 use crate::domain::review::{ReviewKind, ReviewSort};
 use crate::domain::roster::ImportMode;
+use crate::domain::{consent, values};
 
 /// The media type of every problem response (RFC 9457).
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -43,14 +53,38 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The document served at `/api/v1/openapi.json`.
+/// Where the document is served.
+pub const PATH: &str = "/api/v1/openapi.json";
+
+/// Serves [`document`], made again each day (UTC): some of its patterns name today's
+/// date (a sobriety date is not after it, a discharge date not a year before it).
+pub async fn serve() -> HttpResponse {
+    static MADE: Mutex<Option<(NaiveDate, Bytes)>> = Mutex::new(None);
+    let today = Utc::now().date_naive();
+    let mut made = MADE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let json = match made.as_ref() {
+        Some((day, json)) if *day == today => json.clone(),
+        _ => {
+            let json = Bytes::from(serde_json::to_vec(&document()).unwrap_or_default());
+            *made = Some((today, json.clone()));
+            json
+        }
+    };
+    HttpResponse::Ok()
+        .content_type(mime::APPLICATION_JSON)
+        .body(json)
+}
+
+/// The document served at [`PATH`], as of today.
 pub fn document() -> utoipa::openapi::OpenApi {
+    let today = Utc::now().date_naive();
     let mut doc = ApiDoc::openapi();
     let mut schemas = Vec::new();
     for endpoint in ENDPOINTS {
         let (methods, path, mut operation) = (endpoint.describe)();
         operation.operation_id = Some(endpoint.operation_id.to_owned());
         declare_path_parameters(&path, &mut operation);
+        refine_parameters(endpoint.operation_id, &mut operation, today);
         declare_problems(&mut operation);
         doc.paths.add_path_operation(path, methods, operation);
         (endpoint.schemas)(&mut schemas);
@@ -59,7 +93,70 @@ pub fn document() -> utoipa::openapi::OpenApi {
     for (name, schema) in schemas {
         components.schemas.entry(name).or_insert(schema);
     }
+    // A tagged enum that denies unknown fields: utoipa leaves its variants open.
+    if let Some(RefOr::T(Schema::OneOf(variants))) = components.schemas.get_mut("GenderRule") {
+        for variant in &mut variants.items {
+            if let RefOr::T(Schema::Object(object)) = variant {
+                object.additional_properties =
+                    Some(Box::new(AdditionalProperties::FreeForm(false)));
+            }
+        }
+    }
+    for (name, rule) in RULES {
+        if let Some(schema) = components.schemas.remove(*name) {
+            let both = AllOfBuilder::new().item(schema).item(rule()).build();
+            components
+                .schemas
+                .insert((*name).to_owned(), Schema::AllOf(both).into());
+        }
+    }
     doc
+}
+
+/// A schema a component must meet besides its own.
+type Rule = fn() -> Schema;
+
+/// What a body's parse asks of its fields together, which a derived schema cannot say:
+/// each component's schema becomes `allOf` its fields and the rule.
+const RULES: &[(&str, Rule)] = &[
+    ("MeetingSpec", values::meeting_rule),
+    ("ContactSpec", values::contact_rule),
+    ("ConsentInput", consent::consent_rule),
+    ("Weights", crate::matching::policy::weights_rule),
+];
+
+/// The schemas of parameters the extractors of [`super::extract`] and a few handlers
+/// parse, from the same constants: a page's `cursor`, `Idempotency-Key`, `If-Match`, and
+/// a report's dates and format.
+fn refine_parameters(operation_id: &str, operation: &mut Operation, today: NaiveDate) {
+    for parameter in operation.parameters.iter_mut().flatten() {
+        let string = || ObjectBuilder::new().schema_type(Type::String);
+        let schema = match (parameter.name.as_str(), &parameter.parameter_in) {
+            ("cursor", ParameterIn::Query) => string()
+                .pattern(Some(Pagination::CURSOR_PATTERN))
+                .description(Some("A `next_cursor` from the previous page."))
+                .build(),
+            ("Idempotency-Key", ParameterIn::Header) => string()
+                .pattern(Some(IdempotencyKey::PATTERN))
+                .description(Some("1 to 255 visible ASCII characters, e.g. a UUID."))
+                .build(),
+            ("If-Match", ParameterIn::Header) => string()
+                .pattern(Some(IfMatch::PATTERN))
+                .description(Some("The version from the `ETag`, quoted: `\"3\"`."))
+                .build(),
+            ("from", ParameterIn::Query) if operation_id == "reports_report" => {
+                ReportRange::from_schema(today)
+            }
+            ("to", ParameterIn::Query) if operation_id == "reports_report" => {
+                ReportRange::to_schema(today)
+            }
+            ("format", ParameterIn::Query) if operation_id == "reports_report" => {
+                string().enum_values(Some(["json", "csv"])).build()
+            }
+            _ => continue,
+        };
+        parameter.schema = Some(schema.into());
+    }
 }
 
 /// Each `{name}` of the path the annotation leaves undeclared: `token` is the signed

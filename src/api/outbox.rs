@@ -15,7 +15,7 @@ const STATUSES: [&str; 4] = ["pending", "sent", "dead", "cancelled"];
 /// first. Dead messages failed for good or too often; `last_error` says why.
 #[utoipa::path(get, path = "/api/v1/outbox/{status}", tag = "outbox",
     security(("bearer" = [])),
-    params(("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
+    params(("limit" = Option<u32>, Query, minimum = 1, maximum = 100), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = Page<MessageRecord>), (status = 404, body = Problem)))]
 pub async fn list(
     auth: Authorized<Admins>,

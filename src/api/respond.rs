@@ -99,6 +99,7 @@ pub async fn show(
 /// `share_contact_details=yes` on an accept link; on a decline link, an optional
 /// `reason` (not one the service gives itself).
 #[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RespondForm {
     #[schema(pattern = "^yes$")]
     pub share_contact_details: Option<String>,

@@ -21,8 +21,8 @@ const MAX_LIMIT: usize = 200;
     params(
         ("kind" = Option<Vec<ReviewKind>>, Query, description = "waiting_seeker, pending_review, near_expiry or check_in; all when left out"),
         ("sort" = Option<ReviewSort>, Query, description = "urgency (default) or waiting"),
-        ("offset" = Option<usize>, Query, description = "entries to skip, default 0"),
-        ("limit" = Option<usize>, Query, description = "1 to 200, default 50"),
+        ("offset" = Option<u64>, Query, minimum = 0, maximum = 18446744073709551615_u64, description = "entries to skip, default 0"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 200, description = "1 to 200, default 50"),
     ),
     responses((status = 200, body = ReviewQueue), (status = 422, body = Problem)))]
 pub async fn queue(

@@ -34,7 +34,7 @@ pub async fn create(
 /// The program's seekers, by id. Each listing by a person is audited.
 #[utoipa::path(get, path = "/api/v1/seekers", tag = "seekers",
     security(("bearer" = [])),
-    params(("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
+    params(("limit" = Option<u32>, Query, minimum = 1, maximum = 100), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = Page<SeekerSummary>)))]
 pub async fn list(
     auth: Authorized<SeekerKeepers>,

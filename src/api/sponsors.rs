@@ -51,6 +51,7 @@ pub async fn get_own(
     params(("If-Match" = Option<String>, Header, description = "The version being replaced")),
     responses(
         (status = 200, body = SponsorProfileRecord),
+        (status = 404, description = "If-Match given for a profile not yet made", body = Problem),
         (status = 412, body = Problem), (status = 422, body = Problem),
         (status = 428, body = Problem),
     ))]
@@ -70,7 +71,7 @@ pub async fn put_own(
 /// The program's sponsors, with contact details, for its staff. Audited.
 #[utoipa::path(get, path = "/api/v1/sponsors", tag = "sponsors",
     security(("bearer" = [])),
-    params(("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
+    params(("limit" = Option<u32>, Query, minimum = 1, maximum = 100), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = Page<SponsorProfileRecord>)))]
 pub async fn list(
     auth: Authorized<Staff>,

@@ -19,7 +19,7 @@ use crate::store::accounts::{User, UserChange};
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InviteRequest {
-    #[schema(min_length = 3, max_length = 254)]
+    #[schema(schema_with = crate::domain::values::EmailAddress::schema)]
     pub email: String,
     #[schema(schema_with = crate::domain::values::text_schema::<100>)]
     pub display_name: String,
@@ -57,7 +57,7 @@ pub async fn invite(
 /// The program's people, by id.
 #[utoipa::path(get, path = "/api/v1/users", tag = "users",
     security(("bearer" = [])),
-    params(("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
+    params(("limit" = Option<u32>, Query, minimum = 1, maximum = 100), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = Page<User>)))]
 pub async fn list(
     auth: Authorized<Admins>,

@@ -16,7 +16,7 @@ use crate::store::webhooks::WebhookRecord;
 #[serde(deny_unknown_fields)]
 pub struct WebhookInput {
     /// HTTPS (plain HTTP only to localhost).
-    #[schema(min_length = 1, max_length = 2000)]
+    #[schema(schema_with = crate::domain::values::WebhookUrl::schema)]
     pub url: String,
 }
 

@@ -5,6 +5,8 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa::openapi::extensions::Extensions;
+use utoipa::openapi::schema::{AnyOfBuilder, ArrayBuilder, ObjectBuilder, Schema, Type};
 
 use super::error::{FieldError, FieldErrors};
 use super::values::{PersonName, Statement};
@@ -37,7 +39,18 @@ pub enum RecipientClass {
 
 /// The items of the seeker's record a consent lets the program disclose.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::VariantArray,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum DisclosedItem {
@@ -75,6 +88,51 @@ pub struct ConsentInput {
     /// The statement given to the seeker of their right to revoke and how to do it.
     #[schema(schema_with = crate::domain::values::text_schema::<1000>)]
     pub revocation_instructions: String,
+}
+
+/// What [`Consent::parse`] asks of `recipient_class` and `information` together: contact
+/// details go to the matched sponsor only, and a consent for the matched sponsor is for
+/// them. The document adds it to `ConsentInput`'s schema.
+pub fn consent_rule() -> Schema {
+    let class = |class: RecipientClass| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some([serde_json::json!(class)]))
+    };
+    let others = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(
+            <DisclosedItem as strum::VariantArray>::VARIANTS
+                .iter()
+                .filter(|item| **item != DisclosedItem::ContactDetails)
+                .map(|item| serde_json::json!(item)),
+        ));
+    let candidates = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property("recipient_class", class(RecipientClass::CandidateSponsors))
+        .property("information", ArrayBuilder::new().items(others));
+    // utoipa has no builder for `contains`; its extensions are written as they are.
+    let contains = Extensions::from_iter([(
+        "contains",
+        serde_json::json!({"const": DisclosedItem::ContactDetails}),
+    )]);
+    let matched = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property("recipient_class", class(RecipientClass::MatchedSponsor))
+        .property(
+            "information",
+            ArrayBuilder::new()
+                .items(ObjectBuilder::new().schema_type(Type::String))
+                .extensions(Some(contains)),
+        );
+    AnyOfBuilder::new()
+        .item(candidates)
+        .item(matched)
+        .description(Some(
+            "`contact_details` is in `information` if and only if `recipient_class` is \
+             `matched_sponsor`.",
+        ))
+        .into()
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 
 use super::error::{FieldError, FieldErrors};
 use super::lifecycle::{Action, Reason, ReasonCategory};
-use super::values::Attribute;
+use super::values::{Attribute, date_schema};
 
 /// The smallest count a report shows, besides zero: counts from 1 to one less are
 /// withheld. CMS publishes no cell under 11.
@@ -107,6 +107,34 @@ impl ReportRange {
         self.from
     }
 
+    /// The schema of `from` as [`ReportRange::parse`] takes it when alone: a date of
+    /// the [`ReportRange::MAX_DAYS`] ending today. Given with `to`, it must also not be
+    /// after `to`, nor more than that many days before it, which a parameter's schema
+    /// cannot say.
+    pub fn from_schema(today: NaiveDate) -> utoipa::openapi::schema::Object {
+        let first = today - Days::new(Self::MAX_DAYS as u64 - 1);
+        date_schema(first, today)
+            .description(Some(format!(
+                "First day, YYYY-MM-DD (UTC), not after today; default {} days before `to`. \
+                 At most {} days before `to`, and not after it.",
+                Self::DEFAULT_DAYS - 1,
+                Self::MAX_DAYS - 1
+            )))
+            .build()
+    }
+
+    /// The schema of `to` as [`ReportRange::parse`] takes it when alone: any date up to
+    /// the last whose default `from` is not after today.
+    pub fn to_schema(today: NaiveDate) -> utoipa::openapi::schema::Object {
+        let last = today + Days::new(Self::DEFAULT_DAYS - 1);
+        date_schema(FIRST_DAY, last)
+            .description(Some(
+                "Last day, included, YYYY-MM-DD (UTC); default today. Not before `from`."
+                    .to_owned(),
+            ))
+            .build()
+    }
+
     pub fn to(&self) -> NaiveDate {
         self.to
     }
@@ -126,11 +154,14 @@ impl ReportRange {
     }
 }
 
+/// The first day a report's range may name.
+const FIRST_DAY: NaiveDate = NaiveDate::from_ymd_opt(1970, 1, 1).expect("a date");
+
 /// A day from 1970 to 9999, so that a day after it is a day too.
 fn parse_date(text: &str) -> Result<NaiveDate, FieldError> {
     let date = crate::domain::values::strict_date(text)
         .ok_or_else(|| FieldError::new("", "invalid_date", "must be a date as YYYY-MM-DD"))?;
-    if (1970..=9999).contains(&date.year()) {
+    if (FIRST_DAY.year()..=9999).contains(&date.year()) {
         Ok(date)
     } else {
         Err(FieldError::new(

@@ -7,8 +7,8 @@ use utoipa::ToSchema;
 use super::error::{FieldError, FieldErrors};
 use super::values::{
     AgeBand, Alias, Attribute, AvailabilityInput, ContactDetails, ContactSpec, Fellowship, Gender,
-    GenderRule, LanguageCode, Meeting, MeetingMode, MeetingSpec, Notes, TimeZone,
-    WeeklyAvailability, parse_attributes, parse_fellowships, parse_languages,
+    GenderRule, LAST_DATE, LanguageCode, Meeting, MeetingMode, MeetingSpec, Notes, TimeZone,
+    WeeklyAvailability, date_schema, or_null, parse_attributes, parse_fellowships, parse_languages,
 };
 
 /// Nice-to-haves that raise a sponsor's score but never exclude one.
@@ -60,18 +60,21 @@ pub struct SeekerProfileInput {
     /// First name or alias, 1-60 characters.
     #[schema(schema_with = crate::domain::values::text_schema::<60>)]
     pub alias: String,
-    /// Fellowships the seeker wants a sponsor from.
+    /// Fellowships the seeker wants a sponsor from; at least one.
+    #[schema(min_items = 1)]
     pub fellowships: Vec<Fellowship>,
     pub gender: Gender,
     /// Whom they want as a sponsor; same gender unless said otherwise.
     #[serde(default)]
     pub gender_preference: GenderRule,
-    /// ISO 639-1 codes.
+    /// ISO 639-1 codes, at least one.
+    #[schema(schema_with = crate::domain::values::languages_schema)]
     pub languages: Vec<String>,
     /// IANA time zone.
+    #[schema(schema_with = crate::domain::values::TimeZone::schema)]
     pub time_zone: String,
     /// Hours (0-23) per weekday, in `time_zone`, when they could talk or meet.
-    #[schema(value_type = Object, example = json!({"tue": [19, 20], "sun": [10, 11]}))]
+    #[schema(schema_with = crate::domain::values::availability_schema, example = json!({"tue": [19, 20], "sun": [10, 11]}))]
     #[serde(deserialize_with = "crate::domain::values::unique_days")]
     pub availability: AvailabilityInput,
     pub meeting: MeetingSpec,
@@ -79,13 +82,27 @@ pub struct SeekerProfileInput {
     pub needs: Vec<Attribute>,
     #[serde(default)]
     pub preferences: SoftPreferences,
+    /// YYYY-MM-DD, not more than a year (365 days) before today (UTC).
     #[serde(default, deserialize_with = "crate::domain::values::optional_date")]
+    #[schema(schema_with = discharge_date_schema)]
     pub discharge_date: Option<NaiveDate>,
     /// Up to 4000 characters; visible to the program only.
     #[serde(default)]
     #[schema(schema_with = crate::domain::values::text_schema::<4000>)]
     pub internal_notes: Option<String>,
     pub contact: ContactSpec,
+}
+
+/// A discharge more than a year back is a typo, not an urgency signal.
+fn earliest_discharge(today: NaiveDate) -> NaiveDate {
+    today - chrono::Days::new(365)
+}
+
+/// The schema of a discharge date: `YYYY-MM-DD` from a year before today (UTC) on, or
+/// null.
+fn discharge_date_schema() -> utoipa::openapi::schema::Schema {
+    let today = chrono::Utc::now().date_naive();
+    or_null(date_schema(earliest_discharge(today), LAST_DATE).build())
 }
 
 impl SeekerProfile {
@@ -114,15 +131,14 @@ impl SeekerProfile {
             }
             _ => Some(None),
         };
-        if let Some(date) = input.discharge_date {
-            // A discharge more than a year back is a typo, not an urgency signal.
-            if date < today - chrono::Days::new(365) {
-                errors.push(FieldError::new(
-                    "discharge_date",
-                    "too_early",
-                    "must be within the past year or in the future",
-                ));
-            }
+        if let Some(date) = input.discharge_date
+            && date < earliest_discharge(today)
+        {
+            errors.push(FieldError::new(
+                "discharge_date",
+                "too_early",
+                "must be within the past year or in the future",
+            ));
         }
         match (
             alias,

@@ -61,9 +61,12 @@ pub struct SponsorProfileInput {
     /// First name or alias shown to seekers before an introduction, 1-60 characters.
     #[schema(schema_with = crate::domain::values::text_schema::<60>)]
     pub alias: String,
+    /// At least one.
+    #[schema(min_items = 1)]
     pub fellowships: Vec<Fellowship>,
     /// First day of continuous sobriety; not in the future.
     #[serde(deserialize_with = "crate::domain::values::date")]
+    #[schema(schema_with = crate::domain::values::SobrietyDate::schema)]
     pub sobriety_date: NaiveDate,
     pub gender: Gender,
     /// Whom they sponsor; same gender unless said otherwise.
@@ -71,16 +74,19 @@ pub struct SponsorProfileInput {
     pub sponsors: GenderRule,
     #[serde(default)]
     pub age_band: Option<AgeBand>,
-    /// ISO 639-1 codes.
+    /// ISO 639-1 codes, at least one.
+    #[schema(schema_with = crate::domain::values::languages_schema)]
     pub languages: Vec<String>,
     /// IANA time zone the availability is written in.
+    #[schema(schema_with = crate::domain::values::TimeZone::schema)]
     pub time_zone: String,
     /// Free hours (0-23) per weekday, in `time_zone`.
-    #[schema(value_type = Object, example = json!({"mon": [18, 19], "sat": [9, 10, 11]}))]
+    #[schema(schema_with = crate::domain::values::availability_schema, example = json!({"mon": [18, 19], "sat": [9, 10, 11]}))]
     #[serde(deserialize_with = "crate::domain::values::unique_days")]
     pub availability: AvailabilityInput,
     pub meeting: MeetingSpec,
-    /// Sponsees at once, 1 up to the program's maximum.
+    /// Sponsees at once, 1 up to the program's maximum (which is at most 50).
+    #[schema(minimum = 1, maximum = 50)]
     pub capacity: u32,
     #[serde(default)]
     pub attributes: Vec<Attribute>,

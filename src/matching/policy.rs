@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Schema, Type};
 
 use crate::domain::error::{FieldError, FieldErrors};
 
@@ -48,7 +49,8 @@ pub struct LifecycleRules {
     /// Hours the sponsor, then the seeker, has to answer before the request expires.
     #[schema(minimum = 1, maximum = 720)]
     pub answer_within_hours: u32,
-    /// The same for a seeker leaving treatment within two days, who should not wait.
+    /// The same for a seeker leaving treatment within two days, who should not wait; not
+    /// above `answer_within_hours`.
     #[schema(minimum = 1, maximum = 720)]
     pub urgent_answer_within_hours: u32,
     /// When a request expires, propose the next best candidate.
@@ -160,6 +162,31 @@ impl MatchingPolicy {
             Err(errors)
         }
     }
+}
+
+/// What the parse asks of the weights together: one above zero (only their ratios
+/// matter). The document adds it to `Weights`' schema.
+pub fn weights_rule() -> Schema {
+    let mut any = AnyOfBuilder::new();
+    for name in [
+        "sobriety",
+        "availability",
+        "preferences",
+        "distance",
+        "load",
+    ] {
+        let above_zero = ObjectBuilder::new()
+            .schema_type(Type::Number)
+            .exclusive_minimum(Some(0));
+        any = any.item(
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .property(name, above_zero)
+                .required(name),
+        );
+    }
+    any.description(Some("At least one weight above zero."))
+        .into()
 }
 
 #[cfg(test)]
