@@ -14,6 +14,7 @@ use crate::app::AppState;
 use crate::auth::principals::PrincipalCache;
 use crate::auth::throttle::LoginThrottle;
 use crate::config::Settings;
+use crate::console;
 use crate::delivery::worker::Worker;
 use crate::pool::SponsorPool;
 use crate::service;
@@ -78,6 +79,7 @@ impl Application {
                 .wrap(from_fn(api::observe))
                 .wrap(api::default_headers())
                 .configure(|cfg| api::routes(cfg, max_import_bytes))
+                .configure(console::routes)
                 .default_service(web::to(api::not_found))
         })
         .listen(listener)?

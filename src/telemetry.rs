@@ -41,3 +41,9 @@ pub fn metrics_handle() -> PrometheusHandle {
         })
         .clone()
 }
+
+tokio::task_local! {
+    /// The id of the request being served (set by `api::observe` for every request), for
+    /// problem bodies, pages and audit events.
+    pub static REQUEST_ID: String;
+}

@@ -17,10 +17,7 @@ use crate::domain::roster::Rejection;
 use crate::service::ServiceError;
 use crate::store::StoreError;
 
-tokio::task_local! {
-    /// The id of the request being served, for problem bodies.
-    pub static REQUEST_ID: String;
-}
+pub use crate::telemetry::REQUEST_ID;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {

@@ -4,7 +4,6 @@
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
-use std::time::Instant;
 
 use actix_web::HttpMessage;
 use actix_web::body::MessageBody;
@@ -81,21 +80,14 @@ async fn resolve_principal(req: &HttpRequest) -> Result<Principal, ApiError> {
             state.secrets.api_key_pepper.expose_secret().as_bytes(),
         )
     };
-    let generation = match state.principals.recall(&hash, Instant::now()) {
-        Ok(principal) => return Ok(principal),
-        Err(generation) => generation,
-    };
     let kind = if session {
         Credential::Session
     } else {
         Credential::ApiKey
     };
-    let principal = service::credentials::principal(&state.db, kind, hash.clone())
+    let principal = service::credentials::principal(&state.db, &state.principals, kind, hash)
         .await?
         .ok_or(ApiError::Unauthenticated)?;
-    state
-        .principals
-        .remember(hash, principal, generation, Instant::now());
     Ok(principal)
 }
 

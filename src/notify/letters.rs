@@ -2,10 +2,6 @@
 //! recovery or treatment, and plain-text and HTML bodies from the template files.
 //! Pure: the caller gathers the facts; nothing here reads the database or the clock.
 
-use std::sync::LazyLock;
-
-use minijinja::Environment;
-
 use super::MessageKind;
 use crate::domain::check_in::{CheckInAnswer, CheckInParty};
 use crate::domain::lifecycle::{Reason, ReasonCategory};
@@ -86,70 +82,6 @@ pub struct RenderError {
     template: String,
     source: minijinja::Error,
 }
-
-static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
-    let mut env = Environment::new();
-    // HTML templates escape what they insert; text templates take it as it is.
-    env.set_auto_escape_callback(|name| {
-        if name.ends_with(".html") {
-            minijinja::AutoEscape::Html
-        } else {
-            minijinja::AutoEscape::None
-        }
-    });
-    for (name, source) in [
-        (
-            "layout.html",
-            include_str!("../../templates/email/layout.html"),
-        ),
-        (
-            "sponsor_request.txt",
-            include_str!("../../templates/email/sponsor_request.txt"),
-        ),
-        (
-            "sponsor_request.html",
-            include_str!("../../templates/email/sponsor_request.html"),
-        ),
-        (
-            "introduction.txt",
-            include_str!("../../templates/email/introduction.txt"),
-        ),
-        (
-            "introduction.html",
-            include_str!("../../templates/email/introduction.html"),
-        ),
-        (
-            "check_in.txt",
-            include_str!("../../templates/email/check_in.txt"),
-        ),
-        (
-            "check_in.html",
-            include_str!("../../templates/email/check_in.html"),
-        ),
-        (
-            "notice.txt",
-            include_str!("../../templates/email/notice.txt"),
-        ),
-        (
-            "sponsor_invite.txt",
-            include_str!("../../templates/email/sponsor_invite.txt"),
-        ),
-        (
-            "sponsor_invite.html",
-            include_str!("../../templates/email/sponsor_invite.html"),
-        ),
-        (
-            "notice.html",
-            include_str!("../../templates/email/notice.html"),
-        ),
-    ] {
-        if let Err(error) = env.add_template(name, source) {
-            // The templates are part of the binary; a broken one fails every test.
-            panic!("email template {name}: {error}");
-        }
-    }
-    env
-});
 
 /// Steps the fellowships' own literature suggests for a new sponsorship.
 const FIRST_STEPS_SEEKER: [&str; 4] = [
@@ -276,13 +208,10 @@ pub fn render(
     };
     let context = minijinja::context! { subject, preview, ..vars };
     let render = |name: String| {
-        TEMPLATES
-            .get_template(&name)
-            .and_then(|t| t.render(&context))
-            .map_err(|source| RenderError {
-                template: name,
-                source,
-            })
+        crate::templates::render(&format!("email/{name}"), &context).map_err(|source| RenderError {
+            template: name,
+            source,
+        })
     };
     Ok(Rendered {
         subject: subject.to_owned(),

@@ -1,6 +1,8 @@
 //! A program's service credentials: portal API keys and the webhook's signing secret,
 //! each shown once and never readable again.
 
+use std::time::Instant;
+
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -98,15 +100,27 @@ pub enum Credential {
     ApiKey,
 }
 
-/// Whose credential has this hash, if it is in force.
+/// Whose credential has this hash, if it is in force: remembered for a moment, so that
+/// a busy caller does not cost a lookup per request.
 pub async fn principal(
     db: &Db,
+    principals: &PrincipalCache,
     kind: Credential,
     hash: String,
 ) -> Result<Option<Principal>, StoreError> {
-    db.run(move |conn| match kind {
-        Credential::Session => accounts::principal_for_session(conn, &hash),
-        Credential::ApiKey => api_keys::principal_for_api_key(conn, &hash),
-    })
-    .await
+    let generation = match principals.recall(&hash, Instant::now()) {
+        Ok(principal) => return Ok(Some(principal)),
+        Err(generation) => generation,
+    };
+    let lookup = hash.clone();
+    let principal = db
+        .run(move |conn| match kind {
+            Credential::Session => accounts::principal_for_session(conn, &lookup),
+            Credential::ApiKey => api_keys::principal_for_api_key(conn, &lookup),
+        })
+        .await?;
+    if let Some(principal) = principal {
+        principals.remember(hash, principal, generation, Instant::now());
+    }
+    Ok(principal)
 }
