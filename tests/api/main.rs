@@ -6,6 +6,7 @@ mod authorization;
 mod check_ins;
 mod cohort;
 mod consistency;
+mod console;
 mod contention;
 mod email;
 mod headers;
