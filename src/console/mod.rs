@@ -63,6 +63,11 @@ pages! {
     POST "/sign-out" People => sign_in::sign_out,
     GET "/app" People => home::show,
     GET "/app/account" People => account::show,
+    // Accounts: passwords, sessions, invites.
+
+    // The sponsor's profile.
+
+    // The sponsor's requests, sponsees and check-ins; the emailed links' pages.
 }
 
 /// The console's routes, one resource per path with a route per method; each page

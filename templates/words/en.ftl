@@ -70,6 +70,12 @@ error-unavailable = The service is busy right now. Please try again in a moment.
 error-internal-title = Something went wrong
 error-internal = Something went wrong on our side. Please try again in a moment.
 
+# Password, sessions, invites (accounts)
+
+# Profile and pausing
+
+# Requests, sponsees, check-ins and the emailed links' pages
+
 # Labels of codes
 label-role-program-admin = Program administrator
 label-role-case-manager = Case manager
