@@ -18,6 +18,7 @@ pub async fn show(
         &signed_in.visitor,
         "console/account.html",
         minijinja::context! {
+            nav => "nav-account",
             name => user.display_name,
             email => user.email,
             account_role => <&'static str>::from(user.role),

@@ -17,6 +17,6 @@ pub async fn show(
     Ok(page(
         &signed_in.visitor,
         "console/home.html",
-        minijinja::context! { name, program => me.program.name },
+        minijinja::context! { nav => "nav-home", name, program => me.program.name },
     ))
 }

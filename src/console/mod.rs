@@ -11,6 +11,7 @@ pub mod session;
 mod account;
 mod home;
 mod sign_in;
+mod sponsoring;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -68,6 +69,15 @@ pages! {
     // The sponsor's profile.
 
     // The sponsor's requests, sponsees and check-ins; the emailed links' pages.
+    GET "/app/requests" Sponsors => sponsoring::requests,
+    GET "/app/requests/{id}" Sponsors => sponsoring::request,
+    POST "/app/requests/{id}/accept" Sponsors => sponsoring::accept,
+    POST "/app/requests/{id}/decline" Sponsors => sponsoring::decline,
+    GET "/app/sponsees" Sponsors => sponsoring::sponsees,
+    POST "/app/sponsees/{id}/activate" Sponsors => sponsoring::activate,
+    POST "/app/sponsees/{id}/end" Sponsors => sponsoring::end,
+    GET "/app/check-ins" Sponsors => sponsoring::check_ins,
+    POST "/app/check-ins/{id}" Sponsors => sponsoring::answer_check_in,
 }
 
 /// The console's routes, one resource per path with a route per method; each page
@@ -82,6 +92,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     for path in paths {
         let mut resource = web::resource(path)
             .wrap(from_fn(security_headers))
+            // A malformed id in the address names nothing: the not-found page.
+            .app_data(
+                web::PathConfig::default().error_handler(|_, _| ConsoleError::NotFound.into()),
+            )
             .default_service(web::to(|| async {
                 ConsoleError::MethodNotAllowed.error_response()
             }));

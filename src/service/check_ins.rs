@@ -2,12 +2,13 @@
 
 use std::sync::Arc;
 
-use crate::domain::check_in::{CheckInAnswer, CheckInSchedule};
-use crate::domain::ids::{CheckInId, MatchId};
+use crate::auth::Principal;
+use crate::domain::check_in::{CheckInAnswer, CheckInParty, CheckInSchedule, links_expire};
+use crate::domain::ids::{CheckInId, MatchId, UserId};
 use crate::matching::score::Query;
 use crate::pool::SponsorPool;
 use crate::store::audit::Actor;
-use crate::store::check_ins::{self, Answered, CheckInRecord, LinkedCheckIn};
+use crate::store::check_ins::{self, Answered, CheckInRecord, LinkedCheckIn, SponsorCheckIn};
 use crate::store::{Db, StoreError, now};
 
 /// Records an answer from an emailed link. A wish for a change ends the match without
@@ -31,6 +32,33 @@ pub async fn answer(
         pool.catch_up(db).await;
     }
     Ok(answered)
+}
+
+/// The sponsor's check-ins still open to an answer.
+pub async fn for_sponsor(db: &Db, sponsor: UserId) -> Result<Vec<SponsorCheckIn>, StoreError> {
+    db.run(move |conn| check_ins::for_sponsor(conn, sponsor, now()))
+        .await
+}
+
+/// Records a signed-in sponsor's answer to one of their own check-ins, as its emailed
+/// link would. Anyone else's check-in, or one no longer open, is not found for them.
+pub async fn answer_as_sponsor(
+    db: &Db,
+    pool: &Arc<SponsorPool>,
+    sponsor: UserId,
+    id: CheckInId,
+    answer: CheckInAnswer,
+) -> Result<Answered, StoreError> {
+    let check_in = linked(db, id).await?;
+    let theirs = matches!(check_in.sponsor, Some(Principal::User { id, .. }) if id == sponsor);
+    let open = check_in.party == CheckInParty::Sponsor
+        && theirs
+        && check_in.match_state.is_under_way()
+        && links_expire(check_in.sent_at) > now();
+    if !open {
+        return Err(StoreError::NotFound);
+    }
+    self::answer(db, pool, check_in, answer).await
 }
 
 /// Opens up to `batch` check-in rounds that have come, each in its own transaction, and

@@ -19,7 +19,7 @@ use crate::store::PageRequest;
 use crate::store::audit::Actor;
 use crate::store::audit::{self, RecordKind};
 use crate::store::matches::{
-    self, By, LinkedRequest, MatchRecord, Proposal, SponsorRequest, StepDetails,
+    self, By, LinkedRequest, MatchRecord, Proposal, Sponsee, SponsorRequest, StepDetails,
 };
 use crate::store::{AnyConnection, Db, StoreError, idempotency};
 
@@ -165,6 +165,24 @@ pub async fn sponsor_requests(
     page: PageRequest,
 ) -> Result<Vec<SponsorRequest>, StoreError> {
     db.write(move |conn| matches::sponsor_requests(conn, &actor, sponsor, page))
+        .await
+}
+
+/// One request addressed to the sponsor, as their list shows it; on record.
+pub async fn sponsor_request(
+    db: &Db,
+    actor: Actor,
+    sponsor: UserId,
+    id: MatchId,
+) -> Result<SponsorRequest, StoreError> {
+    db.write(move |conn| matches::sponsor_request(conn, &actor, sponsor, id))
+        .await
+}
+
+/// The people the sponsor sponsors now, with their contact details once introduced;
+/// each read on record.
+pub async fn sponsees(db: &Db, actor: Actor, sponsor: UserId) -> Result<Vec<Sponsee>, StoreError> {
+    db.write(move |conn| matches::sponsees(conn, &actor, sponsor))
         .await
 }
 

@@ -1,7 +1,7 @@
 //! Check-ins: rounds opened some days after an introduction, the answers given through
 //! their links, and what case managers see and follow up.
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -13,7 +13,7 @@ use super::schema::{check_ins, match_transitions, matches, seekers, users};
 use super::{AnyConnection, StoreError, now, outbox};
 use crate::auth::{Principal, Role, UserStatus};
 use crate::domain::check_in::{
-    CheckInAnswer, CheckInParty, CheckInSchedule, CheckInStatus, Concern, concern,
+    CheckInAnswer, CheckInParty, CheckInSchedule, CheckInStatus, Concern, concern, links_expire,
 };
 use crate::domain::ids::{CheckInId, MatchId, ProgramId, SeekerId, UserId};
 use crate::domain::lifecycle::{Action, MatchState, Reason};
@@ -241,6 +241,69 @@ pub fn linked(conn: &mut AnyConnection, id: CheckInId) -> Result<LinkedCheckIn, 
         match_state,
         sponsor,
     })
+}
+
+/// A check-in of a sponsor's, as their own list shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SponsorCheckIn {
+    pub id: CheckInId,
+    pub match_id: MatchId,
+    /// The sponsee's alias.
+    pub alias: String,
+    pub day: u32,
+    pub sent_at: DateTime<Utc>,
+    /// Until when an answer is taken.
+    pub open_until: DateTime<Utc>,
+    pub answer: Option<CheckInAnswer>,
+}
+
+/// The sponsor's check-ins on matches still under way whose links still work, newest
+/// first: those to answer and those answered (an answer may be changed).
+pub fn for_sponsor(
+    conn: &mut AnyConnection,
+    sponsor: UserId,
+    now: NaiveDateTime,
+) -> Result<Vec<SponsorCheckIn>, StoreError> {
+    let under_way = [MatchState::Introduced, MatchState::Active];
+    let rows = check_ins::table
+        .inner_join(matches::table.inner_join(seekers::table))
+        .filter(matches::sponsor_id.eq(sponsor))
+        .filter(matches::state.eq_any(under_way))
+        .filter(check_ins::party.eq(CheckInParty::Sponsor))
+        .order(check_ins::sent_at.desc())
+        .select((
+            check_ins::id,
+            check_ins::match_id,
+            seekers::alias,
+            check_ins::day,
+            check_ins::sent_at,
+            check_ins::answer,
+        ))
+        .load::<(
+            CheckInId,
+            MatchId,
+            String,
+            i32,
+            NaiveDateTime,
+            Option<CheckInAnswer>,
+        )>(conn)?;
+    let mut shown = Vec::new();
+    for (id, match_id, alias, day, sent_at, answer) in rows {
+        let open_until = links_expire(sent_at);
+        if open_until <= now {
+            continue;
+        }
+        shown.push(SponsorCheckIn {
+            id,
+            match_id,
+            alias,
+            day: u32::try_from(day).map_err(|_| StoreError::Corrupt("check_ins.day".into()))?,
+            sent_at: sent_at.and_utc(),
+            open_until: open_until.and_utc(),
+            answer,
+        });
+    }
+    Ok(shown)
 }
 
 /// What an answer led to.

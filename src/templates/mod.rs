@@ -39,6 +39,12 @@ templates! {
     "console/sign_in.html",
     "console/account.html",
     "console/home.html",
+    // requests, sponsees, check-ins, links
+    "console/requests.html",
+    "console/request.html",
+    "console/request_summary.html",
+    "console/sponsees.html",
+    "console/check_ins.html",
 }
 
 static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
@@ -54,6 +60,8 @@ static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
     env.set_formatter(escape_html_but_not_slashes);
     env.add_function("t", translate);
     env.add_function("label", label);
+    env.add_function("language_name", language_name);
+    env.add_filter("local_time", local_time);
     for (name, source) in TEMPLATES {
         if let Err(error) = env.add_template(name, source) {
             // The templates are part of the binary; a broken one fails every test.
@@ -120,7 +128,144 @@ fn translate(state: &State<'_, '_>, key: &str, kwargs: Kwargs) -> Result<String,
     Ok(catalogue(&language(state)).get(key, &args))
 }
 
-/// `label("kind", code)`: a code's words (`label("fellowship", "aa")`).
-fn label(state: &State<'_, '_>, kind: &str, code: &str) -> String {
-    catalogue(&language(state)).get(&label_key(kind, code), &[])
+/// `label("kind", code)`: a code's words (`label("fellowship", "aa")`); nothing for no
+/// code.
+fn label(state: &State<'_, '_>, kind: &str, code: Option<&str>) -> String {
+    code.map(|code| catalogue(&language(state)).get(&label_key(kind, code), &[]))
+        .unwrap_or_default()
+}
+
+/// `language_name("es")`: a language's name in English, else its code.
+fn language_name(code: &str) -> String {
+    isolang::Language::from_639_1(code)
+        .map(|language| language.to_name().to_owned())
+        .unwrap_or_else(|| code.to_owned())
+}
+
+/// `{{ at | local_time(zone) }}`: an RFC 3339 time as the viewer's clock shows it, with
+/// the zone's abbreviation ("Tuesday 8 December 2026, 18:00 EST"); UTC when the zone is
+/// not one chrono-tz knows.
+fn local_time(at: &str, zone: Option<&str>) -> String {
+    let Ok(at) = chrono::DateTime::parse_from_rfc3339(at) else {
+        return at.to_owned();
+    };
+    let zone: chrono_tz::Tz = zone.and_then(|z| z.parse().ok()).unwrap_or(chrono_tz::UTC);
+    at.with_timezone(&zone)
+        .format("%A %-d %B %Y, %H:%M %Z")
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    /// Keys a template names literally: `t("key"` and `t('key'`.
+    fn keys_in(source: &str) -> BTreeSet<String> {
+        let mut keys = BTreeSet::new();
+        for quote in ['"', '\''] {
+            let opening = format!("t({quote}");
+            let mut rest = source;
+            while let Some(at) = rest.find(&opening) {
+                let after = &rest[at + opening.len()..];
+                let before = rest[..at].chars().last();
+                if let Some(end) = after.find(quote)
+                    && !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
+                {
+                    keys.insert(after[..end].to_owned());
+                }
+                rest = after;
+            }
+        }
+        keys
+    }
+
+    #[test]
+    fn every_template_renders() {
+        // What the pages that name words by a variable are given; every other variable
+        // may be missing (a missing one renders as nothing).
+        let context = minijinja::context! {
+            lang => "en",
+            title_key => "error-internal-title",
+            message_key => "error-internal",
+            request => minijinja::context! { seeker => minijinja::context! {} },
+        };
+        let mut failed = Vec::new();
+        for (name, _) in TEMPLATES {
+            if let Err(error) = render(name, &context) {
+                failed.push(format!("{name}: {error:#}"));
+            }
+        }
+        assert!(failed.is_empty(), "{failed:#?}");
+    }
+
+    #[test]
+    fn every_key_a_template_names_is_in_every_catalogue() {
+        for (lang, _) in words::LANGUAGES {
+            let catalogue = catalogue(lang);
+            for (name, source) in TEMPLATES {
+                for key in keys_in(source) {
+                    assert!(catalogue.has(&key), "{lang}: {name} names {key}");
+                }
+            }
+        }
+    }
+
+    /// The console's handlers name catalogue keys as literals (notes, errors, refusals,
+    /// the page a navigation link marks): each must be in the catalogue.
+    #[test]
+    fn every_key_the_console_names_is_in_the_catalogue() {
+        let sources = [
+            include_str!("../console/error.rs"),
+            include_str!("../console/sign_in.rs"),
+            include_str!("../console/home.rs"),
+            include_str!("../console/account.rs"),
+            include_str!("../console/sponsoring.rs"),
+        ];
+        let catalogue = catalogue("en");
+        for source in sources {
+            for literal in source.split('"').skip(1).step_by(2) {
+                let looks_like_key = literal.contains('-')
+                    && literal
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+                if looks_like_key && literal != "no-referrer" {
+                    assert!(catalogue.has(literal), "the console names {literal}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn links_keep_their_slashes_and_markup_is_escaped() {
+        let mut env = Environment::new();
+        env.set_formatter(escape_html_but_not_slashes);
+        env.add_template("t.html", "<a href=\"{{ url }}\">{{ text }}</a>")
+            .unwrap();
+        let html = env
+            .get_template("t.html")
+            .unwrap()
+            .render(minijinja::context! {
+                url => "https://example.org/respond/abc?x=1&y=2",
+                text => "<b>\"Jo\" & 'Sam'</b>",
+            })
+            .unwrap();
+        assert_eq!(
+            html,
+            "<a href=\"https://example.org/respond/abc?x=1&amp;y=2\">&lt;b&gt;&quot;Jo&quot; &amp; &#39;Sam&#39;&lt;/b&gt;</a>"
+        );
+    }
+
+    #[test]
+    fn times_are_shown_on_the_viewers_clock_with_the_zone() {
+        assert_eq!(
+            local_time("2026-12-08T23:00:00Z", Some("America/New_York")),
+            "Tuesday 8 December 2026, 18:00 EST"
+        );
+        assert_eq!(
+            local_time("2026-07-08T23:00:00Z", Some("Not/AZone")),
+            "Wednesday 8 July 2026, 23:00 UTC"
+        );
+    }
 }

@@ -32,7 +32,7 @@ use crate::store::matching::{
     Search, SeekerFactsRow, get_policy, record_sponsor_change, sponsor_facts, states_where,
 };
 use crate::store::schema::{
-    consents, disclosures, match_transitions, matches, seekers, sponsor_profiles,
+    consents, disclosures, match_transitions, matches, seeker_contacts, seekers, sponsor_profiles,
 };
 use crate::store::webhooks::StepEvent;
 
@@ -49,8 +49,9 @@ pub use steps::{
     on_consent_revoked, record_introduction_sent,
 };
 pub use views::{
-    DisclosureRecord, LinkedRequest, SeekerSummaryForSponsor, SponsorRequest, disclosures,
-    linked_request, read, seeker_history, sponsor_requests,
+    DisclosureRecord, LinkedRequest, SeekerSummaryForSponsor, Sponsee, SponseeContact,
+    SponsorRequest, disclosures, linked_request, read, seeker_history, sponsees, sponsor_request,
+    sponsor_requests,
 };
 pub use waiting::{
     WaitingSeeker, all_of_program, is_urgent, review_queue, waiting_needs, waiting_seekers,

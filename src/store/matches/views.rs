@@ -154,6 +154,34 @@ pub fn sponsor_requests(
     sponsor: UserId,
     page: PageRequest,
 ) -> Result<Vec<SponsorRequest>, StoreError> {
+    requests_of(conn, actor, sponsor, page, None)
+}
+
+/// One request addressed to the sponsor, as their list shows it.
+pub fn sponsor_request(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    sponsor: UserId,
+    id: MatchId,
+) -> Result<SponsorRequest, StoreError> {
+    // A page of one, plus the row that would say whether another follows.
+    let page = PageRequest {
+        limit: 2,
+        after: None,
+    };
+    requests_of(conn, actor, sponsor, page, Some(id))?
+        .into_iter()
+        .next()
+        .ok_or(StoreError::NotFound)
+}
+
+fn requests_of(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    sponsor: UserId,
+    page: PageRequest,
+    only: Option<MatchId>,
+) -> Result<Vec<SponsorRequest>, StoreError> {
     let reached = disclosures::table
         .filter(disclosures::recipient_id.eq(sponsor))
         .select(disclosures::match_id);
@@ -167,6 +195,9 @@ pub fn sponsor_requests(
         .into_boxed();
     if let Some(after) = page.after {
         query = query.filter(matches::id.lt(MatchId::from(after)));
+    }
+    if let Some(id) = only {
+        query = query.filter(matches::id.eq(id));
     }
     let rows = query.load::<(MatchRow, DisclosableSeeker)>(conn)?;
     let (Some((newest, _)), Some((oldest, _))) = (rows.first(), rows.last()) else {
@@ -272,6 +303,100 @@ fn summary(
         }
     }
     Ok(summary)
+}
+
+/// Someone the sponsor sponsors now: who, since when, and how to reach them once the
+/// introduction has disclosed it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Sponsee {
+    pub id: MatchId,
+    pub state: MatchState,
+    /// The name they go by; the introduction gave it.
+    pub alias: String,
+    /// Their contact details, once the introduction disclosed them to this sponsor.
+    pub contact: Option<SponseeContact>,
+    pub since: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SponseeContact {
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// The sponsor's matches under way (introduced or active), newest first; each read on
+/// the trail of the program whose match it is. A sponsor holds at most their capacity
+/// (at most 50) of them, so there is no paging.
+pub fn sponsees(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    sponsor: UserId,
+) -> Result<Vec<Sponsee>, StoreError> {
+    let under_way = [MatchState::Introduced, MatchState::Active];
+    let rows = matches::table
+        .inner_join(seekers::table)
+        .filter(matches::sponsor_id.eq(sponsor))
+        .filter(matches::state.eq_any(under_way))
+        .order(matches::id.desc())
+        .select((
+            matches::id,
+            matches::program_id,
+            matches::seeker_id,
+            matches::state,
+            seekers::alias,
+            matches::updated_at,
+        ))
+        .load::<(
+            MatchId,
+            ProgramId,
+            SeekerId,
+            MatchState,
+            String,
+            NaiveDateTime,
+        )>(conn)?;
+    let ids: Vec<MatchId> = rows.iter().map(|r| r.0).collect();
+    let mut introduced: HashSet<MatchId> = HashSet::new();
+    for (match_id, text) in disclosures::table
+        .filter(disclosures::recipient_id.eq(sponsor))
+        .filter(disclosures::match_id.eq_any(&ids))
+        .select((disclosures::match_id, disclosures::items))
+        .load::<(MatchId, String)>(conn)?
+    {
+        let items: Vec<DisclosedItem> = from_json("disclosures.items", &text)?;
+        if items.contains(&DisclosedItem::ContactDetails) {
+            introduced.insert(match_id);
+        }
+    }
+    let seekers: Vec<SeekerId> = rows.iter().map(|r| r.2).collect();
+    let contacts: HashMap<SeekerId, SponseeContact> = seeker_contacts::table
+        .filter(seeker_contacts::seeker_id.eq_any(&seekers))
+        .select((
+            seeker_contacts::seeker_id,
+            seeker_contacts::email,
+            seeker_contacts::phone,
+        ))
+        .load::<(SeekerId, Option<String>, Option<String>)>(conn)?
+        .into_iter()
+        .map(|(id, email, phone)| (id, SponseeContact { email, phone }))
+        .collect();
+    let read: Vec<(ProgramId, String)> = rows
+        .iter()
+        .map(|(id, program, ..)| (*program, id.to_string()))
+        .collect();
+    audit::record_all_in(conn, actor, "match.read", RecordKind::Match, &read)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, _, seeker, state, alias, since)| Sponsee {
+            id,
+            state,
+            alias,
+            contact: introduced
+                .contains(&id)
+                .then(|| contacts.get(&seeker).cloned())
+                .flatten(),
+            since: since.and_utc(),
+        })
+        .collect())
 }
 
 /// A request as its email link shows it: enough to decide, and who would answer.

@@ -3,6 +3,7 @@
 //! journeys (real Chromium) are in `browser`.
 
 mod sign_in;
+mod sponsoring;
 
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use reqwest::redirect::Policy;
