@@ -10,6 +10,7 @@ pub mod session;
 
 mod account;
 mod home;
+mod links;
 mod sign_in;
 mod sponsoring;
 
@@ -78,6 +79,10 @@ pages! {
     POST "/app/sponsees/{id}/end" Sponsors => sponsoring::end,
     GET "/app/check-ins" Sponsors => sponsoring::check_ins,
     POST "/app/check-ins/{id}" Sponsors => sponsoring::answer_check_in,
+    GET "/respond/{token}" LinkHolder => links::show_request,
+    POST "/respond/{token}" LinkHolder => links::answer_request,
+    GET "/check-in/{token}" LinkHolder => links::show_check_in,
+    POST "/check-in/{token}" LinkHolder => links::answer_check_in,
 }
 
 /// The console's routes, one resource per path with a route per method; each page

@@ -45,6 +45,10 @@ templates! {
     "console/request_summary.html",
     "console/sponsees.html",
     "console/check_ins.html",
+    "console/respond.html",
+    "console/check_in.html",
+    "console/link_gone.html",
+    "console/link_done.html",
 }
 
 static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
@@ -190,6 +194,9 @@ mod tests {
             title_key => "error-internal-title",
             message_key => "error-internal",
             request => minijinja::context! { seeker => minijinja::context! {} },
+            words => "error-internal",
+            answer => "going_well",
+            party => "seeker",
         };
         let mut failed = Vec::new();
         for (name, _) in TEMPLATES {
@@ -222,6 +229,7 @@ mod tests {
             include_str!("../console/home.rs"),
             include_str!("../console/account.rs"),
             include_str!("../console/sponsoring.rs"),
+            include_str!("../console/links.rs"),
         ];
         let catalogue = catalogue("en");
         for source in sources {

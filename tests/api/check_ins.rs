@@ -5,13 +5,14 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use sponsor_match::config::{EmailTransport, Settings, SmtpSecurity};
 use sponsor_match::domain::check_in::CheckInAnswer;
 use sponsor_match::notify::links::{CheckInClaim, sign_check_in};
 
+use crate::console::Browserless;
 use crate::helpers::{Caller, TestApp, expect_json, expect_problem};
 use crate::journey::{
     Program, accept, consenting_seeker, contact_consent, get_match, program, propose_to,
@@ -153,25 +154,29 @@ async fn both_sides_are_asked_and_a_call_for_help_reaches_the_case_manager() {
         .collect();
     assert_eq!(links.len(), 3, "going well, need help, want a change");
     let need_help = &links[1];
-    let page = app
-        .request(Method::GET, need_help)
-        .header("accept", "text/html")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(page.status(), StatusCode::OK);
-    assert_eq!(page.headers()["referrer-policy"], "no-referrer");
-    let html = page.text().await.unwrap();
+    let mut browser = Browserless::new(&app);
+    let page = browser.get(need_help).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.headers["referrer-policy"], "no-referrer");
+    let html = page.html;
     assert!(html.contains("Send this answer?"), "{html}");
     assert!(html.contains("someone from the program"), "{html}");
+    assert!(html.contains("not a crisis service"), "{html}");
     let check_ins = check_ins_of(&app, &p.manager, &id).await;
     assert_eq!(of_party(&check_ins, "seeker")["status"], "waiting");
     assert!(queue_of_check_ins(&app, &p.manager).await.is_empty());
 
     // Confirming records it; the case manager sees it, urgent, in the queue.
-    let answered = app.request(Method::POST, need_help).send().await.unwrap();
-    assert_eq!(answered.status(), StatusCode::OK);
-    assert!(answered.text().await.unwrap().contains("will be in touch"));
+    // Without the page's CSRF token nothing is recorded.
+    let forged = browser.post_raw(need_help, &[]).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        of_party(&check_ins_of(&app, &p.manager, &id).await, "seeker")["status"],
+        "waiting"
+    );
+    let answered = browser.submit(need_help, need_help, &[]).await;
+    assert_eq!(answered.status, StatusCode::OK);
+    assert!(answered.html.contains("will be in touch"));
     let check_ins = check_ins_of(&app, &p.manager, &id).await;
     let seeker_check_in = of_party(&check_ins, "seeker");
     assert_eq!(seeker_check_in["status"], "answered");
@@ -215,8 +220,8 @@ async fn both_sides_are_asked_and_a_call_for_help_reaches_the_case_manager() {
         .find_map(|line| line.trim().split_once("/check-in/"))
         .map(|(_, token)| format!("/check-in/{token}"))
         .unwrap();
-    let answered = app.request(Method::POST, &going_well).send().await.unwrap();
-    assert_eq!(answered.status(), StatusCode::OK);
+    let answered = browser.submit(&going_well, &going_well, &[]).await;
+    assert_eq!(answered.status, StatusCode::OK);
     let check_ins = check_ins_of(&app, &p.manager, &id).await;
     assert_eq!(of_party(&check_ins, "sponsor")["answer"], "going_well");
     assert!(of_party(&check_ins, "sponsor").get("concern").is_none());
@@ -226,21 +231,10 @@ async fn both_sides_are_asked_and_a_call_for_help_reaches_the_case_manager() {
         "introduced"
     );
 
-    // A forged link names nothing; a post with fields is refused, naming the field.
-    let forged = app
-        .request(Method::GET, "/check-in/AAAA")
-        .send()
-        .await
-        .unwrap();
-    expect_problem(forged, StatusCode::NOT_FOUND).await;
-    let with_fields = app
-        .request(Method::POST, need_help)
-        .body("answer=want_change")
-        .send()
-        .await
-        .unwrap();
-    let problem = expect_problem(with_fields, StatusCode::UNPROCESSABLE_ENTITY).await;
-    assert_eq!(problem["errors"][0]["field"], "body");
+    // A forged link names nothing, and says so.
+    let forged = browser.get("/check-in/AAAA").await;
+    assert_eq!(forged.status, StatusCode::NOT_FOUND);
+    assert!(forged.html.contains("This link is not valid"));
 
     // One round per match however often the job looks.
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -262,13 +256,10 @@ async fn a_wish_for_a_different_sponsor_opens_a_no_fault_rematch_without_them() 
     let seeker_check_in = of_party(&check_ins, "seeker");
 
     let want_change = link(&app, seeker_check_in, CheckInAnswer::WantChange);
-    let answered = app
-        .request(Method::POST, &want_change)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answered.status(), StatusCode::OK);
-    assert!(answered.text().await.unwrap().contains("nobody is blamed"));
+    let mut browser = Browserless::new(&app);
+    let answered = browser.submit(&want_change, &want_change, &[]).await;
+    assert_eq!(answered.status, StatusCode::OK);
+    assert!(answered.html.contains("nobody is blamed"));
 
     // The match ended, blaming nobody, and the policy proposed the next candidate.
     let ended = get_match(&app, &p.manager, &id).await;
@@ -317,14 +308,15 @@ async fn a_wish_for_a_different_sponsor_opens_a_no_fault_rematch_without_them() 
         of_party(&check_ins, "sponsor"),
         CheckInAnswer::GoingWell,
     );
-    let gone = app
-        .request(Method::POST, &sponsor_link)
-        .send()
-        .await
-        .unwrap();
-    expect_problem(gone, StatusCode::GONE).await;
-    let again = app.request(Method::GET, &want_change).send().await.unwrap();
-    expect_problem(again, StatusCode::GONE).await;
+    let gone = browser.submit("/sign-in", &sponsor_link, &[]).await;
+    assert_eq!(gone.status, StatusCode::GONE);
+    assert!(
+        gone.html.contains("This sponsorship has ended"),
+        "{}",
+        gone.html
+    );
+    let again = browser.get(&want_change).await;
+    assert_eq!(again.status, StatusCode::GONE);
 }
 
 #[tokio::test]
@@ -354,19 +346,14 @@ async fn silence_shows_once_the_time_to_answer_has_passed() {
     expect_problem(response, StatusCode::NOT_FOUND).await;
 
     // An answer, even late, ends the silence.
-    let answered = app
-        .request(
-            Method::POST,
-            &link(
-                &app,
-                of_party(&check_ins, "seeker"),
-                CheckInAnswer::GoingWell,
-            ),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answered.status(), StatusCode::OK);
+    let going_well = link(
+        &app,
+        of_party(&check_ins, "seeker"),
+        CheckInAnswer::GoingWell,
+    );
+    let mut browser = Browserless::new(&app);
+    let answered = browser.submit(&going_well, &going_well, &[]).await;
+    assert_eq!(answered.status, StatusCode::OK);
     let queue = queue_of_check_ins(&app, &p.manager).await;
     assert_eq!(queue.len(), 1);
     assert_eq!(queue[0]["check_in"]["party"], "sponsor");

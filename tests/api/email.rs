@@ -14,6 +14,7 @@ use sponsor_match::config::{EmailTransport, Settings, SmtpSecurity};
 use sponsor_match::delivery::worker::Worker;
 use sponsor_match::store::schema::{consents, disclosures, outbox_messages};
 
+use crate::console::Browserless;
 use crate::helpers::{Caller, TestApp, expect_json, expect_problem};
 use crate::journey::{
     accept, consenting_seeker, contact_consent, get_match, program, propose, propose_to,
@@ -127,21 +128,22 @@ async fn the_journey_reaches_both_people_through_real_smtp() {
     let decline_link = respond_path(&request.line_after("Decline:").unwrap());
 
     // Opening the link shows the request and asks; it changes nothing.
-    let html = |method: Method, path: &str| app.request(method, path).header("Accept", "text/html");
-    let page = html(Method::GET, &accept_link).send().await.unwrap();
-    assert_eq!(page.status(), StatusCode::OK);
-    assert_eq!(page.headers()["referrer-policy"], "no-referrer");
+    let mut browser = Browserless::new(&app);
+    let page = browser.get(&accept_link).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.headers["referrer-policy"], "no-referrer");
     assert!(
-        page.headers()["content-type"]
+        page.headers["content-type"]
             .to_str()
             .unwrap()
             .starts_with("text/html")
     );
-    let page = page.text().await.unwrap();
+    let page = page.html;
     assert!(
         page.contains("Accept this request?")
             && page.contains("Jo")
             && page.contains("<form method=\"post\">")
+            && page.contains("Please answer by")
     );
     assert!(!page.contains("jo@example.org"));
     assert_eq!(
@@ -150,37 +152,41 @@ async fn the_journey_reaches_both_people_through_real_smtp() {
     );
 
     // Confirming needs the box ticked; then the sponsor has said yes.
-    let form = |body: &'static str| {
-        html(Method::POST, &accept_link)
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(body)
-    };
-    let unticked = form("").send().await.unwrap();
-    assert_eq!(unticked.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(unticked.text().await.unwrap().contains("tick the box"));
-    let confirmed = form("share_contact_details=yes").send().await.unwrap();
-    assert_eq!(confirmed.status(), StatusCode::OK);
-    assert!(confirmed.text().await.unwrap().contains("You accepted"));
+    let unticked = browser.submit(&accept_link, &accept_link, &[]).await;
+    assert_eq!(unticked.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(unticked.html.contains("tick the box"));
+    let confirmed = browser
+        .submit(
+            &accept_link,
+            &accept_link,
+            &[("share_contact_details", "yes")],
+        )
+        .await;
+    assert_eq!(confirmed.status, StatusCode::OK);
+    assert!(confirmed.html.contains("You accepted"));
     let record = get_match(&app, &p.manager, &id).await;
     assert_eq!(record["state"], "awaiting_seeker");
     assert_eq!(record["history"][2]["actor_id"], user_id(&sponsor));
 
     // Spent: the link, and the other link of the same email, no longer work.
-    let again = form("share_contact_details=yes").send().await.unwrap();
-    assert_eq!(again.status(), StatusCode::GONE);
-    let by_program = app
-        .request(Method::GET, &decline_link)
-        .send()
-        .await
-        .unwrap();
-    let problem = expect_problem(by_program, StatusCode::GONE).await;
-    assert_eq!(problem["type"], "urn:problem:sponsor-match:gone");
-    let forged = app
-        .request(Method::GET, "/respond/not-a-token")
-        .send()
-        .await
-        .unwrap();
-    expect_problem(forged, StatusCode::NOT_FOUND).await;
+    let again = browser
+        .submit(
+            "/sign-in",
+            &accept_link,
+            &[("share_contact_details", "yes")],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::GONE);
+    assert!(
+        again.html.contains("You have already answered"),
+        "{}",
+        again.html
+    );
+    let other = browser.get(&decline_link).await;
+    assert_eq!(other.status, StatusCode::GONE);
+    let forged = browser.get("/respond/not-a-token").await;
+    assert_eq!(forged.status, StatusCode::NOT_FOUND);
+    assert!(forged.html.contains("This link is not valid"));
 
     // Both agreed and consented: each gets the other's details and the notice.
     expect_json(
@@ -310,33 +316,21 @@ async fn a_decline_by_link_notifies_the_case_managers() {
         .to_owned();
     let request = mail.wait_for(1, WAIT).await.remove(0);
     let decline = respond_path(&request.line_after("Decline:").unwrap());
-    let page = app
-        .request(Method::GET, &decline)
-        .header("Accept", "text/html")
-        .send()
-        .await
-        .unwrap();
+    let mut browser = Browserless::new(&app);
+    let page = browser.get(&decline).await;
     assert!(
-        page.text().await.unwrap().contains("schedule conflict"),
-        "reasons are offered"
+        page.html.contains("Our schedules do not fit"),
+        "reasons are offered in words"
     );
-    let reserved = app
-        .request(Method::POST, &decline)
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body("reason=sponsor_paused")
-        .send()
-        .await
-        .unwrap();
-    let problem = expect_problem(reserved, StatusCode::UNPROCESSABLE_ENTITY).await;
-    assert_eq!(problem["errors"][0]["field"], "reason");
-    let done = app
-        .request(Method::POST, &decline)
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body("reason=schedule_conflict")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(done.status(), StatusCode::OK);
+    let reserved = browser
+        .submit(&decline, &decline, &[("reason", "sponsor_paused")])
+        .await;
+    assert_eq!(reserved.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reserved.html.contains("href=\"#reason\""));
+    let done = browser
+        .submit(&decline, &decline, &[("reason", "schedule_conflict")])
+        .await;
+    assert_eq!(done.status, StatusCode::OK);
     let record = get_match(&app, &p.manager, &id).await;
     assert_eq!(
         (record["state"].as_str(), record["reason"].as_str()),
@@ -690,18 +684,20 @@ async fn a_link_stops_working_once_the_sponsor_account_is_disabled() {
         .unwrap();
     expect_json(disabled, StatusCode::OK).await;
 
-    let page = app.request(Method::GET, &accept_link).send().await.unwrap();
-    let problem = expect_problem(page, StatusCode::GONE).await;
+    let mut browser = Browserless::new(&app);
+    let page = browser.get(&accept_link).await;
+    assert_eq!(page.status, StatusCode::GONE);
     assert!(
-        problem["detail"].as_str().unwrap().contains("disabled"),
-        "{problem}"
+        page.html.contains("Your account has been closed"),
+        "{}",
+        page.html
     );
-    let confirm = app
-        .request(Method::POST, &accept_link)
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body("share_contact_details=yes")
-        .send()
-        .await
-        .unwrap();
-    expect_problem(confirm, StatusCode::GONE).await;
+    let confirm = browser
+        .submit(
+            "/sign-in",
+            &accept_link,
+            &[("share_contact_details", "yes")],
+        )
+        .await;
+    assert_eq!(confirm.status, StatusCode::GONE);
 }

@@ -406,6 +406,7 @@ pub struct LinkedRequest {
     pub program: ProgramId,
     pub state: MatchState,
     pub version: i32,
+    pub answer_by: Option<DateTime<Utc>>,
     /// The sponsor as the caller the link stands for; `None` when the account is disabled.
     pub sponsor: Option<Principal>,
     pub seeker: SeekerSummaryForSponsor,
@@ -429,6 +430,7 @@ pub fn linked_request(conn: &mut AnyConnection, id: MatchId) -> Result<LinkedReq
         program: row.program_id,
         state: row.state,
         version: row.version,
+        answer_by: row.answer_by.map(|t| t.and_utc()),
         sponsor,
         seeker: summary_for_sponsor(conn, &row)?,
     })
