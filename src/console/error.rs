@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpResponse, ResponseError};
 
-use super::page::render;
+use super::render::render;
 use crate::service::ServiceError;
 use crate::store::StoreError;
 

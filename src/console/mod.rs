@@ -6,6 +6,7 @@
 pub mod assets;
 pub mod error;
 pub mod page;
+pub mod render;
 pub mod session;
 
 mod account;

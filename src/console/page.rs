@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header;
 use minijinja::Value;
 
-use super::assets;
+use super::render::render;
 use super::session::Visitor;
 use crate::auth::Role;
 
@@ -36,26 +36,6 @@ pub fn page_with_status(
         response.headers_mut().append(header::SET_COOKIE, value);
     }
     response
-}
-
-/// A page from its template, with the layout's common values.
-pub fn render(status: StatusCode, template: &str, context: Value) -> HttpResponse {
-    let context = minijinja::context! {
-        lang => "en",
-        stylesheet => assets::stylesheet_path(),
-        ..context
-    };
-    match crate::templates::render(template, &context) {
-        Ok(html) => HttpResponse::build(status)
-            .content_type("text/html; charset=utf-8")
-            .body(html),
-        Err(error) => {
-            tracing::error!(%error, template, "rendering a page failed");
-            HttpResponse::InternalServerError()
-                .content_type("text/plain; charset=utf-8")
-                .body("Something went wrong on our side. Please try again in a moment.")
-        }
-    }
 }
 
 /// After a form that worked: see the page that shows its outcome (POST, redirect, GET),
