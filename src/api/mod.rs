@@ -97,8 +97,6 @@ endpoints! {
     health::metrics / __path_metrics,
     respond::show / __path_show,
     respond::answer / __path_answer,
-    auth::invite_page / __path_invite_page,
-    auth::invite_form / __path_invite_form,
     check_ins::show / __path_show,
     check_ins::answer / __path_answer,
     auth::login / __path_login,

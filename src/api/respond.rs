@@ -37,10 +37,6 @@ pub(super) static PAGES: LazyLock<Environment<'static>> = LazyLock::new(|| {
             "check_in.html",
             include_str!("../../templates/pages/check_in.html"),
         ),
-        (
-            "invite.html",
-            include_str!("../../templates/pages/invite.html"),
-        ),
     ] {
         if let Err(error) = env.add_template(name, source) {
             // The templates are part of the binary; a broken one fails every test.

@@ -33,12 +33,18 @@ templates! {
     "email/notice.html",
     "email/sponsor_invite.txt",
     "email/sponsor_invite.html",
+    "email/password_reset.txt",
+    "email/password_reset.html",
     "console/layout.html",
     "console/macros.html",
     "console/message.html",
     "console/sign_in.html",
     "console/account.html",
     "console/home.html",
+    // Accounts: passwords, sessions, invites.
+    "console/forgot_password.html",
+    "console/reset_password.html",
+    "console/invite.html",
 }
 
 static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
