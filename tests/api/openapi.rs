@@ -105,7 +105,7 @@ async fn the_document_describes_each_served_route_once_and_exactly() {
 async fn the_emailed_link_forms_are_described_as_forms() {
     let app = TestApp::spawn().await;
     let doc = document(&app).await;
-    for path in ["/respond/{token}", "/invite/{token}", "/check-in/{token}"] {
+    for path in ["/respond/{token}", "/check-in/{token}"] {
         let body = &doc["paths"][path]["post"]["requestBody"]["content"];
         let form = &body["application/x-www-form-urlencoded"]["schema"];
         let name = form["$ref"].as_str().expect("a form schema");
