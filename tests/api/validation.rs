@@ -2960,7 +2960,7 @@ async fn a_nul_in_any_text_of_any_body_is_refused_naming_the_field() {
     assert_eq!(stored["version"], 1);
 }
 
-/// Query strings and the forms of the emailed-link pages refuse a NUL as bodies do.
+/// Query strings refuse a NUL as bodies do (the console's forms refuse one too).
 #[tokio::test]
 async fn a_nul_in_a_query_parameter_or_form_field_is_refused_naming_it() {
     let app = TestApp::spawn().await;
