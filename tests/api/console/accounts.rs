@@ -93,7 +93,7 @@ async fn a_forgotten_password_is_chosen_again_through_the_emailed_link_once() {
 
     let mails = mail.wait_for(1, WAIT).await;
     let letter = &mails[0];
-    assert_eq!(letter.to, [email.clone()]);
+    assert_eq!(letter.to, std::slice::from_ref(&email));
     assert_eq!(letter.subject(), "Choose a new password");
     let sign_in = format!("{}/sign-in", app.settings().email.public_url);
     assert!(letter.text().contains(&sign_in), "{}", letter.text());
