@@ -19,8 +19,11 @@ pub struct AppState {
     pub settings: Settings,
     pub secrets: Secrets,
     pub login_throttle: LoginThrottle,
-    /// Failed invite tokens, apart from failed logins: guessing one does not lock the other.
-    pub invite_throttle: LoginThrottle,
+    /// Failed tokens of emailed links (invites, password resets), apart from failed
+    /// logins: guessing one does not lock the other.
+    pub link_throttle: LoginThrottle,
+    /// Requests for a password reset link, per email address and client address.
+    pub reset_throttle: LoginThrottle,
     pub metrics: PrometheusHandle,
     /// Shared with the database threads that rank.
     pub pool: Arc<SponsorPool>,

@@ -111,6 +111,8 @@ pub struct OutboxSettings {
 pub struct AuthSettings {
     pub session_hours: u32,
     pub invite_hours: u32,
+    /// How long an emailed link to choose a new password works.
+    pub password_reset_minutes: u32,
     pub login_window_seconds: u64,
     pub login_failures_per_account: usize,
     pub login_failures_per_address: usize,

@@ -51,7 +51,8 @@ impl Application {
             principals: PrincipalCache::new(Duration::from_millis(
                 settings.auth.principal_cache_ms,
             )),
-            invite_throttle: LoginThrottle::from_settings(&settings.auth),
+            link_throttle: LoginThrottle::from_settings(&settings.auth),
+            reset_throttle: LoginThrottle::from_settings(&settings.auth),
             db,
             settings,
             secrets,

@@ -1,16 +1,12 @@
-//! Sessions: log in, log out, who am I, accept an invite (through the API, or on the
-//! page an emailed invite links to).
+//! Sessions: log in, log out, who am I, accept an invite (the page an emailed invite
+//! links to is the console's).
 
-use std::time::Instant;
-
-use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::error::{ApiError, Problem, REQUEST_ID};
 use super::extract::{Anyone, Authorized, JsonBody, JsonBodyAsSent, People, bearer};
-use super::respond::{form_fields, render_page, unknown_form_field, wants_html};
 use crate::app::AppState;
 use crate::auth::credentials::{NewPassword, sha256_hex};
 use crate::domain::error::FieldErrors;
@@ -128,164 +124,17 @@ pub async fn accept_invite(
     let Some(password) = errors.take("password", NewPassword::parse(body.password)) else {
         return Err(errors.into());
     };
-    let user = spend_invite(&state, &req, &body.token, password).await?;
-    Ok(HttpResponse::Ok().json(user))
-}
-
-/// The hash of `token`, if it names an invite that can be accepted. Guessing invite
-/// tokens is throttled like guessing passwords: each unusable token is a failure of the
-/// client address.
-async fn usable_invite(
-    state: &AppState,
-    req: &HttpRequest,
-    token: &str,
-) -> Result<String, ApiError> {
-    let address = client_address(req);
-    let token_hash = sha256_hex(token);
-    // Each guess names a new token, so the address's limit is the one that bites.
-    let guess = format!("invite:{token_hash}");
-    state
-        .invite_throttle
-        .check(&guess, &address, Instant::now())
-        .map_err(|wait| ApiError::TooManyRequests {
-            retry_after_secs: wait.as_secs().max(1),
-        })?;
-    let pending = service::accounts::invite_pending(&state.db, token_hash.clone()).await?;
-    if !pending {
-        state
-            .invite_throttle
-            .record_failure(&guess, &address, Instant::now());
-        return Err(ApiError::NotFound);
-    }
-    Ok(token_hash)
-}
-
-/// Accepts an invite: the token is looked up before the password is hashed, so bad
-/// tokens cost no argon2 work. A sponsor whose invite came with their roster profile
-/// joins this instance's pool at once.
-async fn spend_invite(
-    state: &AppState,
-    req: &HttpRequest,
-    token: &str,
-    password: NewPassword,
-) -> Result<User, ApiError> {
-    let token_hash = usable_invite(state, req, token).await?;
-    let password_hash = web::block(move || password.hash())
-        .await
-        .map_err(|_| ApiError::Internal)?;
-    let request_id = REQUEST_ID.try_with(Clone::clone).unwrap_or_default();
-    Ok(service::accounts::accept_invite(
+    let user = service::accounts::accept_invite_token(
         &state.db,
         &state.pool,
-        token_hash,
-        password_hash,
-        request_id,
+        &state.link_throttle,
+        &body.token,
+        &client_address(&req),
+        password,
+        REQUEST_ID.try_with(Clone::clone).unwrap_or_default(),
     )
-    .await?)
-}
-
-/// The page behind an emailed invite: a form to choose a password. Opening it changes
-/// nothing (mail scanners follow links).
-#[utoipa::path(get, path = "/invite/{token}", tag = "users",
-    responses((status = 200, description = "An HTML page", content_type = "text/html", body = String), (status = 404), (status = 429)))]
-pub async fn invite_page(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    token: web::Path<String>,
-) -> HttpResponse {
-    match usable_invite(&state, &req, &token).await {
-        Ok(_) => invite_html(
-            StatusCode::OK,
-            "Create your account",
-            "Choose a password. You will sign in with the email address this invite came to.",
-            true,
-        ),
-        Err(error) => invite_refusal(&req, error),
-    }
-}
-
-/// The invite page's form, as the document describes it (`password_of` reads it).
-#[derive(ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct InviteForm {
-    /// 12 to 256 characters.
-    #[schema(min_length = 12, max_length = 256, pattern = "^[^\\x00]*$")]
-    pub password: String,
-}
-
-/// Accept the invite behind an emailed link (the page's form).
-#[utoipa::path(post, path = "/invite/{token}", tag = "users",
-    request_body(content = InviteForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 200, description = "An HTML page", content_type = "text/html", body = String), (status = 400), (status = 404),
-        (status = 422), (status = 429)))]
-pub async fn invite_form(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    token: web::Path<String>,
-    body: web::Bytes,
-) -> HttpResponse {
-    let accepted = match password_of(&body) {
-        Ok(password) => spend_invite(&state, &req, &token, password).await,
-        Err(error) => Err(error),
-    };
-    match accepted {
-        Ok(_) => invite_html(
-            StatusCode::OK,
-            "Your account is ready",
-            "Sign in with your email address and the password you chose.",
-            false,
-        ),
-        Err(error) => invite_refusal(&req, error),
-    }
-}
-
-/// The form's one field, `password`, checked as the API checks it.
-fn password_of(body: &[u8]) -> Result<NewPassword, ApiError> {
-    let mut password = None;
-    for (name, value) in form_fields(body)? {
-        match name.as_str() {
-            "password" => password = Some(value),
-            other => return Err(unknown_form_field(other)),
-        }
-    }
-    let password =
-        password.ok_or_else(|| ApiError::field("password", "required", "choose a password"))?;
-    let mut errors = FieldErrors::default();
-    errors
-        .take("password", NewPassword::parse(password))
-        .ok_or_else(|| errors.into())
-}
-
-fn invite_html(status: StatusCode, title: &str, message: &str, form: bool) -> HttpResponse {
-    render_page(
-        status,
-        "invite.html",
-        minijinja::context! { title, message, form },
-    )
-}
-
-/// People get a page, programs a problem document.
-fn invite_refusal(req: &HttpRequest, error: ApiError) -> HttpResponse {
-    if !wants_html(req) {
-        return error.error_response();
-    }
-    let (message, form) = match &error {
-        ApiError::NotFound => (
-            "This invite cannot be used: it was used already, has expired, or a newer one \
-             replaced it. Ask the program that invited you."
-                .to_owned(),
-            false,
-        ),
-        ApiError::Validation(errors) => (
-            errors
-                .first()
-                .map(|e| e.message.clone())
-                .unwrap_or_default(),
-            true,
-        ),
-        other => (other.to_string(), false),
-    };
-    invite_html(error.status_code(), "Create your account", &message, form)
+    .await?;
+    Ok(HttpResponse::Ok().json(user))
 }
 
 fn client_address(req: &HttpRequest) -> String {

@@ -14,7 +14,6 @@ pub mod matching;
 pub mod openapi;
 pub mod outbox;
 pub mod reports;
-pub mod respond;
 pub mod review;
 pub mod seekers;
 pub mod sponsors;
@@ -95,8 +94,6 @@ endpoints! {
     health::healthz / __path_healthz,
     health::readyz / __path_readyz,
     health::metrics / __path_metrics,
-    auth::invite_page / __path_invite_page,
-    auth::invite_form / __path_invite_form,
     auth::login / __path_login,
     auth::logout / __path_logout,
     auth::me / __path_me,

@@ -1,7 +1,8 @@
 //! Secrets that callers present and the forms they are stored in.
 //!
 //! - Passwords: argon2id, slow on purpose; only `login` and account setup pay for it.
-//! - Session tokens and invite tokens: 256 random bits, stored as SHA-256, so a stolen
+//! - Session, invite and password reset tokens: 256 bits (random, or for emailed
+//!   links an HMAC under the signing key), stored as SHA-256, so a stolen
 //!   database holds nothing usable and a token check is one indexed lookup.
 //! - Portal API keys: 256 random bits, stored as HMAC-SHA-256 under a pepper kept
 //!   outside the database.
@@ -20,6 +21,7 @@ use crate::domain::error::FieldError;
 pub const SESSION_TOKEN_PREFIX: &str = "smt_";
 pub const API_KEY_PREFIX: &str = "smk_";
 pub const INVITE_TOKEN_PREFIX: &str = "smi_";
+pub const RESET_TOKEN_PREFIX: &str = "smr_";
 
 /// A password someone chose: 12 to 256 characters.
 pub struct NewPassword(String);
@@ -79,7 +81,7 @@ pub fn random_token(prefix: &str) -> String {
     format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
 }
 
-/// Storage form of session and invite tokens.
+/// Storage form of session, invite and password reset tokens.
 pub fn sha256_hex(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }

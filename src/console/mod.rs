@@ -11,7 +11,9 @@ pub mod session;
 
 mod account;
 mod home;
+mod invite;
 mod links;
+mod password;
 mod sign_in;
 mod sponsoring;
 
@@ -67,6 +69,15 @@ pages! {
     GET "/app" People => home::show,
     GET "/app/account" People => account::show,
     // Accounts: passwords, sessions, invites.
+    GET "/forgot-password" Anyone => password::forgot_form,
+    POST "/forgot-password" Anyone => password::forgot,
+    GET "/reset-password/{token}" LinkHolder => password::reset_form,
+    POST "/reset-password/{token}" LinkHolder => password::reset,
+    POST "/app/account/password" People => account::change_password,
+    POST "/app/account/sessions/revoke-others" People => account::revoke_other_sessions,
+    POST "/app/account/sessions/{id}/revoke" People => account::revoke_session,
+    GET "/invite/{token}" LinkHolder => invite::show,
+    POST "/invite/{token}" LinkHolder => invite::accept,
 
     // The sponsor's profile.
 

@@ -1,6 +1,8 @@
 //! Rendering a page: the template, what every page's layout needs (language, the CSRF
 //! token, who is signed in, the stylesheet's address), and the response around it.
 
+use std::collections::BTreeMap;
+
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header;
@@ -51,6 +53,16 @@ pub fn see_other(path: &str, done: Option<&str>) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, target))
         .finish()
+}
+
+/// The errors a form shows beside its fields (and in its summary): each field's id and
+/// the catalogue's key of what is wrong, in the page's words.
+pub fn field_errors(errors: &[(&str, &str)]) -> BTreeMap<String, String> {
+    let words = crate::templates::catalogue("en");
+    errors
+        .iter()
+        .map(|(field, key)| ((*field).to_owned(), words.get(key, &[])))
+        .collect()
 }
 
 /// The note a page shows after a redirect: a catalogue key from a fixed list, so that a

@@ -156,7 +156,7 @@ impl Worker {
         let Some(kind) = MessageKind::parse(&message.kind) else {
             return Err(SendError::Permanent("unknown kind".into()));
         };
-        let rendered = render(kind, about, &self.domain, letter)
+        let rendered = render(kind, about, &self.domain, &self.links.sign_in_url(), letter)
             .map_err(|error| SendError::Permanent(error.to_string()))?;
         self.mailer.send(&self.from, to, &rendered).await
     }

@@ -83,6 +83,14 @@ id_type!(
     InviteId
 );
 id_type!(
+    /// A signed-in session, as pages name it (never by its token's hash).
+    SessionId
+);
+id_type!(
+    /// An emailed link to choose a new password.
+    PasswordResetId
+);
+id_type!(
     /// A match: one seeker, one sponsor, one journey through the lifecycle.
     MatchId
 );

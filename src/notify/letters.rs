@@ -64,6 +64,12 @@ pub enum Letter {
         /// Until when the link works, as shown (UTC).
         expires_at: String,
     },
+    PasswordReset {
+        name: String,
+        reset_url: String,
+        /// How long the link works from when it was asked for.
+        minutes: i64,
+    },
 }
 
 /// A message ready for a transport.
@@ -98,11 +104,13 @@ const FIRST_STEPS_SPONSOR: [&str; 4] = [
 ];
 
 /// Renders `letter` as the message of `kind` about a record: its match, or for an
-/// invite the invite. `domain` names the sending domain, for the Message-ID.
+/// invite the invite (a password reset, the reset). `domain` names the sending domain,
+/// for the Message-ID; every message that says "sign in" links to `sign_in_url`.
 pub fn render(
     kind: MessageKind,
     about: uuid::Uuid,
     domain: &str,
+    sign_in_url: &str,
     letter: &Letter,
 ) -> Result<Rendered, RenderError> {
     // Check-ins come in rounds; each round's message is its own.
@@ -205,8 +213,18 @@ pub fn render(
             "Choose a password to get started.",
             minijinja::context! { name, program, accept_url, expires_at },
         ),
+        Letter::PasswordReset {
+            name,
+            reset_url,
+            minutes,
+        } => (
+            "password_reset",
+            "Choose a new password",
+            "The link in this email works once.",
+            minijinja::context! { name, reset_url, minutes },
+        ),
     };
-    let context = minijinja::context! { subject, preview, ..vars };
+    let context = minijinja::context! { subject, preview, sign_in_url, ..vars };
     let render = |name: String| {
         crate::templates::render(&format!("email/{name}"), &context).map_err(|source| RenderError {
             template: name,
@@ -224,7 +242,9 @@ pub fn render(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::ids::{InviteId, MatchId};
+    use crate::domain::ids::{InviteId, MatchId, PasswordResetId};
+
+    const SIGN_IN: &str = "https://example.org/sign-in";
 
     /// Words a subject or preview must never carry: they would tell anyone glancing at
     /// an inbox that the person is in recovery or treatment.
@@ -299,13 +319,28 @@ mod tests {
                     expires_at: "2026-12-03 18:00".into(),
                 },
             ),
+            (
+                MessageKind::PasswordReset,
+                Letter::PasswordReset {
+                    name: "Sam Rivera".into(),
+                    reset_url: "https://example.org/reset-password/smr_x".into(),
+                    minutes: 30,
+                },
+            ),
         ]
     }
 
     #[test]
     fn subjects_and_previews_reveal_nothing() {
         for (kind, letter) in letters() {
-            let rendered = render(kind, MatchId::new().as_uuid(), "example.org", &letter).unwrap();
+            let rendered = render(
+                kind,
+                MatchId::new().as_uuid(),
+                "example.org",
+                SIGN_IN,
+                &letter,
+            )
+            .unwrap();
             let preview = rendered.text.lines().next().unwrap().to_lowercase();
             let subject = rendered.subject.to_lowercase();
             for word in REVEALING {
@@ -327,7 +362,14 @@ mod tests {
     #[test]
     fn introductions_carry_the_contact_details_and_the_notice() {
         let (kind, letter) = letters().swap_remove(1);
-        let rendered = render(kind, MatchId::new().as_uuid(), "example.org", &letter).unwrap();
+        let rendered = render(
+            kind,
+            MatchId::new().as_uuid(),
+            "example.org",
+            SIGN_IN,
+            &letter,
+        )
+        .unwrap();
         assert!(rendered.text.contains("sam@example.org"));
         assert!(rendered.text.contains("42 CFR part 2"));
         assert!(rendered.html.contains("42 CFR part 2"));
@@ -343,7 +385,7 @@ mod tests {
     fn check_ins_carry_three_answers_and_rounds_have_their_own_message_ids() {
         let (kind, letter) = letters().swap_remove(4);
         let id = MatchId::new();
-        let rendered = render(kind, id.as_uuid(), "example.org", &letter).unwrap();
+        let rendered = render(kind, id.as_uuid(), "example.org", SIGN_IN, &letter).unwrap();
         for url in ["check-in/g", "check-in/h", "check-in/c"] {
             assert!(rendered.text.contains(url), "{url} in {}", rendered.text);
         }
@@ -359,8 +401,8 @@ mod tests {
     fn message_ids_are_stable_per_match_and_kind() {
         let id = MatchId::new();
         let (kind, letter) = letters().swap_remove(0);
-        let first = render(kind, id.as_uuid(), "example.org", &letter).unwrap();
-        let again = render(kind, id.as_uuid(), "example.org", &letter).unwrap();
+        let first = render(kind, id.as_uuid(), "example.org", SIGN_IN, &letter).unwrap();
+        let again = render(kind, id.as_uuid(), "example.org", SIGN_IN, &letter).unwrap();
         assert_eq!(first.message_id, again.message_id);
         assert_eq!(
             first.message_id,
@@ -373,7 +415,7 @@ mod tests {
     fn an_invite_carries_its_link_and_is_known_by_its_invite() {
         let (kind, letter) = letters().swap_remove(5);
         let invite = InviteId::new();
-        let rendered = render(kind, invite.as_uuid(), "example.org", &letter).unwrap();
+        let rendered = render(kind, invite.as_uuid(), "example.org", SIGN_IN, &letter).unwrap();
         assert!(rendered.text.contains("https://example.org/invite/smi_x"));
         assert!(rendered.html.contains("smi_x\">Create your account</a>"));
         assert!(
@@ -384,5 +426,41 @@ mod tests {
             rendered.message_id,
             format!("<{invite}.sponsor_invite@example.org>")
         );
+    }
+
+    #[test]
+    fn a_password_reset_carries_its_link_and_how_long_it_works() {
+        let (kind, letter) = letters().swap_remove(6);
+        let reset = PasswordResetId::new();
+        let rendered = render(kind, reset.as_uuid(), "example.org", SIGN_IN, &letter).unwrap();
+        let url = "https://example.org/reset-password/smr_x";
+        assert!(rendered.text.contains(url) && rendered.html.contains(url));
+        assert!(rendered.text.contains("30 minutes"));
+        assert_eq!(
+            rendered.message_id,
+            format!("<{reset}.password_reset@example.org>")
+        );
+    }
+
+    #[test]
+    fn every_message_that_says_sign_in_links_to_the_sign_in_page() {
+        for (kind, letter) in letters() {
+            let rendered = render(
+                kind,
+                MatchId::new().as_uuid(),
+                "example.org",
+                SIGN_IN,
+                &letter,
+            )
+            .unwrap();
+            for body in [&rendered.text, &rendered.html] {
+                if body.to_lowercase().contains("sign in") {
+                    assert!(
+                        body.contains(SIGN_IN),
+                        "{kind:?} says sign in without the link"
+                    );
+                }
+            }
+        }
     }
 }

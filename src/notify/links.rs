@@ -7,7 +7,8 @@
 //!
 //! An emailed invite's token is an HMAC of the invite's id under the same key: the
 //! database keeps only its SHA-256, as for any invite, and the worker that writes the
-//! email later derives the token again.
+//! email later derives the token again. A password reset's token is made the same way
+//! from the reset's id, under a label of its own.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -16,10 +17,10 @@ use hmac::{Hmac, Mac};
 use secrecy::ExposeSecret;
 use sha2::Sha256;
 
-use crate::auth::credentials::INVITE_TOKEN_PREFIX;
+use crate::auth::credentials::{INVITE_TOKEN_PREFIX, RESET_TOKEN_PREFIX, sha256_hex};
 use crate::config::{Secrets, Settings};
 use crate::domain::check_in::CheckInAnswer;
-use crate::domain::ids::{CheckInId, InviteId, MatchId};
+use crate::domain::ids::{CheckInId, InviteId, MatchId, PasswordResetId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LinkAction {
@@ -61,6 +62,7 @@ const TAG: usize = 32;
 const REQUEST_LINK: &[u8] = b"sponsor-match link v1";
 const CHECK_IN_LINK: &[u8] = b"sponsor-match check-in v1";
 const INVITE_TOKEN: &[u8] = b"sponsor-match invite v1";
+const RESET_TOKEN: &[u8] = b"sponsor-match password reset v1";
 
 fn tag(key: &[u8], label: &[u8], payload: &[u8]) -> Hmac<Sha256> {
     // HMAC takes keys of any length.
@@ -149,6 +151,16 @@ pub fn invite_token(key: &[u8], invite: InviteId) -> String {
     let mac = tag(key, INVITE_TOKEN, invite.as_uuid().as_bytes()).finalize();
     format!(
         "{INVITE_TOKEN_PREFIX}{}",
+        URL_SAFE_NO_PAD.encode(mac.into_bytes())
+    )
+}
+
+/// The token of a password reset, `smr_`: the same for the same reset, unknowable
+/// without the key, never an invite's.
+pub fn reset_token(key: &[u8], reset: PasswordResetId) -> String {
+    let mac = tag(key, RESET_TOKEN, reset.as_uuid().as_bytes()).finalize();
+    format!(
+        "{RESET_TOKEN_PREFIX}{}",
         URL_SAFE_NO_PAD.encode(mac.into_bytes())
     )
 }
@@ -274,6 +286,18 @@ mod tests {
         assert_ne!(token, invite_token(b"other", invite));
         assert_ne!(token, invite_token(b"key", InviteId::new()));
     }
+
+    #[test]
+    fn reset_tokens_are_per_reset_and_never_an_invites() {
+        let id = uuid::Uuid::now_v7();
+        let token = reset_token(b"key", PasswordResetId::from(id));
+        assert!(token.starts_with("smr_"));
+        assert_eq!(token.len(), 4 + 43);
+        assert_eq!(token, reset_token(b"key", PasswordResetId::from(id)));
+        assert_ne!(token, reset_token(b"other", PasswordResetId::from(id)));
+        let invite = invite_token(b"key", InviteId::from(id));
+        assert_ne!(token[4..], invite[4..]);
+    }
 }
 
 /// Makes the links for emails: signed tokens under the service's public address.
@@ -316,6 +340,22 @@ impl LinkSigner {
 
     /// The hash an emailed invite's token is stored as.
     pub fn invite_token_hash(&self, invite: InviteId) -> String {
-        crate::auth::credentials::sha256_hex(&invite_token(&self.key, invite))
+        sha256_hex(&invite_token(&self.key, invite))
+    }
+
+    /// The page where the person who asked chooses a new password.
+    pub fn reset_url(&self, reset: PasswordResetId) -> String {
+        let token = reset_token(&self.key, reset);
+        format!("{}/reset-password/{token}", self.public_url)
+    }
+
+    /// The hash a password reset's token is stored as.
+    pub fn reset_token_hash(&self, reset: PasswordResetId) -> String {
+        sha256_hex(&reset_token(&self.key, reset))
+    }
+
+    /// The console's sign-in page, which every email that says "sign in" links to.
+    pub fn sign_in_url(&self) -> String {
+        format!("{}/sign-in", self.public_url)
     }
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// What a queued message is. One message of a kind per match (per round, for
-/// check-ins; per invite, for invites): the outbox's unique key.
+/// check-ins; per invite, for invites; per link, for password resets): the outbox's unique key.
 #[derive(
     Debug,
     Clone,
@@ -48,6 +48,8 @@ pub enum MessageKind {
     CheckInToSponsor,
     /// To a person on a program's imported roster: an invite to create their account.
     SponsorInvite,
+    /// To a person who asked: a link to choose a new password.
+    PasswordReset,
 }
 
 impl MessageKind {

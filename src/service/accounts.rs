@@ -1,4 +1,5 @@
-//! Accounts: signing in and out, inviting people, spending an invite, renaming and
+//! Accounts: signing in and out, a person's sessions and password (changed, or chosen
+//! again through an emailed link), inviting people, spending an invite, renaming and
 //! disabling users.
 
 use std::time::Instant;
@@ -10,19 +11,22 @@ use utoipa::ToSchema;
 use super::ServiceError;
 use super::sponsors::save_profile_in;
 use crate::auth::credentials::{
-    INVITE_TOKEN_PREFIX, SESSION_TOKEN_PREFIX, dummy_password_hash, random_token, sha256_hex,
-    verify_password,
+    INVITE_TOKEN_PREFIX, NewPassword, SESSION_TOKEN_PREFIX, dummy_password_hash, random_token,
+    sha256_hex, verify_password,
 };
 use crate::auth::principals::PrincipalCache;
 use crate::auth::throttle::LoginThrottle;
 use crate::auth::{Principal, Role};
-use crate::domain::ids::{ProgramId, UserId};
+use crate::domain::error::{FieldError, FieldErrors};
+use crate::domain::ids::{PasswordResetId, ProgramId, SessionId, UserId};
 use crate::domain::sponsor::SponsorProfile;
 use crate::domain::values::{EmailAddress, PersonName};
+use crate::notify::MessageKind;
+use crate::notify::links::LinkSigner;
 use crate::pool::SponsorPool;
-use crate::store::accounts::{self, Invite, Program, User, UserChange};
+use crate::store::accounts::{self, Invite, Program, SessionInForce, User, UserChange};
 use crate::store::audit::{self, Actor, RecordKind};
-use crate::store::{Db, PageRequest, StoreError, roster};
+use crate::store::{Db, PageRequest, StoreError, outbox, roster};
 
 /// A new session: the token, shown once, and whose it is.
 #[derive(Serialize, ToSchema)]
@@ -241,10 +245,261 @@ pub async fn me(db: &Db, principal: Principal) -> Result<Me, StoreError> {
     .await
 }
 
-/// Whether the token's hash names an invite that can still be accepted.
-pub async fn invite_pending(db: &Db, token_hash: String) -> Result<bool, StoreError> {
-    db.run(move |conn| accounts::invite_pending(conn, &token_hash))
+/// The hash of an emailed link's `token` once `pending` says it can be used. Guessing
+/// such tokens is throttled like guessing passwords: each unusable token is a failure
+/// of the client `address` (each guess names a new token, so the address's limit is the
+/// one that bites).
+async fn usable_token<F, Pending>(
+    throttle: &LoginThrottle,
+    token: &str,
+    address: &str,
+    pending: F,
+) -> Result<String, ServiceError>
+where
+    F: FnOnce(String) -> Pending,
+    Pending: std::future::Future<Output = Result<bool, StoreError>>,
+{
+    let token_hash = sha256_hex(token);
+    let guess = format!("link:{token_hash}");
+    throttle
+        .check(&guess, address, Instant::now())
+        .map_err(ServiceError::Throttled)?;
+    if !pending(token_hash.clone()).await? {
+        throttle.record_failure(&guess, address, Instant::now());
+        return Err(StoreError::NotFound.into());
+    }
+    Ok(token_hash)
+}
+
+/// The hash of `token` if it names an invite that can still be accepted, else
+/// `NotFound` (throttled per client `address`).
+pub async fn usable_invite(
+    db: &Db,
+    throttle: &LoginThrottle,
+    token: &str,
+    address: &str,
+) -> Result<String, ServiceError> {
+    usable_token(throttle, token, address, |hash| {
+        db.run(move |conn| accounts::invite_pending(conn, &hash))
+    })
+    .await
+}
+
+/// Accepts an invite by its token: the token is looked up before the password is
+/// hashed, so bad tokens cost no argon2 work.
+pub async fn accept_invite_token(
+    db: &Db,
+    pool: &SponsorPool,
+    throttle: &LoginThrottle,
+    token: &str,
+    address: &str,
+    password: NewPassword,
+    request_id: String,
+) -> Result<User, ServiceError> {
+    let token_hash = usable_invite(db, throttle, token, address).await?;
+    let password_hash = hash_password(password).await?;
+    Ok(accept_invite(db, pool, token_hash, password_hash, request_id).await?)
+}
+
+async fn hash_password(password: NewPassword) -> Result<String, ServiceError> {
+    tokio::task::spawn_blocking(move || password.hash())
         .await
+        .map_err(|e| ServiceError::Internal(format!("password hashing failed: {e}")))
+}
+
+/// Sends a link to choose a new password to the active account with this `email`, if
+/// there is one; the caller cannot tell whether there was. Requests are throttled per
+/// email and per client `address`, whether the account exists or not, and an unknown
+/// address does comparable work (the token derived, the same write transaction).
+pub async fn request_password_reset(
+    db: &Db,
+    throttle: &LoginThrottle,
+    links: &LinkSigner,
+    minutes: u32,
+    email: &str,
+    address: &str,
+) -> Result<(), ServiceError> {
+    let email = email.trim().to_lowercase();
+    throttle
+        .check(&email, address, Instant::now())
+        .map_err(ServiceError::Throttled)?;
+    throttle.record_failure(&email, address, Instant::now());
+    // No account's email holds a NUL (and PostgreSQL cannot take one in a query): such
+    // an address is looked up as one that matches nobody.
+    let email = if email.contains('\0') {
+        String::new()
+    } else {
+        email
+    };
+    let reset = PasswordResetId::new();
+    let token_hash = links.reset_token_hash(reset);
+    let expires_at = (Utc::now() + Duration::minutes(i64::from(minutes))).naive_utc();
+    db.write(move |conn| {
+        let Some((user, program)) =
+            accounts::create_password_reset(conn, &email, reset, &token_hash, expires_at)?
+        else {
+            return Ok(());
+        };
+        let kind = MessageKind::PasswordReset;
+        let message = (format!("{reset}:{}", kind.as_str()), reset.to_string());
+        outbox::enqueue_unmatched(conn, program, kind, vec![message])?;
+        audit::record_service(
+            conn,
+            program,
+            "password_reset",
+            "user.password_reset_request",
+            RecordKind::User,
+            &user.to_string(),
+        )
+    })
+    .await?;
+    Ok(())
+}
+
+/// The hash of `token` if it names a password reset that can still be used, else
+/// `NotFound` (throttled per client `address`, as invite tokens are).
+pub async fn usable_password_reset(
+    db: &Db,
+    throttle: &LoginThrottle,
+    token: &str,
+    address: &str,
+) -> Result<String, ServiceError> {
+    usable_token(throttle, token, address, |hash| {
+        db.run(move |conn| accounts::password_reset_pending(conn, &hash))
+    })
+    .await
+}
+
+/// Chooses a new password through an emailed link: the link is spent and every session
+/// of the account ends (at once on this instance).
+pub async fn reset_password(
+    db: &Db,
+    principals: &PrincipalCache,
+    throttle: &LoginThrottle,
+    token: &str,
+    address: &str,
+    password: NewPassword,
+    request_id: String,
+) -> Result<(), ServiceError> {
+    let token_hash = usable_password_reset(db, throttle, token, address).await?;
+    let password_hash = hash_password(password).await?;
+    db.write(move |conn| {
+        let actor = accounts::spend_password_reset(conn, &token_hash, password_hash, &request_id)?;
+        let (_, id) = actor.principal.actor();
+        audit::record(conn, &actor, "user.password_reset", RecordKind::User, &id)
+    })
+    .await?;
+    principals.forget_all();
+    Ok(())
+}
+
+/// Changes a signed-in person's password, given their current one. Every other session
+/// of theirs ends (at once on this instance); the one whose token hashes to `current`
+/// goes on. A wrong current password is a field error on `current_password`, and such
+/// failures are throttled per account and client `address` as failed logins are.
+#[allow(clippy::too_many_arguments)]
+pub async fn change_password(
+    db: &Db,
+    principals: &PrincipalCache,
+    throttle: &LoginThrottle,
+    actor: Actor,
+    current_session: String,
+    current_password: String,
+    new_password: NewPassword,
+    address: &str,
+) -> Result<(), ServiceError> {
+    let Principal::User { id: user, .. } = actor.principal else {
+        return Err(ServiceError::Unauthenticated);
+    };
+    let account = format!("user:{user}");
+    throttle
+        .check(&account, address, Instant::now())
+        .map_err(ServiceError::Throttled)?;
+    let stored = db
+        .run(move |conn| accounts::password_hash_of(conn, user))
+        .await?;
+    let verified = tokio::task::spawn_blocking(move || verify_password(&current_password, &stored))
+        .await
+        .map_err(|e| ServiceError::Internal(format!("password check failed: {e}")))?;
+    if !verified {
+        throttle.record_failure(&account, address, Instant::now());
+        return Err(FieldErrors::single(FieldError::new(
+            "current_password",
+            "wrong",
+            "is not your current password",
+        ))
+        .into());
+    }
+    throttle.record_success(&account);
+    let password_hash = hash_password(new_password).await?;
+    db.write(move |conn| {
+        accounts::set_password(conn, user, password_hash)?;
+        accounts::revoke_sessions_of(conn, user, Some(&current_session))?;
+        audit::record(
+            conn,
+            &actor,
+            "user.password_change",
+            RecordKind::User,
+            &user.to_string(),
+        )
+    })
+    .await?;
+    principals.forget_all();
+    Ok(())
+}
+
+/// The signed-in person's sessions in force, newest first; `current` is the hash of
+/// this browser's token, to say which one is theirs.
+pub async fn sessions(
+    db: &Db,
+    user: UserId,
+    current: String,
+) -> Result<Vec<SessionInForce>, StoreError> {
+    db.run(move |conn| accounts::sessions_in_force(conn, user, &current))
+        .await
+}
+
+/// Ends one of the actor's own sessions (another person's is `NotFound`); it stops
+/// working at once here, and on other instances once their remembered principals lapse.
+pub async fn end_session(
+    db: &Db,
+    principals: &PrincipalCache,
+    actor: Actor,
+    session: SessionId,
+) -> Result<(), ServiceError> {
+    let Principal::User { id: user, .. } = actor.principal else {
+        return Err(ServiceError::Unauthenticated);
+    };
+    db.write(move |conn| {
+        accounts::revoke_session_of(conn, user, session)?;
+        let id = user.to_string();
+        audit::record(conn, &actor, "user.session_end", RecordKind::User, &id)
+    })
+    .await?;
+    principals.forget_all();
+    Ok(())
+}
+
+/// Ends every session of the actor's but the one whose token hashes to `current`.
+pub async fn end_other_sessions(
+    db: &Db,
+    principals: &PrincipalCache,
+    actor: Actor,
+    current: String,
+) -> Result<usize, ServiceError> {
+    let Principal::User { id: user, .. } = actor.principal else {
+        return Err(ServiceError::Unauthenticated);
+    };
+    let ended = db
+        .write(move |conn| {
+            let ended = accounts::revoke_sessions_of(conn, user, Some(&current))?;
+            let id = user.to_string();
+            audit::record(conn, &actor, "user.sessions_end", RecordKind::User, &id)?;
+            Ok(ended)
+        })
+        .await?;
+    principals.forget_all();
+    Ok(ended)
 }
 
 /// A page of the program's people.

@@ -1,4 +1,4 @@
-//! Programs, users, sessions and invites.
+//! Programs, users, sessions, invites and password resets.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -6,10 +6,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::audit::{self, Actor, RecordKind};
-use super::schema::{invites, programs, session_tokens, users};
+use super::schema::{invites, password_resets, programs, session_tokens, users};
 use super::{AnyConnection, PageRequest, StoreError, now};
 use crate::auth::{Principal, Role, UserStatus};
-use crate::domain::ids::{InviteId, ProgramId, UserId};
+use crate::domain::ids::{InviteId, PasswordResetId, ProgramId, SessionId, UserId};
 use crate::matching::policy::MatchingPolicy;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -214,6 +214,7 @@ pub fn create_session(
 ) -> Result<(), StoreError> {
     diesel::insert_into(session_tokens::table)
         .values((
+            session_tokens::id.eq(SessionId::new()),
             session_tokens::token_hash.eq(token_hash),
             session_tokens::user_id.eq(user),
             session_tokens::created_at.eq(now()),
@@ -249,6 +250,213 @@ pub fn revoke_session(conn: &mut AnyConnection, token_hash: &str) -> Result<(), 
         .set(session_tokens::revoked_at.eq(now()))
         .execute(conn)?;
     Ok(())
+}
+
+/// Ends the user's sessions still in force, but for the one whose token hashes to
+/// `keep`; how many ended.
+pub fn revoke_sessions_of(
+    conn: &mut AnyConnection,
+    user: UserId,
+    keep: Option<&str>,
+) -> Result<usize, StoreError> {
+    let mut query = diesel::update(session_tokens::table)
+        .filter(session_tokens::user_id.eq(user))
+        .filter(session_tokens::revoked_at.is_null())
+        .into_boxed();
+    if let Some(keep) = keep {
+        query = query.filter(session_tokens::token_hash.ne(keep.to_owned()));
+    }
+    Ok(query
+        .set(session_tokens::revoked_at.eq(now()))
+        .execute(conn)?)
+}
+
+/// A session in force, as the person it belongs to sees it.
+#[derive(Debug, Clone)]
+pub struct SessionInForce {
+    pub id: SessionId,
+    pub started_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    /// The session of the token hashed as `current`.
+    pub current: bool,
+}
+
+/// The user's sessions neither ended nor expired, newest first.
+pub fn sessions_in_force(
+    conn: &mut AnyConnection,
+    user: UserId,
+    current: &str,
+) -> Result<Vec<SessionInForce>, StoreError> {
+    let rows = session_tokens::table
+        .filter(session_tokens::user_id.eq(user))
+        .filter(session_tokens::revoked_at.is_null())
+        .filter(session_tokens::expires_at.gt(now()))
+        .order(session_tokens::created_at.desc())
+        .select((
+            session_tokens::id,
+            session_tokens::token_hash,
+            session_tokens::created_at,
+            session_tokens::expires_at,
+        ))
+        .load::<(SessionId, String, NaiveDateTime, NaiveDateTime)>(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, hash, started, ends)| SessionInForce {
+            id,
+            started_at: started.and_utc(),
+            ends_at: ends.and_utc(),
+            current: hash == current,
+        })
+        .collect())
+}
+
+/// Ends one of the user's sessions in force; another person's, or one already ended,
+/// is `NotFound`.
+pub fn revoke_session_of(
+    conn: &mut AnyConnection,
+    user: UserId,
+    id: SessionId,
+) -> Result<(), StoreError> {
+    let ended = diesel::update(session_tokens::table)
+        .filter(session_tokens::id.eq(id))
+        .filter(session_tokens::user_id.eq(user))
+        .filter(session_tokens::revoked_at.is_null())
+        .filter(session_tokens::expires_at.gt(now()))
+        .set(session_tokens::revoked_at.eq(now()))
+        .execute(conn)?;
+    if ended == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// The stored password hash of an active account.
+pub fn password_hash_of(conn: &mut AnyConnection, user: UserId) -> Result<String, StoreError> {
+    Ok(users::table
+        .filter(users::id.eq(user))
+        .filter(users::status.eq(UserStatus::Active))
+        .select(users::password_hash)
+        .first::<String>(conn)?)
+}
+
+/// Sets the user's password (its argon2 hash); links to choose one that still wait are
+/// spent with it.
+pub fn set_password(
+    conn: &mut AnyConnection,
+    user: UserId,
+    password_hash: String,
+) -> Result<(), StoreError> {
+    let at = now();
+    diesel::update(users::table.find(user))
+        .set((
+            users::password_hash.eq(password_hash),
+            users::updated_at.eq(at),
+        ))
+        .execute(conn)?;
+    diesel::update(password_resets::table)
+        .filter(password_resets::user_id.eq(user))
+        .filter(password_resets::used_at.is_null())
+        .set(password_resets::used_at.eq(at))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Records a link to choose a new password for the active account with `email`,
+/// replacing any it had waiting; the account and its program, or `None` when there is no such
+/// account (nothing is written). Either way links expired a day ago are deleted, so
+/// that an unknown address costs about what a known one does.
+pub fn create_password_reset(
+    conn: &mut AnyConnection,
+    email: &str,
+    reset: PasswordResetId,
+    token_hash: &str,
+    expires_at: NaiveDateTime,
+) -> Result<Option<(UserId, ProgramId)>, StoreError> {
+    let at = now();
+    diesel::delete(password_resets::table)
+        .filter(password_resets::expires_at.lt(at - chrono::Duration::days(1)))
+        .execute(conn)?;
+    let account = users::table
+        .filter(users::email.eq(email))
+        .filter(users::status.eq(UserStatus::Active))
+        .select((users::id, users::program_id))
+        .first::<(UserId, ProgramId)>(conn)
+        .optional()?;
+    let Some((user, program)) = account else {
+        return Ok(None);
+    };
+    diesel::delete(password_resets::table)
+        .filter(password_resets::user_id.eq(user))
+        .filter(password_resets::used_at.is_null())
+        .execute(conn)?;
+    diesel::insert_into(password_resets::table)
+        .values((
+            password_resets::id.eq(reset),
+            password_resets::user_id.eq(user),
+            password_resets::token_hash.eq(token_hash),
+            password_resets::created_at.eq(at),
+            password_resets::expires_at.eq(expires_at),
+        ))
+        .execute(conn)?;
+    Ok(Some((user, program)))
+}
+
+/// Whether the token names a password reset that can still be used.
+pub fn password_reset_pending(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+) -> Result<bool, StoreError> {
+    let count = password_resets::table
+        .inner_join(users::table)
+        .filter(password_resets::token_hash.eq(token_hash))
+        .filter(password_resets::used_at.is_null())
+        .filter(password_resets::expires_at.gt(now()))
+        .filter(users::status.eq(UserStatus::Active))
+        .count()
+        .get_result::<i64>(conn)?;
+    Ok(count > 0)
+}
+
+/// Spends a password reset: the account's new password, every session of it ended.
+/// An unknown, used or expired link, or a disabled account, is `NotFound`. The account,
+/// as an actor.
+pub fn spend_password_reset(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+    password_hash: String,
+    request_id: &str,
+) -> Result<Actor, StoreError> {
+    let (reset, id, program_id, role) = password_resets::table
+        .inner_join(users::table)
+        .filter(password_resets::token_hash.eq(token_hash))
+        .filter(password_resets::used_at.is_null())
+        .filter(password_resets::expires_at.gt(now()))
+        .filter(users::status.eq(UserStatus::Active))
+        .select((
+            password_resets::id,
+            users::id,
+            users::program_id,
+            users::role,
+        ))
+        .first::<(PasswordResetId, UserId, ProgramId, Role)>(conn)?;
+    // Spent first, guarded: of two racing uses of one link, one wins.
+    let spent = diesel::update(password_resets::table.find(reset))
+        .filter(password_resets::used_at.is_null())
+        .set(password_resets::used_at.eq(now()))
+        .execute(conn)?;
+    if spent == 0 {
+        return Err(StoreError::NotFound);
+    }
+    set_password(conn, id, password_hash)?;
+    revoke_sessions_of(conn, id, None)?;
+    Ok(Actor {
+        principal: Principal::User {
+            id,
+            program_id,
+            role,
+        },
+        request_id: request_id.to_owned(),
+    })
 }
 
 pub fn get_user(
@@ -328,11 +536,7 @@ pub fn update_user(
         super::matching::record_sponsor_change(conn, id)?;
     }
     if status == UserStatus::Disabled {
-        diesel::update(session_tokens::table)
-            .filter(session_tokens::user_id.eq(id))
-            .filter(session_tokens::revoked_at.is_null())
-            .set(session_tokens::revoked_at.eq(now()))
-            .execute(conn)?;
+        revoke_sessions_of(conn, id, None)?;
     }
     audit::record(
         conn,

@@ -22,7 +22,7 @@ use crate::domain::check_in::{CheckInAnswer, CheckInParty};
 use crate::domain::consent::RecipientClass;
 use crate::domain::ids::{
     ApiKeyId, AuditEventId, CheckInId, ConsentId, DisclosureId, InviteId, MatchId, MessageId,
-    ProgramId, SeekerId, StepId, UserId,
+    PasswordResetId, ProgramId, SeekerId, SessionId, StepId, UserId,
 };
 use crate::domain::lifecycle::{Action, MatchState, Reason};
 use crate::domain::sponsor::SponsorStatus;
@@ -77,6 +77,8 @@ id_columns!(
     ConsentId,
     AuditEventId,
     InviteId,
+    SessionId,
+    PasswordResetId,
     MatchId,
     CheckInId,
     MessageId,

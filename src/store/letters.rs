@@ -1,21 +1,23 @@
 //! What the outbox worker sends for a claimed message, gathered from the records as
-//! they are at delivery: a match that moved on, a consent revoked or an invite used or
-//! replaced since the message was queued stops it here.
+//! they are at delivery: a match that moved on, a consent revoked, an invite or a
+//! password reset used or replaced since the message was queued stops it here.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::outbox::Claimed;
 use super::schema::{
-    check_ins, invites, matches, programs, seeker_contacts, seekers, sponsor_contacts,
-    sponsor_profiles, users,
+    check_ins, invites, matches, password_resets, programs, seeker_contacts, seekers,
+    sponsor_contacts, sponsor_profiles, users,
 };
 use super::seekers::consent_for;
 use super::{AnyConnection, StoreError, now};
 use crate::auth::{Role, UserStatus};
 use crate::domain::check_in::{CheckInAnswer, CheckInParty, links_expire};
 use crate::domain::consent::RecipientClass;
-use crate::domain::ids::{CheckInId, ConsentId, InviteId, MatchId, ProgramId, SeekerId, UserId};
+use crate::domain::ids::{
+    CheckInId, ConsentId, InviteId, MatchId, PasswordResetId, ProgramId, SeekerId, UserId,
+};
 use crate::domain::lifecycle::{MatchState, Reason};
 use crate::notify::MessageKind;
 use crate::notify::letters::Letter;
@@ -103,6 +105,7 @@ pub fn compose(
     match kind {
         MessageKind::Webhook => return webhook(conn, message),
         MessageKind::SponsorInvite => return invite(conn, message, links),
+        MessageKind::PasswordReset => return password_reset(conn, message, links),
         _ => {}
     }
     let Some(match_id) = &message.match_id else {
@@ -116,6 +119,7 @@ pub fn compose(
         }
         MessageKind::Webhook => webhook(conn, message),
         MessageKind::SponsorInvite => invite(conn, message, links),
+        MessageKind::PasswordReset => password_reset(conn, message, links),
         MessageKind::CheckInToSeeker | MessageKind::CheckInToSponsor => {
             check_in(conn, &m, message, links)
         }
@@ -193,6 +197,63 @@ fn invite(
             program,
             accept_url: links.invite_url(invite),
             expires_at: expires_at.format("%Y-%m-%d %H:%M").to_string(),
+        },
+        discloses: None,
+    })
+}
+
+/// A link to choose a new password, while it can be used by an active account.
+fn password_reset(
+    conn: &mut AnyConnection,
+    message: &Claimed,
+    links: &LinkSigner,
+) -> Result<Composed, StoreError> {
+    let Some(id) = message.payload.as_deref() else {
+        return Ok(Composed::Undeliverable(
+            "the message names no password reset",
+        ));
+    };
+    let found = password_resets::table
+        .inner_join(users::table)
+        .filter(password_resets::id.eq(id))
+        .select((
+            password_resets::id,
+            password_resets::created_at,
+            password_resets::expires_at,
+            password_resets::used_at,
+            users::email,
+            users::display_name,
+            users::status,
+        ))
+        .first::<(
+            PasswordResetId,
+            NaiveDateTime,
+            NaiveDateTime,
+            Option<NaiveDateTime>,
+            String,
+            String,
+            UserStatus,
+        )>(conn)
+        .optional()?;
+    let Some((reset, created_at, expires_at, used_at, email, name, status)) = found else {
+        return Ok(Composed::Cancel("the link was replaced"));
+    };
+    if used_at.is_some() {
+        return Ok(Composed::Cancel("the link was used"));
+    }
+    if expires_at <= now() {
+        return Ok(Composed::Cancel("the link has expired"));
+    }
+    if status != UserStatus::Active {
+        return Ok(Composed::Cancel("the account is disabled"));
+    }
+    Ok(Composed::Send {
+        to: vec![email],
+        about: reset.as_uuid(),
+        letter: Letter::PasswordReset {
+            name,
+            reset_url: links.reset_url(reset),
+            minutes: (expires_at - created_at).num_minutes(),
         },
         discloses: None,
     })

@@ -31,6 +31,18 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
+        id -> Text,
+    }
+}
+
+diesel::table! {
+    password_resets (id) {
+        id -> Text,
+        user_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
     }
 }
 
@@ -167,6 +179,7 @@ diesel::table! {
 
 diesel::joinable!(users -> programs (program_id));
 diesel::joinable!(session_tokens -> users (user_id));
+diesel::joinable!(password_resets -> users (user_id));
 diesel::joinable!(sponsor_profiles -> users (user_id));
 diesel::joinable!(sponsor_contacts -> sponsor_profiles (user_id));
 diesel::joinable!(seekers -> programs (program_id));
@@ -334,6 +347,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     programs,
     users,
     session_tokens,
+    password_resets,
     invites,
     api_keys,
     sponsor_profiles,

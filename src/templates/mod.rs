@@ -33,12 +33,18 @@ templates! {
     "email/notice.html",
     "email/sponsor_invite.txt",
     "email/sponsor_invite.html",
+    "email/password_reset.txt",
+    "email/password_reset.html",
     "console/layout.html",
     "console/macros.html",
     "console/message.html",
     "console/sign_in.html",
     "console/account.html",
     "console/home.html",
+    // Accounts: passwords, sessions, invites.
+    "console/forgot_password.html",
+    "console/reset_password.html",
+    "console/invite.html",
     // requests, sponsees, check-ins, links
     "console/requests.html",
     "console/request.html",
@@ -195,6 +201,7 @@ mod tests {
             message_key => "error-internal",
             request => minijinja::context! { seeker => minijinja::context! {} },
             words => "error-internal",
+            seeker => minijinja::context! {},
             answer => "going_well",
             party => "seeker",
         };
@@ -230,6 +237,8 @@ mod tests {
             include_str!("../console/account.rs"),
             include_str!("../console/sponsoring.rs"),
             include_str!("../console/links.rs"),
+            include_str!("../console/password.rs"),
+            include_str!("../console/invite.rs"),
         ];
         let catalogue = catalogue("en");
         for source in sources {

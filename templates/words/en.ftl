@@ -71,6 +71,52 @@ error-internal-title = Something went wrong
 error-internal = Something went wrong on our side. Please try again in a moment.
 
 # Password, sessions, invites (accounts)
+time-utc = { $time } UTC
+field-current-password = Current password
+field-new-password = New password
+password-hint = 12 to 256 characters. A few unrelated words make a good one.
+password-error-missing = Enter a new password.
+password-error-too-short = Your new password must be at least 12 characters.
+password-error-too-long = Your new password must be at most 256 characters.
+password-error-invalid = Your new password has a character we cannot take. Choose another.
+password-error-current-missing = Enter your current password.
+password-error-current-wrong = That is not your current password. Check it and try again.
+password-error-throttled = Too many attempts. Please wait a few minutes and try again.
+password-change-title = Change your password
+password-change-intro = Changing it signs you out on every other device. This browser stays signed in.
+password-change = Change password
+note-password-changed = Your password has been changed. You are signed out everywhere else.
+sessions-title = Where you are signed in
+sessions-intro = Each time you sign in starts a session. It ends when you sign out, or by itself at the time shown.
+sessions-this-browser = This browser
+sessions-started = Signed in: { $time }
+sessions-ends = Ends: { $time }
+sessions-revoke = Sign out there
+sessions-revoke-which = (signed in { $time })
+sessions-revoke-others = Sign out everywhere else
+note-session-ended = That session has ended.
+note-sessions-ended = You are signed out everywhere else.
+forgot-title = Forgotten your password?
+forgot-intro = Enter the email address you sign in with. We will send you a link to choose a new password.
+forgot-send = Send me a link
+forgot-error-missing = Enter your email address.
+forgot-error-too-long = That is longer than any email address. Check it and try again.
+forgot-error-throttled = You have asked for a link several times. Please wait a few minutes and try again.
+forgot-sent-title = Check your email
+forgot-sent = If an account exists for that address, we have sent it a link to choose a new password. The link works for { $minutes } minutes.
+forgot-sent-spam = Nothing after a few minutes? Look in your spam folder, or ask for a new link.
+forgot-again = Ask for a new link
+back-to-sign-in = Back to sign in
+reset-title = Choose a new password
+reset-intro = Choosing a new password signs you out everywhere. Then sign in with it.
+reset-save = Save my new password
+reset-dead-title = This link cannot be used
+reset-dead = This link has been used or has expired. You can ask for a new one.
+invite-title = Create your account
+invite-intro = Choose a password. You will sign in with the email address this invite came to.
+invite-create = Create my account
+invite-dead-title = This invite cannot be used
+invite-dead = This invite has been used, has expired, or a newer one replaced it. Ask the program that invited you to send a new one.
 
 # Profile and pausing
 

@@ -102,22 +102,6 @@ async fn the_document_describes_each_served_route_once_and_exactly() {
 }
 
 #[tokio::test]
-async fn the_emailed_link_forms_are_described_as_forms() {
-    let app = TestApp::spawn().await;
-    let doc = document(&app).await;
-    for path in ["/invite/{token}"] {
-        let body = &doc["paths"][path]["post"]["requestBody"]["content"];
-        let form = &body["application/x-www-form-urlencoded"]["schema"];
-        let name = form["$ref"].as_str().expect("a form schema");
-        let name = name.trim_start_matches("#/components/schemas/");
-        assert_eq!(
-            doc["components"]["schemas"][name]["type"], "object",
-            "{path}"
-        );
-    }
-}
-
-#[tokio::test]
 async fn an_unsupported_method_is_405_naming_the_supported_ones() {
     let app = TestApp::spawn().await;
     for (method, path, allow) in [

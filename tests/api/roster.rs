@@ -15,6 +15,7 @@ use sponsor_match::domain::roster::COLUMNS;
 use sponsor_match::notify::links::invite_token;
 use sponsor_match::store::schema::{audit_events, invites, outbox_messages, roster_entries};
 
+use crate::console::Browserless;
 use crate::email::{email_of, smtp_app};
 use crate::helpers::{Caller, PASSWORD, TestApp, expect_json, expect_problem};
 use crate::smtp::MailServer;
@@ -216,37 +217,28 @@ async fn imported_sponsors_are_invited_by_email_and_join_the_pool_with_their_pro
         .unwrap();
     assert!(stored.contains(&sha256_hex(&link)) && !stored.contains(&link));
 
-    // Opening the page changes nothing; its form creates the account.
-    let html = |method: Method| app.request(method, &path).header("Accept", "text/html");
-    let choose = |password: &str| {
-        html(Method::POST)
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(serde_urlencoded::to_string([("password", password)]).unwrap())
-    };
-    let page = html(Method::GET).send().await.unwrap();
-    assert_eq!(page.status(), StatusCode::OK);
-    assert_eq!(page.headers()["referrer-policy"], "no-referrer");
-    assert!(page.text().await.unwrap().contains("name=\"password\""));
-    let short = choose("short").send().await.unwrap();
-    assert_eq!(short.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        short
-            .text()
-            .await
-            .unwrap()
-            .contains("at least 12 characters")
+    // The link lands on the console's invite page: opening it changes nothing; its form
+    // creates the account.
+    let mut browser = Browserless::new(&app);
+    let page = browser.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.headers["referrer-policy"], "no-referrer");
+    assert!(page.html.contains("name=\"password\""));
+    let short = browser.submit(&path, &path, &[("password", "short")]).await;
+    assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(short.html.contains("at least 12 characters"));
+    let created = browser
+        .submit(&path, &path, &[("password", PASSWORD)])
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        created.location.as_deref(),
+        Some("/sign-in?done=note-account-created")
     );
-    let created = choose(PASSWORD).send().await.unwrap();
-    assert_eq!(created.status(), StatusCode::OK);
-    assert!(
-        created
-            .text()
-            .await
-            .unwrap()
-            .contains("Your account is ready")
-    );
-    let spent = choose(PASSWORD).send().await.unwrap();
-    assert_eq!(spent.status(), StatusCode::NOT_FOUND);
+    let spent = browser
+        .submit("/sign-in", &path, &[("password", PASSWORD)])
+        .await;
+    assert_eq!(spent.status, StatusCode::NOT_FOUND);
 
     // The account has the profile of its row.
     let profile = own_profile(&app, "sponsor-1@example.org").await;

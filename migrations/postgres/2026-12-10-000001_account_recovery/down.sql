@@ -1,0 +1,3 @@
+DROP TABLE password_resets;
+DROP INDEX session_tokens_by_id;
+ALTER TABLE session_tokens DROP COLUMN id;

@@ -1,0 +1,176 @@
+//! A forgotten password: asking for a link by email, and the page the link opens to
+//! choose a new one. The answer to asking is the same whether or not an account has
+//! that address, so the page tells nobody which addresses have accounts.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::error::ConsoleError;
+use super::page::{field_errors, page, page_with_status, see_other};
+use super::session::{Form, Visitor, client_address};
+use crate::app::AppState;
+use crate::auth::credentials::NewPassword;
+use crate::notify::links::LinkSigner;
+use crate::service::{self, ServiceError};
+use crate::store::StoreError;
+
+/// Longer than any email address (RFC 5321 allows 254 characters).
+const MAX_EMAIL: usize = 320;
+
+pub async fn forgot_form(visitor: Visitor) -> HttpResponse {
+    page(
+        &visitor,
+        "console/forgot_password.html",
+        minijinja::context! { email => "" },
+    )
+}
+
+pub async fn forgot(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    form: Form,
+) -> Result<HttpResponse, ConsoleError> {
+    let email = form.text("email");
+    let again = |status, key: &str| {
+        page_with_status(
+            &visitor,
+            status,
+            "console/forgot_password.html",
+            minijinja::context! { email, errors => field_errors(&[("email", key)]) },
+        )
+    };
+    if email.trim().is_empty() {
+        return Ok(again(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "forgot-error-missing",
+        ));
+    }
+    if email.len() > MAX_EMAIL {
+        return Ok(again(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "forgot-error-too-long",
+        ));
+    }
+    let minutes = state.settings.auth.password_reset_minutes;
+    let asked = service::accounts::request_password_reset(
+        &state.db,
+        &state.reset_throttle,
+        &LinkSigner::from_settings(&state.settings, &state.secrets),
+        minutes,
+        &email,
+        &client_address(&req),
+    )
+    .await;
+    match asked {
+        Ok(()) => Ok(page(
+            &visitor,
+            "console/forgot_password.html",
+            minijinja::context! { sent => true, minutes },
+        )),
+        Err(ServiceError::Throttled(wait)) => Ok(with_retry_after(
+            again(StatusCode::TOO_MANY_REQUESTS, "forgot-error-throttled"),
+            wait,
+        )),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// A throttled form's page, saying when to try again.
+pub fn with_retry_after(mut response: HttpResponse, wait: std::time::Duration) -> HttpResponse {
+    if let Ok(value) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
+/// The page of a link that cannot be used: unknown, used or expired, said the same way.
+fn dead_link(visitor: &Visitor) -> HttpResponse {
+    page_with_status(
+        visitor,
+        StatusCode::NOT_FOUND,
+        "console/reset_password.html",
+        minijinja::context! { dead => true },
+    )
+}
+
+/// Opening the link changes nothing (mail scanners follow links).
+pub async fn reset_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    token: web::Path<String>,
+) -> Result<HttpResponse, ConsoleError> {
+    let usable = service::accounts::usable_password_reset(
+        &state.db,
+        &state.link_throttle,
+        &token,
+        &client_address(&req),
+    )
+    .await;
+    match usable {
+        Ok(_) => Ok(page(
+            &visitor,
+            "console/reset_password.html",
+            minijinja::context! { token => token.as_str() },
+        )),
+        Err(ServiceError::Store(StoreError::NotFound)) => Ok(dead_link(&visitor)),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// The catalogue's key of what is wrong with a new password.
+pub fn password_error_key(code: &str) -> &'static str {
+    match code {
+        "too_short" => "password-error-too-short",
+        "too_long" => "password-error-too-long",
+        _ => "password-error-invalid",
+    }
+}
+
+/// The new password, or the catalogue's key of what is wrong with it.
+pub fn new_password(raw: String) -> Result<NewPassword, &'static str> {
+    if raw.is_empty() {
+        return Err("password-error-missing");
+    }
+    NewPassword::parse(raw).map_err(|error| password_error_key(&error.code))
+}
+
+pub async fn reset(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    token: web::Path<String>,
+    form: Form,
+) -> Result<HttpResponse, ConsoleError> {
+    let password = match new_password(form.text("password")) {
+        Ok(password) => password,
+        Err(key) => {
+            return Ok(page_with_status(
+                &visitor,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "console/reset_password.html",
+                minijinja::context! {
+                    token => token.as_str(),
+                    errors => field_errors(&[("password", key)]),
+                },
+            ));
+        }
+    };
+    let reset = service::accounts::reset_password(
+        &state.db,
+        &state.principals,
+        &state.link_throttle,
+        &token,
+        &client_address(&req),
+        password,
+        visitor.request_id.clone(),
+    )
+    .await;
+    match reset {
+        Ok(()) => Ok(see_other("/sign-in", Some("note-password-reset"))),
+        Err(ServiceError::Store(StoreError::NotFound)) => Ok(dead_link(&visitor)),
+        Err(other) => Err(other.into()),
+    }
+}
