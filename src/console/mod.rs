@@ -10,6 +10,7 @@ pub mod session;
 
 mod account;
 mod home;
+mod profile;
 mod sign_in;
 
 use actix_web::body::MessageBody;
@@ -66,6 +67,10 @@ pages! {
     // Accounts: passwords, sessions, invites.
 
     // The sponsor's profile.
+    GET "/app/profile" Sponsors => profile::show,
+    POST "/app/profile" Sponsors => profile::submit,
+    POST "/app/profile/pause" Sponsors => profile::pause,
+    POST "/app/profile/resume" Sponsors => profile::resume,
 
     // The sponsor's requests, sponsees and check-ins; the emailed links' pages.
 }

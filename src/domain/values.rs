@@ -625,7 +625,7 @@ pub enum Day {
 }
 
 impl Day {
-    const ALL: [Day; 7] = [
+    pub const ALL: [Day; 7] = [
         Day::Mon,
         Day::Tue,
         Day::Wed,
@@ -975,7 +975,18 @@ impl Meeting {
 }
 
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::VariantArray,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum MeetingMode {

@@ -39,6 +39,7 @@ templates! {
     "console/sign_in.html",
     "console/account.html",
     "console/home.html",
+    "console/profile.html",
 }
 
 static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
