@@ -450,7 +450,18 @@ impl PhoneNumber {
 
 /// Mutual-aid fellowships and recovery programs a sponsorship can belong to.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::VariantArray,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Fellowship {
@@ -611,7 +622,18 @@ impl Serialize for TimeZone {
 
 /// Days of the week as written in requests.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::VariantArray,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Day {
@@ -1052,7 +1074,18 @@ impl GenderRule {
 
 /// What a sponsor offers and a seeker may need.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::VariantArray,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Attribute {

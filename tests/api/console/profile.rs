@@ -516,5 +516,12 @@ async fn the_page_stays_light_with_every_hour_ticked_and_errors_shown() {
             page.html.len()
         );
         assert!(!page.html.contains("style=") && !page.html.contains("<script"));
+        for raw_key in [">field-", ">profile-", ">label-", ">note-", ">error-"] {
+            assert!(!page.html.contains(raw_key), "a word missing: {raw_key}");
+        }
+        if let Ok(dir) = std::env::var("PROFILE_PAGE_DUMP") {
+            std::fs::write(format!("{dir}/{}.html", what.replace(' ', "-")), &page.html)
+                .expect("dump");
+        }
     }
 }
