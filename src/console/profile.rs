@@ -449,13 +449,13 @@ fn profile_page(
             name,
         })
         .partition(|l| COMMON_LANGUAGES.contains(&l.code.as_str()) || chosen(&l.code));
-    let listed = TIME_ZONES
-        .iter()
-        .any(|(_, zones)| zones.contains(&form.time_zone.as_str()));
-    let other_zones: Vec<&str> = ["UTC", form.time_zone.as_str()]
-        .into_iter()
-        .filter(|z| *z == "UTC" || (!listed && !z.is_empty() && *z != "UTC"))
-        .collect();
+    // UTC, and a zone the profile has that the areas do not list (`US/Central`).
+    let zone = form.time_zone.as_str();
+    let listed = TIME_ZONES.iter().any(|(_, zones)| zones.contains(&zone));
+    let mut other_zones = vec!["UTC"];
+    if !listed && !zone.is_empty() && zone != "UTC" {
+        other_zones.push(zone);
+    }
     let hours: Vec<(u8, String)> = (0..24u8).map(|h| (h, format!("{h:02}"))).collect();
     let by_control: std::collections::BTreeMap<&str, &ShownError> =
         errors.iter().map(|e| (e.control, e)).collect();
