@@ -14,6 +14,7 @@ mod home;
 mod invite;
 mod links;
 mod password;
+mod profile;
 mod sign_in;
 mod sponsoring;
 
@@ -80,6 +81,10 @@ pages! {
     POST "/invite/{token}" LinkHolder => invite::accept,
 
     // The sponsor's profile.
+    GET "/app/profile" Sponsors => profile::show,
+    POST "/app/profile" Sponsors => profile::submit,
+    POST "/app/profile/pause" Sponsors => profile::pause,
+    POST "/app/profile/resume" Sponsors => profile::resume,
 
     // The sponsor's requests, sponsees and check-ins; the emailed links' pages.
     GET "/app/requests" Sponsors => sponsoring::requests,

@@ -450,7 +450,18 @@ impl PhoneNumber {
 
 /// Mutual-aid fellowships and recovery programs a sponsorship can belong to.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::VariantArray,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Fellowship {
@@ -611,7 +622,18 @@ impl Serialize for TimeZone {
 
 /// Days of the week as written in requests.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::VariantArray,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Day {
@@ -625,7 +647,7 @@ pub enum Day {
 }
 
 impl Day {
-    const ALL: [Day; 7] = [
+    pub const ALL: [Day; 7] = [
         Day::Mon,
         Day::Tue,
         Day::Wed,
@@ -975,7 +997,18 @@ impl Meeting {
 }
 
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::VariantArray,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum MeetingMode {
@@ -1041,7 +1074,18 @@ impl GenderRule {
 
 /// What a sponsor offers and a seeker may need.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::VariantArray,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Attribute {

@@ -243,7 +243,9 @@ pub fn rank_all(query: &Query, sponsors: &[SponsorFacts], k: usize) -> Vec<(uuid
 }
 
 /// A distance shown without revealing where anyone is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, strum::VariantArray,
+)]
 pub enum DistanceBand {
     #[serde(rename = "under_2_km")]
     Under2Km,

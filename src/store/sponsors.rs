@@ -308,3 +308,32 @@ pub fn save_profile(
     )?;
     get_own_profile(conn, sponsor)
 }
+
+/// Pauses or resumes the sponsor, whatever version of the profile is current: the
+/// sponsor's wish to take a break (or come back) holds over any edit made meanwhile.
+pub fn set_status(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    sponsor: UserId,
+    status: SponsorStatus,
+) -> Result<SponsorProfileRecord, StoreError> {
+    let updated = diesel::update(sponsor_profiles::table.find(sponsor))
+        .set((
+            sponsor_profiles::status.eq(status),
+            sponsor_profiles::version.eq(sponsor_profiles::version + 1),
+            sponsor_profiles::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    if updated == 0 {
+        return Err(StoreError::NotFound);
+    }
+    super::matching::record_sponsor_change(conn, sponsor)?;
+    audit::record(
+        conn,
+        actor,
+        "sponsor_profile.update",
+        RecordKind::SponsorProfile,
+        &sponsor.to_string(),
+    )?;
+    get_own_profile(conn, sponsor)
+}

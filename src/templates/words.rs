@@ -82,3 +82,64 @@ pub fn catalogue(lang: &str) -> &'static Catalogue {
 pub fn label_key(kind: &str, code: &str) -> String {
     format!("label-{kind}-{}", code.replace('_', "-"))
 }
+
+#[cfg(test)]
+mod tests {
+    use serde::Serialize;
+    use strum::VariantArray;
+
+    use super::*;
+    use crate::domain::sponsor::SponsorStatus;
+    use crate::domain::values::{
+        AgeBand, Attribute, Day, Fellowship, Gender, GenderRule, MeetingMode,
+    };
+    use crate::matching::score::DistanceBand;
+
+    /// The code of a value as the API writes it: its serde name, or a tagged enum's tag.
+    fn code<T: Serialize>(value: &T) -> String {
+        match serde_json::to_value(value).expect("a code") {
+            serde_json::Value::String(code) => code,
+            tagged => tagged["rule"].as_str().expect("a tag").to_owned(),
+        }
+    }
+
+    fn missing<T: Serialize>(kind: &str, values: &[T]) -> Vec<String> {
+        let words = catalogue("en");
+        values
+            .iter()
+            .map(|v| label_key(kind, &code(v)))
+            .filter(|key| !words.has(key))
+            .collect()
+    }
+
+    #[test]
+    fn every_code_a_page_shows_has_its_label() {
+        let rules = [
+            GenderRule::SameGender,
+            GenderRule::AnyGender,
+            GenderRule::Listed { genders: vec![] },
+        ];
+        let missing: Vec<String> = [
+            missing("fellowship", Fellowship::VARIANTS),
+            missing("attribute", Attribute::VARIANTS),
+            missing("gender", Gender::VARIANTS),
+            missing("gender-rule", &rules),
+            missing("age-band", AgeBand::VARIANTS),
+            missing("meeting-mode", MeetingMode::VARIANTS),
+            missing("distance-band", DistanceBand::VARIANTS),
+            missing("day", &Day::ALL),
+            missing("sponsor-status", SponsorStatus::VARIANTS),
+            missing("role", crate::auth::Role::VARIANTS),
+        ]
+        .concat();
+        assert!(missing.is_empty(), "not in the catalogue: {missing:?}");
+    }
+
+    #[test]
+    fn the_lists_pages_offer_are_every_variant() {
+        // `ALL` is written by hand, in the order forms offer; strum's list cannot forget one.
+        assert_eq!(Fellowship::ALL.as_slice(), Fellowship::VARIANTS);
+        assert_eq!(Attribute::ALL.as_slice(), Attribute::VARIANTS);
+        assert_eq!(Day::ALL.as_slice(), Day::VARIANTS);
+    }
+}
