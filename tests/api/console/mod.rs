@@ -2,6 +2,7 @@
 //! form posts with their CSRF token, redirects seen rather than followed. The browser
 //! journeys (real Chromium) are in `browser`.
 
+mod browser;
 mod sign_in;
 
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
