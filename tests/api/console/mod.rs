@@ -4,6 +4,7 @@
 
 mod accounts;
 mod authorization;
+mod browser;
 mod profile;
 mod sign_in;
 mod sponsoring;
