@@ -172,3 +172,35 @@ async fn pages_carry_the_security_headers() {
             .contains("immutable")
     );
 }
+
+#[tokio::test]
+async fn behind_https_the_cookies_are_secure_and_host_only() {
+    let app = TestApp::builder()
+        .with(|s| s.email.public_url = "https://sponsors.example.org".into())
+        .spawn()
+        .await;
+    let email = admin_email(&app).await;
+    let mut browser = Browserless::new(&app);
+    let form = browser.get("/sign-in").await;
+    let visitor = form.headers["set-cookie"].to_str().unwrap().to_owned();
+    assert!(visitor.starts_with("__Host-sm_visitor="), "{visitor}");
+    assert!(
+        visitor.contains("Secure") && visitor.contains("Path=/"),
+        "{visitor}"
+    );
+    assert!(!visitor.contains("Domain"), "{visitor}");
+    let signed_in = browser
+        .submit(
+            "/sign-in",
+            "/sign-in",
+            &[("email", &email), ("password", PASSWORD)],
+        )
+        .await;
+    let session = signed_in.headers["set-cookie"].to_str().unwrap().to_owned();
+    assert!(session.starts_with("__Host-sm_session=smt_"), "{session}");
+    assert!(
+        session.contains("Secure") && session.contains("HttpOnly"),
+        "{session}"
+    );
+    assert_eq!(browser.get("/app/account").await.status, StatusCode::OK);
+}
