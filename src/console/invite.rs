@@ -6,8 +6,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::error::ConsoleError;
-use super::page::{field_errors, page, page_with_status, see_other};
-use super::password::new_password;
+use super::page::{page, page_with_status, see_other};
+use super::password::{choose_again, new_password};
 use super::session::{Form, Visitor, client_address};
 use crate::app::AppState;
 use crate::service::{self, ServiceError};
@@ -57,17 +57,7 @@ pub async fn accept(
 ) -> Result<HttpResponse, ConsoleError> {
     let password = match new_password(form.text("password")) {
         Ok(password) => password,
-        Err(key) => {
-            return Ok(page_with_status(
-                &visitor,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "console/invite.html",
-                minijinja::context! {
-                    token => token.as_str(),
-                    errors => field_errors(&[("password", key)]),
-                },
-            ));
-        }
+        Err(key) => return Ok(choose_again(&visitor, "console/invite.html", &token, key)),
     };
     let accepted = service::accounts::accept_invite_token(
         &state.db,

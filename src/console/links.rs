@@ -14,6 +14,7 @@ use secrecy::ExposeSecret;
 use super::error::ConsoleError;
 use super::page::page_with_status;
 use super::session::{Form, Visitor};
+use super::sponsoring::reasons;
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::domain::check_in::{CheckInAnswer, CheckInParty};
@@ -63,14 +64,6 @@ fn unusable_page(visitor: &Visitor, why: Unusable) -> HttpResponse {
 
 fn signing_key(state: &AppState) -> &[u8] {
     state.secrets.token_signing_key.expose_secret().as_bytes()
-}
-
-fn reasons(category: ReasonCategory) -> Vec<&'static str> {
-    Reason::ALL
-        .iter()
-        .filter(|r| !r.is_service() && r.category() == category)
-        .map(|r| r.as_str())
-        .collect()
 }
 
 /// The sponsor's own time zone, for the answer-by time; UTC without a profile.

@@ -137,6 +137,17 @@ pub fn new_password(raw: String) -> Result<NewPassword, &'static str> {
     NewPassword::parse(raw).map_err(|error| password_error_key(&error.code))
 }
 
+/// A page behind an emailed link that chooses a password (a reset, an invite), again
+/// with what is wrong with the password typed.
+pub fn choose_again(visitor: &Visitor, template: &str, token: &str, key: &str) -> HttpResponse {
+    page_with_status(
+        visitor,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        template,
+        minijinja::context! { token, errors => field_errors(&[("password", key)]) },
+    )
+}
+
 pub async fn reset(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -147,14 +158,11 @@ pub async fn reset(
     let password = match new_password(form.text("password")) {
         Ok(password) => password,
         Err(key) => {
-            return Ok(page_with_status(
+            return Ok(choose_again(
                 &visitor,
-                StatusCode::UNPROCESSABLE_ENTITY,
                 "console/reset_password.html",
-                minijinja::context! {
-                    token => token.as_str(),
-                    errors => field_errors(&[("password", key)]),
-                },
+                &token,
+                key,
             ));
         }
     };

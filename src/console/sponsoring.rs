@@ -41,7 +41,7 @@ async fn zone_of(state: &AppState, sponsor: UserId) -> Result<String, ConsoleErr
 
 /// Reasons a sponsor may give, in two groups: safety apart, since those reach the
 /// program as a concern rather than a matter of fit.
-fn reasons(category: ReasonCategory) -> Vec<&'static str> {
+pub(super) fn reasons(category: ReasonCategory) -> Vec<&'static str> {
     Reason::ALL
         .iter()
         .filter(|r| !r.is_service() && r.category() == category)

@@ -14,10 +14,7 @@ use sponsor_match::notify::links::{CheckInClaim, sign_check_in};
 
 use crate::console::Browserless;
 use crate::helpers::{Caller, TestApp, expect_json, expect_problem};
-use crate::journey::{
-    Program, accept, consenting_seeker, contact_consent, get_match, program, propose_to,
-    record_consent, step, user_id,
-};
+use crate::journey::{get_match, introduced, program, user_id};
 use crate::smtp::MailServer;
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -29,22 +26,6 @@ fn check_in_at_once(silent_after_days: u32) -> impl FnOnce(&mut Settings) + 'sta
         s.check_ins.silent_after_days = silent_after_days;
         s.matching.expiry_interval_ms = 50;
     }
-}
-
-/// A match of a new seeker with `sponsor`, taken to its introduction.
-async fn introduced(app: &TestApp, p: &Program, sponsor: &Caller) -> String {
-    let seeker = consenting_seeker(app, &p.portal).await;
-    let id = propose_to(app, &p.portal, &seeker, sponsor).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let accepted = step(app, sponsor, &id, "sponsor-accept", accept()).await;
-    expect_json(accepted, StatusCode::OK).await;
-    let agreed = step(app, &p.portal, &id, "seeker-accept", json!({})).await;
-    expect_json(agreed, StatusCode::OK).await;
-    record_consent(app, &p.portal, &seeker, contact_consent()).await;
-    assert_eq!(get_match(app, &p.manager, &id).await["state"], "introduced");
-    id
 }
 
 async fn check_ins_of(app: &TestApp, caller: &Caller, match_id: &str) -> Vec<Value> {

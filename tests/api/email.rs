@@ -17,8 +17,8 @@ use sponsor_match::store::schema::{consents, disclosures, outbox_messages};
 use crate::console::Browserless;
 use crate::helpers::{Caller, TestApp, expect_json, expect_problem};
 use crate::journey::{
-    accept, consenting_seeker, contact_consent, get_match, program, propose, propose_to,
-    record_consent, revoke_first_consent, step, user_id,
+    accept, consenting_seeker, contact_consent, get_match, introduced, program, propose,
+    propose_to, record_consent, revoke_first_consent, step, user_id,
 };
 use crate::smtp::{Mail, MailServer};
 
@@ -503,27 +503,6 @@ async fn a_refused_message_is_dead_lettered_and_an_admin_can_send_it_again() {
     expect_problem(elsewhere, StatusCode::NOT_FOUND).await;
 }
 
-/// Runs one seeker from proposal to introduction.
-async fn agree(app: &TestApp, p: &crate::journey::Program, sponsor: &Caller) {
-    let seeker = consenting_seeker(app, &p.portal).await;
-    let proposed = propose(app, &p.portal, &seeker, Some(sponsor)).await;
-    let id = expect_json(proposed, StatusCode::CREATED).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    expect_json(
-        step(app, sponsor, &id, "sponsor-accept", accept()).await,
-        StatusCode::OK,
-    )
-    .await;
-    expect_json(
-        step(app, &p.portal, &id, "seeker-accept", json!({})).await,
-        StatusCode::OK,
-    )
-    .await;
-    record_consent(app, &p.portal, &seeker, contact_consent()).await;
-}
-
 #[tokio::test]
 async fn two_instances_send_each_introduction_exactly_once() {
     const AGREEMENTS: usize = 200;
@@ -542,7 +521,7 @@ async fn two_instances_send_each_introduction_exactly_once() {
         join_all(
             chunk
                 .iter()
-                .map(|i| agree(&app, &p, &sponsors[i % sponsors.len()])),
+                .map(|i| introduced(&app, &p, &sponsors[i % sponsors.len()])),
         )
         .await;
     }

@@ -105,3 +105,18 @@ pub async fn revoke_first_consent(app: &TestApp, portal: &Caller, seeker: &str) 
     let revoked = app.post(&revoke, portal, &json!({})).send().await.unwrap();
     expect_json(revoked, StatusCode::OK).await;
 }
+
+/// A match of a new seeker with `sponsor`, taken to its introduction; its id.
+pub async fn introduced(app: &TestApp, p: &Program, sponsor: &Caller) -> String {
+    let seeker = consenting_seeker(app, &p.portal).await;
+    let id = propose_to(app, &p.portal, &seeker, sponsor).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let accepted = step(app, sponsor, &id, "sponsor-accept", accept()).await;
+    expect_json(accepted, StatusCode::OK).await;
+    let agreed = step(app, &p.portal, &id, "seeker-accept", json!({})).await;
+    expect_json(agreed, StatusCode::OK).await;
+    record_consent(app, &p.portal, &seeker, contact_consent()).await;
+    id
+}

@@ -7,10 +7,7 @@ use serde_json::json;
 
 use super::Browserless;
 use crate::helpers::{Caller, TestApp, expect_json};
-use crate::journey::{
-    Program, accept, consenting_seeker, contact_consent, get_match, program, propose_to,
-    record_consent, step,
-};
+use crate::journey::{Program, consenting_seeker, get_match, introduced, program, propose_to};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -20,27 +17,6 @@ async fn requested(app: &TestApp, p: &Program, sponsor: &Caller) -> String {
         .as_str()
         .unwrap()
         .to_owned()
-}
-
-/// A match of a new seeker with `sponsor`, taken to its introduction.
-async fn introduced(app: &TestApp, p: &Program, sponsor: &Caller) -> String {
-    let seeker = consenting_seeker(app, &p.portal).await;
-    let id = propose_to(app, &p.portal, &seeker, sponsor).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    expect_json(
-        step(app, sponsor, &id, "sponsor-accept", accept()).await,
-        StatusCode::OK,
-    )
-    .await;
-    expect_json(
-        step(app, &p.portal, &id, "seeker-accept", json!({})).await,
-        StatusCode::OK,
-    )
-    .await;
-    record_consent(app, &p.portal, &seeker, contact_consent()).await;
-    id
 }
 
 #[tokio::test]
