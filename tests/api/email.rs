@@ -124,7 +124,15 @@ async fn the_journey_reaches_both_people_through_real_smtp() {
         );
     }
     assert!(request.html().contains("Review and accept"));
-    let accept_link = respond_path(&request.line_after("Accept:").unwrap());
+    // Links in the HTML part are plain addresses: no `&#x2f;` for link scanners to mangle.
+    let accept_url = request.line_after("Accept:").unwrap();
+    assert!(
+        request.html().contains(&format!("href=\"{accept_url}\"")),
+        "{}",
+        request.html()
+    );
+    assert!(!request.html().contains("&#x2f;"));
+    let accept_link = respond_path(&accept_url);
     let decline_link = respond_path(&request.line_after("Decline:").unwrap());
 
     // Opening the link shows the request and asks; it changes nothing.
