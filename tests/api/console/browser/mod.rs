@@ -498,11 +498,15 @@ impl Browser {
     }
 
     /// The checks every page passes: a picture of it (taken first, to see a failure),
-    /// axe, no sideways scrolling.
+    /// axe, no sideways scrolling, no catalogue key shown for want of its words.
     pub async fn check_page(&self, name: &str) {
         self.screenshot(name).await;
         self.check_accessibility(name).await;
         self.check_no_sideways_scroll(name).await;
+        let keys = self
+            .script("return document.body.innerText.match(/\\blabel-[a-z0-9-]+/g)")
+            .await;
+        assert_eq!(keys, Value::Null, "{name} shows catalogue keys, not words");
     }
 
     /// Saves the whole page as `<name>-<width>.png` in `target/screenshots/`, or in

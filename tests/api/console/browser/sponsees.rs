@@ -178,10 +178,22 @@ async fn a_sponsor_answers_a_check_in_and_ends_for_safety(size: (u32, u32)) {
     browser.wait_for_text("Choose a reason for ending").await;
     browser.check_page("sponsees-end-error").await;
     assert_eq!(get_match(&app, &p.manager, &id).await["state"], "active");
-    browser.tab_to("details summary").await;
-    browser.press(Key::Enter).await;
+    // The form is open again, the error beside the list; the summary's link goes there.
     let reason = format!("#reason-{id}");
-    browser.tab_to(&reason).await;
+    let beside = browser
+        .script(&format!(
+            "const r = document.querySelector('{reason}');
+             return [r.closest('details').open, r.getAttribute('aria-invalid'),
+                     document.getElementById('reason-{id}-error').innerText];"
+        ))
+        .await;
+    assert_eq!((&beside[0], &beside[1]), (&json!(true), &json!("true")));
+    let error = beside[2].as_str().unwrap_or_default();
+    assert!(error.contains("Choose a reason for ending"), "{error}");
+    browser.tab_to(".error-summary a").await;
+    browser.press(Key::Enter).await;
+    let focused = browser.script("return document.activeElement.id").await;
+    assert_eq!(focused, format!("reason-{id}"));
     browser.type_text("Bo").await;
     assert_eq!(browser.value(&reason).await, "boundary_violation");
     let group = browser
