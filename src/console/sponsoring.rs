@@ -278,13 +278,15 @@ pub async fn decline(
     }
 }
 
-/// The people the sponsor sponsors, with `problem` when a step could not be taken.
+/// The people the sponsor sponsors, with `problem` when a step could not be taken; the
+/// end form of `ending` open, when it was sent without a reason.
 async fn sponsees_page(
     state: &AppState,
     signed_in: &SignedIn<Sponsors>,
     status: StatusCode,
     problem: Option<&str>,
     note: Option<&str>,
+    ending: Option<MatchId>,
 ) -> Result<HttpResponse, ConsoleError> {
     let zone = zone_of(state, signed_in.user).await?;
     let sponsees =
@@ -301,6 +303,7 @@ async fn sponsees_page(
             safety_reasons => reasons(ReasonCategory::Safety),
             problem,
             note,
+            ending => ending.map(|id| id.to_string()),
         },
     ))
 }
@@ -311,7 +314,7 @@ pub async fn sponsees(
     signed_in: SignedIn<Sponsors>,
 ) -> Result<HttpResponse, ConsoleError> {
     let note = done_note(req.query_string(), NOTES);
-    sponsees_page(&state, &signed_in, StatusCode::OK, None, note).await
+    sponsees_page(&state, &signed_in, StatusCode::OK, None, note, None).await
 }
 
 pub async fn activate(
@@ -334,7 +337,15 @@ pub async fn activate(
     {
         Ok(done) => Ok(done),
         Err(words) => {
-            sponsees_page(&state, &signed_in, StatusCode::CONFLICT, Some(words), None).await
+            sponsees_page(
+                &state,
+                &signed_in,
+                StatusCode::CONFLICT,
+                Some(words),
+                None,
+                None,
+            )
+            .await
         }
     }
 }
@@ -345,28 +356,30 @@ pub async fn end(
     id: web::Path<MatchId>,
     form: Form,
 ) -> Result<HttpResponse, ConsoleError> {
+    let id = id.into_inner();
     let Some(reason) = reason_from(&form)? else {
+        // The form again, open, with the error beside its list of reasons.
         let status = StatusCode::UNPROCESSABLE_ENTITY;
-        return sponsees_page(&state, &signed_in, status, Some("end-error-reason"), None).await;
+        let problem = Some("end-error-reason");
+        return sponsees_page(&state, &signed_in, status, problem, None, Some(id)).await;
     };
     let details = StepDetails {
         reason: Some(reason),
         ..StepDetails::default()
     };
     let then = ("/app/sponsees", "note-ended");
-    match step(
-        &state,
-        &signed_in,
-        id.into_inner(),
-        Action::End,
-        details,
-        then,
-    )
-    .await?
-    {
+    match step(&state, &signed_in, id, Action::End, details, then).await? {
         Ok(done) => Ok(done),
         Err(words) => {
-            sponsees_page(&state, &signed_in, StatusCode::CONFLICT, Some(words), None).await
+            sponsees_page(
+                &state,
+                &signed_in,
+                StatusCode::CONFLICT,
+                Some(words),
+                None,
+                None,
+            )
+            .await
         }
     }
 }

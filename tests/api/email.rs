@@ -24,7 +24,7 @@ use crate::smtp::{Mail, MailServer};
 
 const WAIT: Duration = Duration::from_secs(30);
 
-fn send_to(mail: &MailServer) -> impl FnOnce(&mut Settings) + 'static {
+pub fn send_to(mail: &MailServer) -> impl FnOnce(&mut Settings) + 'static {
     let port = mail.port;
     move |s| {
         s.email.transport = EmailTransport::Smtp;

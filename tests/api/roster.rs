@@ -22,11 +22,11 @@ use crate::smtp::MailServer;
 
 const WAIT: Duration = Duration::from_secs(30);
 
-type Row = HashMap<&'static str, String>;
+pub type Row = HashMap<&'static str, String>;
 
 /// A row of a sponsor who fits the standard seeker (`helpers::seeker_body`); `n` makes
 /// the external id and the email its own.
-fn row(n: usize) -> Row {
+pub fn row(n: usize) -> Row {
     HashMap::from([
         ("external_id", format!("R-{n}")),
         ("email", format!("sponsor-{n}@example.org")),
@@ -52,12 +52,12 @@ fn row(n: usize) -> Row {
     ])
 }
 
-fn with(mut row: Row, column: &'static str, value: &str) -> Row {
+pub fn with(mut row: Row, column: &'static str, value: &str) -> Row {
     row.insert(column, value.to_owned());
     row
 }
 
-fn csv(rows: &[Row]) -> String {
+pub fn csv(rows: &[Row]) -> String {
     let mut text = COLUMNS.join(",");
     for row in rows {
         let cells: Vec<String> = COLUMNS
@@ -71,7 +71,7 @@ fn csv(rows: &[Row]) -> String {
     text
 }
 
-async fn import(app: &TestApp, admin: &Caller, mode: &str, file: String) -> Response {
+pub async fn import(app: &TestApp, admin: &Caller, mode: &str, file: String) -> Response {
     app.request(
         Method::POST,
         &format!("/api/v1/sponsors/import?mode={mode}"),

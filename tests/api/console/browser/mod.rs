@@ -8,7 +8,12 @@
 //! `REQUIRE_BROWSER=1` (as in `.ci/run`), when they fail. See docs/console.md.
 
 mod harness;
+mod invited;
+mod links;
+mod password;
+mod requests;
 mod sign_in;
+mod sponsees;
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -24,7 +29,7 @@ use fantoccini::{Client, ClientBuilder};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
 
-use crate::helpers::{Caller, TestApp};
+use crate::helpers::{Caller, PASSWORD, TestApp, expect_json, sponsor_body};
 
 /// Debian's packages (`apt-get install chromium chromium-driver`), unless `$CHROMIUM`
 /// and `$CHROMEDRIVER` name others.
@@ -113,6 +118,50 @@ pub async fn email_of(app: &TestApp, caller: &Caller) -> String {
     let me = app.get("/api/v1/me", caller).send().await.expect("me");
     let me: Value = me.json().await.expect("json");
     me["user"]["email"].as_str().expect("email").to_owned()
+}
+
+/// The path of the first link in `mail` under `prefix` (`/invite/`), to open on the
+/// test's own address.
+pub fn link_in(mail: &crate::smtp::Mail, prefix: &str) -> String {
+    mail.text()
+        .lines()
+        .find_map(|line| line.trim().split_once(prefix).map(|(_, t)| t.to_owned()))
+        .map(|token| format!("{prefix}{token}"))
+        .unwrap_or_else(|| panic!("no {prefix} link in {}", mail.text()))
+}
+
+/// The sponsor of the journeys that are photographed, with the same words every run.
+pub const SAM_EMAIL: &str = "sam@example.org";
+pub const SAM_NAME: &str = "Sam Rivera";
+
+/// Sam Rivera (`SAM_EMAIL`, `PASSWORD`), invited into the admin's program, with the
+/// standard profile.
+pub async fn sam(app: &TestApp, admin: &Caller) -> Caller {
+    let invite = app
+        .post(
+            "/api/v1/invites",
+            admin,
+            &json!({ "email": SAM_EMAIL, "display_name": SAM_NAME, "role": "sponsor" }),
+        )
+        .send()
+        .await
+        .expect("invite");
+    let invite = expect_json(invite, reqwest::StatusCode::CREATED).await;
+    let accepted = app
+        .request(reqwest::Method::POST, "/api/v1/invites/accept")
+        .json(&json!({ "token": invite["token"], "password": PASSWORD }))
+        .send()
+        .await
+        .expect("accept");
+    expect_json(accepted, reqwest::StatusCode::OK).await;
+    let sam = app.login(SAM_EMAIL, PASSWORD).await;
+    let profile = app
+        .put("/api/v1/sponsors/me", &sam, &sponsor_body())
+        .send()
+        .await
+        .expect("profile");
+    expect_json(profile, reqwest::StatusCode::OK).await;
+    sam
 }
 
 impl Browser {
@@ -205,6 +254,76 @@ impl Browser {
         }
     }
 
+    /// Waits until the page (loaded in full) shows `text`: after a form posts back to the
+    /// same address.
+    pub async fn wait_for_text(&self, text: &str) {
+        let check = format!(
+            "return document.readyState === 'complete' && document.body.innerText.includes({})",
+            json!(text)
+        );
+        let started = Instant::now();
+        while self.script(&check).await != json!(true) {
+            if started.elapsed() > PATIENCE {
+                let summary = self
+                    .script("const s = document.querySelector('.error-summary'); return s && s.innerText;")
+                    .await;
+                panic!(
+                    "{} never showed {text:?} (errors: {summary})",
+                    self.path().await
+                );
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+
+    /// Signs in with the keyboard on the sign-in page, and waits for the home page.
+    pub async fn sign_in(&self, email: &str, password: &str) {
+        self.visit("/sign-in").await;
+        self.tab_to("#email").await;
+        self.type_text(email).await;
+        self.press(Key::Tab).await;
+        self.type_text(password).await;
+        self.press(Key::Enter).await;
+        self.wait_for_path("/app").await;
+    }
+
+    /// Follows a link of the main navigation with the keyboard.
+    pub async fn go_by_nav(&self, path: &str) {
+        self.tab_to(&format!("nav a[href='{path}']")).await;
+        self.press(Key::Enter).await;
+        self.wait_for_path(path).await;
+    }
+
+    /// The value of the form control `selector`.
+    pub async fn value(&self, selector: &str) -> Value {
+        self.script(&format!(
+            "return document.querySelector({}).value",
+            json!(selector)
+        ))
+        .await
+    }
+
+    /// Whether the checkbox or radio button `selector` is ticked.
+    pub async fn ticked(&self, selector: &str) -> bool {
+        self.script(&format!(
+            "return document.querySelector({}).checked",
+            json!(selector)
+        ))
+        .await
+            == json!(true)
+    }
+
+    /// Selects all the text of the focused field (Ctrl+A), to type over it.
+    pub async fn select_all(&self) {
+        let control = char::from(Key::Control);
+        let actions = KeyActions::new("keyboard".into())
+            .then(KeyAction::Down { value: control })
+            .then(KeyAction::Down { value: 'a' })
+            .then(KeyAction::Up { value: 'a' })
+            .then(KeyAction::Up { value: control });
+        self.client.perform_actions(actions).await.expect("keys");
+    }
+
     /// Runs `body` as a function in the page (not subject to the page's CSP).
     pub async fn script(&self, body: &str) -> Value {
         self.client
@@ -255,13 +374,14 @@ impl Browser {
         link.as_str().unwrap_or_default().to_owned()
     }
 
-    /// Presses Tab until the element `selector` has focus; fails if Tab never reaches it.
+    /// Presses Tab until the element `selector` has focus; fails if Tab never reaches it
+    /// (the profile's week of hours is 168 stops).
     pub async fn tab_to(&self, selector: &str) {
         let check = format!(
-            "return document.activeElement === document.querySelector({})",
+            "const e = document.querySelector({}); if (!e) throw 'no ' + {0}; return document.activeElement === e",
             json!(selector)
         );
-        for _ in 0..30 {
+        for _ in 0..300 {
             if self.script(&check).await == json!(true) {
                 return;
             }
@@ -331,11 +451,28 @@ impl Browser {
             .script("const d = document.documentElement; return [d.scrollWidth, d.clientWidth];")
             .await;
         let (wide, room) = (sizes[0].as_u64(), sizes[1].as_u64());
-        assert!(
-            wide <= room && room <= Some(self.width.into()),
-            "{name} at {} px is {} px wide: it scrolls sideways",
-            self.width,
-            sizes[0]
+        if wide <= room && room <= Some(self.width.into()) {
+            return;
+        }
+        // The elements that stick out, innermost first, to say what to fix.
+        let culprits = self
+            .script(
+                "const room = document.documentElement.clientWidth;
+                 function* ancestors(e) { while ((e = e.parentElement)) yield e; }
+                 return [...document.querySelectorAll('body *')]
+                   .filter(e => e.getBoundingClientRect().right > room + 1
+                     && !(e.parentElement.closest('*') && [...ancestors(e)].some(a =>
+                          a !== e && getComputedStyle(a).overflowX !== 'visible'
+                          && a !== document.body && a !== document.documentElement)))
+                   .reverse().slice(0, 5)
+                   .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+                     + (e.className ? '.' + e.className : '') + ' '
+                     + Math.round(e.getBoundingClientRect().right));",
+            )
+            .await;
+        panic!(
+            "{name} at {} px is {} px wide: it scrolls sideways ({culprits})",
+            self.width, sizes[0]
         );
     }
 
@@ -361,11 +498,15 @@ impl Browser {
     }
 
     /// The checks every page passes: a picture of it (taken first, to see a failure),
-    /// axe, no sideways scrolling.
+    /// axe, no sideways scrolling, no catalogue key shown for want of its words.
     pub async fn check_page(&self, name: &str) {
         self.screenshot(name).await;
         self.check_accessibility(name).await;
         self.check_no_sideways_scroll(name).await;
+        let keys = self
+            .script("return document.body.innerText.match(/\\blabel-[a-z0-9-]+/g)")
+            .await;
+        assert_eq!(keys, Value::Null, "{name} shows catalogue keys, not words");
     }
 
     /// Saves the whole page as `<name>-<width>.png` in `target/screenshots/`, or in
