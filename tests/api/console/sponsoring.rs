@@ -190,6 +190,15 @@ async fn a_sponsor_sees_a_sponsee_with_contact_details_after_the_introduction_an
         .await;
     assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(no_reason.html.contains("Choose a reason"));
+    // That sponsorship's form is open again, the error beside its list and linked to.
+    assert!(no_reason.html.contains("<details open>"));
+    assert!(no_reason.html.contains(&format!("href=\"#reason-{id}\"")));
+    assert!(
+        no_reason
+            .html
+            .contains(&format!("id=\"reason-{id}-error\""))
+    );
+    assert!(no_reason.html.contains("aria-invalid=\"true\""));
 
     let ended = browser
         .submit(
