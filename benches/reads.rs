@@ -33,8 +33,8 @@ use sponsor_match::matching::hours::{ZoneCache, week_start};
 use sponsor_match::store::audit::Actor;
 use sponsor_match::store::matches::{self, By, Proposal};
 use sponsor_match::store::{
-    AnyConnection, ConnectionManager, Db, PageRequest, StoreError, accounts, check_ins, matching,
-    seekers, sponsors, write_transaction,
+    AnyConnection, ConnectionManager, Db, PageRequest, StoreError, Writer, accounts, check_ins,
+    matching, seekers, sponsors, write_transaction,
 };
 use support::BenchDatabase;
 
@@ -214,10 +214,7 @@ fn reads(c: &mut Criterion) {
             after: None,
             limit: REQUESTS as i64 + 1,
         };
-        write_transaction(conn, |conn| {
-            matches::sponsor_requests(conn, &actor, sponsor, page)
-        })
-        .expect("requests")
+        matches::sponsor_requests(conn, &Writer::alone(), &actor, sponsor, page).expect("requests")
     };
     let plan_reads = |conn: &mut AnyConnection| {
         let mut zones = ZoneCache::new(week_start(Utc::now()));

@@ -164,8 +164,10 @@ pub async fn sponsor_requests(
     sponsor: UserId,
     page: PageRequest,
 ) -> Result<Vec<SponsorRequest>, StoreError> {
-    db.write(move |conn| matches::sponsor_requests(conn, &actor, sponsor, page))
-        .await
+    db.read_then_write(move |conn, writer| {
+        matches::sponsor_requests(conn, writer, &actor, sponsor, page)
+    })
+    .await
 }
 
 /// One request addressed to the sponsor, as their list shows it; on record.
@@ -175,14 +177,16 @@ pub async fn sponsor_request(
     sponsor: UserId,
     id: MatchId,
 ) -> Result<SponsorRequest, StoreError> {
-    db.write(move |conn| matches::sponsor_request(conn, &actor, sponsor, id))
-        .await
+    db.read_then_write(move |conn, writer| {
+        matches::sponsor_request(conn, writer, &actor, sponsor, id)
+    })
+    .await
 }
 
 /// The people the sponsor sponsors now, with their contact details once introduced;
 /// each read on record.
 pub async fn sponsees(db: &Db, actor: Actor, sponsor: UserId) -> Result<Vec<Sponsee>, StoreError> {
-    db.write(move |conn| matches::sponsees(conn, &actor, sponsor))
+    db.read_then_write(move |conn, writer| matches::sponsees(conn, writer, &actor, sponsor))
         .await
 }
 

@@ -182,26 +182,27 @@ struct Queue {
     outcomes: HashMap<u64, Result<(), String>>,
 }
 
-/// One request's events, owned: another request may write them.
+/// One request's events, owned: another request may write them. Each names the program
+/// whose trail it goes to (a sponsor reads records of several programs).
 #[derive(Debug)]
 struct Pending {
     ticket: u64,
-    program_id: ProgramId,
     actor_kind: &'static str,
     actor_id: String,
     request_id: String,
     occurred_at: NaiveDateTime,
-    events: Vec<(&'static str, RecordKind, String)>,
+    events: Vec<(ProgramId, &'static str, RecordKind, String)>,
 }
 
 impl ReadLog {
-    /// Records actions on records of the actor's program, returning once committed.
+    /// Records actions on records, each on the trail of the program named with it,
+    /// returning once committed.
     pub fn record(
         &self,
         conn: &mut AnyConnection,
         writer: &Writer,
         actor: &Actor,
-        events: Vec<(&'static str, RecordKind, String)>,
+        events: Vec<(ProgramId, &'static str, RecordKind, String)>,
     ) -> Result<(), StoreError> {
         if events.is_empty() {
             return Ok(());
@@ -212,7 +213,6 @@ impl ReadLog {
         queue.next_ticket += 1;
         queue.pending.push(Pending {
             ticket,
-            program_id: actor.principal.program_id(),
             actor_kind,
             actor_id,
             request_id: actor.request_id.clone(),
@@ -265,9 +265,9 @@ fn insert_events(conn: &mut AnyConnection, group: &[Pending]) -> Result<(), Stor
             pending
                 .events
                 .iter()
-                .map(|(action, kind, record_id)| NewEvent {
+                .map(|(program_id, action, kind, record_id)| NewEvent {
                     id: AuditEventId::new(),
-                    program_id: pending.program_id,
+                    program_id: *program_id,
                     actor_kind: pending.actor_kind,
                     actor_id: &pending.actor_id,
                     action,

@@ -422,14 +422,45 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Records the audit events of a read; returns once they are committed, with other
-    /// requests' ([`audit::ReadLog`]).
+    /// A writer for work on a connection of its own (benchmarks, tests): no other
+    /// request shares its turn or its read log.
+    pub fn alone() -> Self {
+        Writer {
+            turn: None,
+            reads: Arc::default(),
+        }
+    }
+
+    /// Records the audit events of a read of the actor's program's records; returns once
+    /// they are committed, with other requests' ([`audit::ReadLog`]).
     pub fn audit_read(
         &self,
         conn: &mut AnyConnection,
         actor: &audit::Actor,
         events: Vec<(&'static str, audit::RecordKind, String)>,
     ) -> Result<(), StoreError> {
+        let program = actor.principal.program_id();
+        let events = events
+            .into_iter()
+            .map(|(action, kind, id)| (program, action, kind, id))
+            .collect();
+        self.reads.record(conn, self, actor, events)
+    }
+
+    /// Records `action` on each record named, on the trail of the program named with
+    /// it (a sponsor's reads of matches several programs proposed), as `audit_read` does.
+    pub fn audit_read_in(
+        &self,
+        conn: &mut AnyConnection,
+        actor: &audit::Actor,
+        action: &'static str,
+        kind: audit::RecordKind,
+        records: Vec<(crate::domain::ids::ProgramId, String)>,
+    ) -> Result<(), StoreError> {
+        let events = records
+            .into_iter()
+            .map(|(program, id)| (program, action, kind, id))
+            .collect();
         self.reads.record(conn, self, actor, events)
     }
 

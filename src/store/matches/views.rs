@@ -2,6 +2,7 @@
 //! disclosures, the requests a sponsor sees, and the request behind an emailed link.
 
 use super::*;
+use crate::store::Writer;
 
 /// A request as its sponsor sees it: only what the seeker consented to disclose.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -150,16 +151,18 @@ pub fn seeker_history(
 /// events.
 pub fn sponsor_requests(
     conn: &mut AnyConnection,
+    writer: &Writer,
     actor: &Actor,
     sponsor: UserId,
     page: PageRequest,
 ) -> Result<Vec<SponsorRequest>, StoreError> {
-    requests_of(conn, actor, sponsor, page, None)
+    requests_of(conn, writer, actor, sponsor, page, None)
 }
 
 /// One request addressed to the sponsor, as their list shows it.
 pub fn sponsor_request(
     conn: &mut AnyConnection,
+    writer: &Writer,
     actor: &Actor,
     sponsor: UserId,
     id: MatchId,
@@ -169,7 +172,7 @@ pub fn sponsor_request(
         limit: 2,
         after: None,
     };
-    requests_of(conn, actor, sponsor, page, Some(id))?
+    requests_of(conn, writer, actor, sponsor, page, Some(id))?
         .into_iter()
         .next()
         .ok_or(StoreError::NotFound)
@@ -177,6 +180,7 @@ pub fn sponsor_request(
 
 fn requests_of(
     conn: &mut AnyConnection,
+    writer: &Writer,
     actor: &Actor,
     sponsor: UserId,
     page: PageRequest,
@@ -224,7 +228,7 @@ fn requests_of(
         .take(shown)
         .map(|(row, _)| (row.program_id, row.id.to_string()))
         .collect();
-    audit::record_all_in(conn, actor, "match.read", RecordKind::Match, &read)?;
+    writer.audit_read_in(conn, actor, "match.read", RecordKind::Match, read)?;
     rows.into_iter()
         .map(|(row, seeker)| {
             let items = disclosed.remove(&row.id).unwrap_or_default();
@@ -329,6 +333,7 @@ pub struct SponseeContact {
 /// (at most 50) of them, so there is no paging.
 pub fn sponsees(
     conn: &mut AnyConnection,
+    writer: &Writer,
     actor: &Actor,
     sponsor: UserId,
 ) -> Result<Vec<Sponsee>, StoreError> {
@@ -383,7 +388,7 @@ pub fn sponsees(
         .iter()
         .map(|(id, program, ..)| (*program, id.to_string()))
         .collect();
-    audit::record_all_in(conn, actor, "match.read", RecordKind::Match, &read)?;
+    writer.audit_read_in(conn, actor, "match.read", RecordKind::Match, read)?;
     Ok(rows
         .into_iter()
         .map(|(id, _, seeker, state, alias, since)| Sponsee {
