@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 
 use super::error::ConsoleError;
 use super::page::{done_note, field_errors, page_with_status, see_other};
-use super::password::{new_password, with_retry_after};
+use super::password::new_password;
+use super::render::with_retry_after;
 use super::session::{Form, People, SignedIn, client_address, session_token};
 use crate::app::AppState;
 use crate::auth::credentials::sha256_hex;

@@ -1,11 +1,13 @@
 //! The console's one error type: what went wrong, shown as a page in words (never a
 //! code), or a trip to the sign-in page. Service and store errors are mapped here once.
 
+use std::time::Duration;
+
 use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpResponse, ResponseError};
 
-use super::render::render;
+use super::render::{render, with_retry_after};
 use crate::service::ServiceError;
 use crate::store::StoreError;
 
@@ -130,17 +132,17 @@ impl ResponseError for ConsoleError {
                 .finish();
         }
         let (title, message) = self.words();
-        let mut response = render(
+        let response = render(
             self.status_code(),
             "console/message.html",
             minijinja::context! { title_key => title, message_key => message },
         );
-        if let ConsoleError::Throttled { retry_after_secs }
-        | ConsoleError::Unavailable { retry_after_secs } = self
-            && let Ok(value) = header::HeaderValue::from_str(&retry_after_secs.to_string())
-        {
-            response.headers_mut().insert(header::RETRY_AFTER, value);
+        match self {
+            ConsoleError::Throttled { retry_after_secs }
+            | ConsoleError::Unavailable { retry_after_secs } => {
+                with_retry_after(response, Duration::from_secs(*retry_after_secs))
+            }
+            _ => response,
         }
-        response
     }
 }

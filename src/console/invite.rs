@@ -2,27 +2,13 @@
 //! Opening it changes nothing (mail scanners follow links); guessing tokens is throttled
 //! as the API's acceptance is (the same service function).
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::error::ConsoleError;
-use super::page::{page, page_with_status, see_other};
-use super::password::{choose_again, new_password};
+use super::password::{choose_again, link_page, link_used, new_password};
 use super::session::{Form, Visitor, client_address};
 use crate::app::AppState;
-use crate::service::{self, ServiceError};
-use crate::store::StoreError;
-
-/// An invite that is unknown, used, expired, replaced, or for an address with an
-/// account: the same page for each.
-fn dead_invite(visitor: &Visitor) -> HttpResponse {
-    page_with_status(
-        visitor,
-        StatusCode::NOT_FOUND,
-        "console/invite.html",
-        minijinja::context! { dead => true },
-    )
-}
+use crate::service;
 
 pub async fn show(
     req: HttpRequest,
@@ -37,15 +23,8 @@ pub async fn show(
         &client_address(&req),
     )
     .await;
-    match usable {
-        Ok(_) => Ok(page(
-            &visitor,
-            "console/invite.html",
-            minijinja::context! { token => token.as_str() },
-        )),
-        Err(ServiceError::Store(StoreError::NotFound)) => Ok(dead_invite(&visitor)),
-        Err(other) => Err(other.into()),
-    }
+    // Unknown, used, expired, replaced, or for an address with an account: one page.
+    link_page(&visitor, "console/invite.html", &token, usable)
 }
 
 pub async fn accept(
@@ -69,9 +48,10 @@ pub async fn accept(
         visitor.request_id.clone(),
     )
     .await;
-    match accepted {
-        Ok(_) => Ok(see_other("/sign-in", Some("note-account-created"))),
-        Err(ServiceError::Store(StoreError::NotFound)) => Ok(dead_invite(&visitor)),
-        Err(other) => Err(other.into()),
-    }
+    link_used(
+        &visitor,
+        "console/invite.html",
+        accepted,
+        "note-account-created",
+    )
 }

@@ -14,7 +14,7 @@ use secrecy::ExposeSecret;
 use super::error::ConsoleError;
 use super::page::page_with_status;
 use super::session::{Form, Visitor};
-use super::sponsoring::reasons;
+use super::sponsoring::{self, reasons};
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::domain::check_in::{CheckInAnswer, CheckInParty};
@@ -68,10 +68,10 @@ fn signing_key(state: &AppState) -> &[u8] {
 
 /// The sponsor's own time zone, for the answer-by time; UTC without a profile.
 async fn zone_of(state: &AppState, sponsor: Option<Principal>) -> String {
+    // A page behind a link still shows, on the service's clock, if the zone cannot be read.
     match sponsor {
-        Some(Principal::User { id, .. }) => service::sponsors::own_profile(&state.db, id)
+        Some(Principal::User { id, .. }) => sponsoring::zone_of(state, id)
             .await
-            .map(|p| p.time_zone)
             .unwrap_or_else(|_| "UTC".to_owned()),
         _ => "UTC".to_owned(),
     }

@@ -3,11 +3,11 @@
 //! that address, so the page tells nobody which addresses have accounts.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::error::ConsoleError;
 use super::page::{field_errors, page, page_with_status, see_other};
+use super::render::with_retry_after;
 use super::session::{Form, Visitor, client_address};
 use crate::app::AppState;
 use crate::auth::credentials::NewPassword;
@@ -77,22 +77,45 @@ pub async fn forgot(
     }
 }
 
-/// A throttled form's page, saying when to try again.
-pub fn with_retry_after(mut response: HttpResponse, wait: std::time::Duration) -> HttpResponse {
-    if let Ok(value) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
-        response.headers_mut().insert(header::RETRY_AFTER, value);
-    }
-    response
-}
-
-/// The page of a link that cannot be used: unknown, used or expired, said the same way.
-fn dead_link(visitor: &Visitor) -> HttpResponse {
+/// The page of a link that chooses a password (a reset, an invite) when the link cannot
+/// be used: unknown, used, expired or replaced, said the same way.
+fn dead_link(visitor: &Visitor, template: &str) -> HttpResponse {
     page_with_status(
         visitor,
         StatusCode::NOT_FOUND,
-        "console/reset_password.html",
+        template,
         minijinja::context! { dead => true },
     )
+}
+
+/// What a link that chooses a password shows when opened: its form if the service found
+/// the link usable, else the page saying it cannot be used.
+pub fn link_page<T>(
+    visitor: &Visitor,
+    template: &str,
+    token: &str,
+    usable: Result<T, ServiceError>,
+) -> Result<HttpResponse, ConsoleError> {
+    match usable {
+        Ok(_) => Ok(page(visitor, template, minijinja::context! { token })),
+        Err(ServiceError::Store(StoreError::NotFound)) => Ok(dead_link(visitor, template)),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// What a link that chooses a password leads to once used: `done`, or the page saying
+/// the link cannot be used.
+pub fn link_used<T>(
+    visitor: &Visitor,
+    template: &str,
+    used: Result<T, ServiceError>,
+    done: &str,
+) -> Result<HttpResponse, ConsoleError> {
+    match used {
+        Ok(_) => Ok(see_other("/sign-in", Some(done))),
+        Err(ServiceError::Store(StoreError::NotFound)) => Ok(dead_link(visitor, template)),
+        Err(other) => Err(other.into()),
+    }
 }
 
 /// Opening the link changes nothing (mail scanners follow links).
@@ -109,15 +132,7 @@ pub async fn reset_form(
         &client_address(&req),
     )
     .await;
-    match usable {
-        Ok(_) => Ok(page(
-            &visitor,
-            "console/reset_password.html",
-            minijinja::context! { token => token.as_str() },
-        )),
-        Err(ServiceError::Store(StoreError::NotFound)) => Ok(dead_link(&visitor)),
-        Err(other) => Err(other.into()),
-    }
+    link_page(&visitor, "console/reset_password.html", &token, usable)
 }
 
 /// The catalogue's key of what is wrong with a new password.
@@ -176,9 +191,10 @@ pub async fn reset(
         visitor.request_id.clone(),
     )
     .await;
-    match reset {
-        Ok(()) => Ok(see_other("/sign-in", Some("note-password-reset"))),
-        Err(ServiceError::Store(StoreError::NotFound)) => Ok(dead_link(&visitor)),
-        Err(other) => Err(other.into()),
-    }
+    link_used(
+        &visitor,
+        "console/reset_password.html",
+        reset,
+        "note-password-reset",
+    )
 }

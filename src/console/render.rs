@@ -2,7 +2,7 @@
 //! whoever is looking (its language, the stylesheet's address).
 
 use actix_web::HttpResponse;
-use actix_web::http::StatusCode;
+use actix_web::http::{StatusCode, header};
 use minijinja::Value;
 
 use super::assets;
@@ -25,4 +25,12 @@ pub fn render(status: StatusCode, template: &str, context: Value) -> HttpRespons
                 .body("Something went wrong on our side. Please try again in a moment.")
         }
     }
+}
+
+/// A page that says to wait (a throttle, a busy database), with `Retry-After`.
+pub fn with_retry_after(mut response: HttpResponse, wait: std::time::Duration) -> HttpResponse {
+    if let Ok(value) = header::HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
 }

@@ -7,6 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::error::ConsoleError;
 use super::page::{done_note, page, page_with_status, see_other};
+use super::render::with_retry_after;
 use super::session::{
     Form, People, SignedIn, Visitor, client_address, expired_session_cookie, local_path,
     session_cookie, session_token,
@@ -104,18 +105,13 @@ pub async fn submit(
             Ok(again(StatusCode::UNAUTHORIZED, "sign-in-error-wrong", None))
         }
         Err(ServiceError::Throttled(wait)) => {
-            let secs = wait.as_secs().max(1);
-            let mut response = again(
+            let minutes = wait.as_secs().max(1).div_ceil(60);
+            let page = again(
                 StatusCode::TOO_MANY_REQUESTS,
                 "sign-in-error-throttled",
-                Some(secs.div_ceil(60)),
+                Some(minutes),
             );
-            if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&secs.to_string()) {
-                response
-                    .headers_mut()
-                    .insert(actix_web::http::header::RETRY_AFTER, value);
-            }
-            Ok(response)
+            Ok(with_retry_after(page, wait))
         }
         Err(other) => Err(other.into()),
     }

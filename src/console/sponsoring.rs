@@ -31,7 +31,7 @@ const NOTES: &[&str] = &[
 
 /// The sponsor's own time zone, in which every time is shown; UTC before they have a
 /// profile.
-async fn zone_of(state: &AppState, sponsor: UserId) -> Result<String, ConsoleError> {
+pub(super) async fn zone_of(state: &AppState, sponsor: UserId) -> Result<String, ConsoleError> {
     match service::sponsors::own_profile(&state.db, sponsor).await {
         Ok(profile) => Ok(profile.time_zone),
         Err(StoreError::NotFound) => Ok("UTC".to_owned()),
@@ -167,7 +167,15 @@ pub async fn request(
     .await
 }
 
-/// Takes a step and sees the page it leads to, or shows `again` with why it could not.
+/// Which page a step's form is on: shown again, with why, when the step is refused.
+#[derive(Clone, Copy)]
+enum FormOn {
+    Request,
+    Sponsees,
+}
+
+/// Takes a step and sees the page `then` leads to (its path and note), or shows the
+/// form's page again with why the step could not be taken.
 async fn step(
     state: &AppState,
     signed_in: &SignedIn<Sponsors>,
@@ -175,7 +183,8 @@ async fn step(
     action: Action,
     details: StepDetails,
     then: (&str, &str),
-) -> Result<Result<HttpResponse, &'static str>, ConsoleError> {
+    form_on: FormOn,
+) -> Result<HttpResponse, ConsoleError> {
     let taken = service::matches::take_step(
         &state.db,
         &state.pool,
@@ -185,10 +194,15 @@ async fn step(
         details,
     )
     .await;
-    match taken {
-        Ok(_) => Ok(Ok(see_other(then.0, Some(then.1)))),
-        Err(StoreError::Refused(refusal)) => Ok(Err(refusal_words(&refusal))),
-        Err(other) => Err(other.into()),
+    let words = match taken {
+        Ok(_) => return Ok(see_other(then.0, Some(then.1))),
+        Err(StoreError::Refused(refusal)) => Some(refusal_words(&refusal)),
+        Err(other) => return Err(other.into()),
+    };
+    let status = StatusCode::CONFLICT;
+    match form_on {
+        FormOn::Request => request_page(state, signed_in, id, status, words, None).await,
+        FormOn::Sponsees => sponsees_page(state, signed_in, status, words, None, None).await,
     }
 }
 
@@ -216,29 +230,16 @@ pub async fn accept(
         ..StepDetails::default()
     };
     let path = format!("/app/requests/{id}");
-    match step(
+    step(
         &state,
         &signed_in,
         id,
         Action::SponsorAccept,
         details,
         (&path, "note-accepted"),
+        FormOn::Request,
     )
-    .await?
-    {
-        Ok(done) => Ok(done),
-        Err(words) => {
-            request_page(
-                &state,
-                &signed_in,
-                id,
-                StatusCode::CONFLICT,
-                Some(words),
-                None,
-            )
-            .await
-        }
-    }
+    .await
 }
 
 pub async fn decline(
@@ -253,29 +254,16 @@ pub async fn decline(
         ..StepDetails::default()
     };
     let then = ("/app/requests", "note-declined");
-    match step(
+    step(
         &state,
         &signed_in,
         id,
         Action::SponsorDecline,
         details,
         then,
+        FormOn::Request,
     )
-    .await?
-    {
-        Ok(done) => Ok(done),
-        Err(words) => {
-            request_page(
-                &state,
-                &signed_in,
-                id,
-                StatusCode::CONFLICT,
-                Some(words),
-                None,
-            )
-            .await
-        }
-    }
+    .await
 }
 
 /// The people the sponsor sponsors, with `problem` when a step could not be taken; the
@@ -325,29 +313,16 @@ pub async fn activate(
 ) -> Result<HttpResponse, ConsoleError> {
     let then = ("/app/sponsees", "note-activated");
     let details = StepDetails::default();
-    match step(
+    step(
         &state,
         &signed_in,
         id.into_inner(),
         Action::Activate,
         details,
         then,
+        FormOn::Sponsees,
     )
-    .await?
-    {
-        Ok(done) => Ok(done),
-        Err(words) => {
-            sponsees_page(
-                &state,
-                &signed_in,
-                StatusCode::CONFLICT,
-                Some(words),
-                None,
-                None,
-            )
-            .await
-        }
-    }
+    .await
 }
 
 pub async fn end(
@@ -368,20 +343,16 @@ pub async fn end(
         ..StepDetails::default()
     };
     let then = ("/app/sponsees", "note-ended");
-    match step(&state, &signed_in, id, Action::End, details, then).await? {
-        Ok(done) => Ok(done),
-        Err(words) => {
-            sponsees_page(
-                &state,
-                &signed_in,
-                StatusCode::CONFLICT,
-                Some(words),
-                None,
-                None,
-            )
-            .await
-        }
-    }
+    step(
+        &state,
+        &signed_in,
+        id,
+        Action::End,
+        details,
+        then,
+        FormOn::Sponsees,
+    )
+    .await
 }
 
 pub async fn check_ins(

@@ -10,29 +10,11 @@ use serde_json::json;
 
 use super::{Browser, DESKTOP, PHONE, SAM_EMAIL, link_in, sam};
 use crate::email::send_to;
-use crate::helpers::{Caller, PASSWORD, TestApp, expect_json};
-use crate::journey::{
-    Program, accept, consenting_seeker, contact_consent, get_match, program, propose_to,
-    record_consent, step,
-};
+use crate::helpers::{PASSWORD, TestApp, expect_json};
+use crate::journey::{Program, get_match, introduced, program};
 use crate::smtp::{Mail, MailServer};
 
 const WAIT: Duration = Duration::from_secs(30);
-
-/// A match of a new seeker with `sponsor`, taken to its introduction.
-async fn introduced(app: &TestApp, p: &Program, sponsor: &Caller) -> String {
-    let seeker = consenting_seeker(app, &p.portal).await;
-    let id = propose_to(app, &p.portal, &seeker, sponsor).await["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let accepted = step(app, sponsor, &id, "sponsor-accept", accept()).await;
-    expect_json(accepted, StatusCode::OK).await;
-    let agreed = step(app, &p.portal, &id, "seeker-accept", json!({})).await;
-    expect_json(agreed, StatusCode::OK).await;
-    record_consent(app, &p.portal, &seeker, contact_consent()).await;
-    id
-}
 
 /// The check-in email to the sponsor, once it has come.
 async fn check_in_mail(mail: &MailServer) -> Mail {
