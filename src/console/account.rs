@@ -5,14 +5,15 @@ use std::collections::BTreeMap;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{DateTime, Utc};
 
 use super::error::ConsoleError;
 use super::page::{done_note, field_errors, page_with_status, see_other};
 use super::password::new_password;
 use super::render::with_retry_after;
 use super::session::{Form, People, SignedIn, client_address, session_token};
+use super::sponsoring::zone_of;
 use crate::app::AppState;
+use crate::auth::Role;
 use crate::auth::credentials::sha256_hex;
 use crate::domain::ids::SessionId;
 use crate::service::{self, ServiceError};
@@ -26,10 +27,6 @@ const NOTES: &[&str] = &[
 
 /// Longer than any password the service keeps; not worth an argon2 check.
 const MAX_PASSWORD: usize = 1024;
-
-fn shown(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M").to_string()
-}
 
 /// The hash of this browser's session token: how the service tells this session apart.
 fn this_session(req: &HttpRequest, state: &AppState) -> String {
@@ -49,13 +46,18 @@ async fn account_page(
     let sessions =
         service::accounts::sessions(&state.db, signed_in.user, this_session(req, state)).await?;
     let others = sessions.iter().any(|s| !s.current);
+    // Times on the viewer's clock: a sponsor's own zone; staff have none on record.
+    let zone = match signed_in.role {
+        Role::Sponsor => zone_of(state, signed_in.user).await?,
+        Role::ProgramAdmin | Role::CaseManager => "UTC".to_owned(),
+    };
     let sessions: Vec<minijinja::Value> = sessions
         .into_iter()
         .map(|s| {
             minijinja::context! {
                 id => s.id.to_string(),
-                started => shown(s.started_at),
-                ends => shown(s.ends_at),
+                started => s.started_at,
+                ends => s.ends_at,
                 current => s.current,
             }
         })
@@ -71,6 +73,7 @@ async fn account_page(
             account_role => <&'static str>::from(user.role),
             program => me.program.name,
             sessions,
+            zone,
             others,
             errors,
             note,

@@ -71,7 +71,6 @@ error-internal-title = Something went wrong
 error-internal = Something went wrong on our side. Please try again in a moment.
 
 # Password, sessions, invites (accounts)
-time-utc = { $time } UTC
 field-current-password = Current password
 field-new-password = New password
 password-hint = 12 to 256 characters. A few unrelated words make a good one.

@@ -570,3 +570,26 @@ async fn an_invite_is_accepted_on_its_console_page_once() {
     let made_up = Browserless::new(&app).get("/invite/smi_made-up").await;
     assert_eq!(made_up.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_sponsors_sessions_are_shown_on_their_own_clock_and_staffs_in_utc() {
+    let app = TestApp::spawn().await;
+    let admin = app.create_program("Riverside").await;
+    let sponsor = app
+        .add_sponsor(&admin, |b| b["time_zone"] = json!("America/New_York"))
+        .await;
+    let page = Browserless::signed_in(&app, &sponsor)
+        .get("/app/account")
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.html.contains(" EST") || page.html.contains(" EDT"),
+        "{}",
+        page.html
+    );
+    let staff = Browserless::signed_in(&app, &admin)
+        .get("/app/account")
+        .await;
+    assert!(staff.html.contains(" UTC"), "{}", staff.html);
+    assert!(!staff.html.contains(" EST") && !staff.html.contains(" EDT"));
+}
